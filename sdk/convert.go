@@ -1,0 +1,187 @@
+package sdk
+
+import (
+	"encoding/json"
+	"time"
+
+	pluginv1 "github.com/hemostat/hemostat/proto/hemostat/plugin/v1"
+	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/timestamppb"
+)
+
+// Conversions between the SDK's plain Go types and their wire form. Zero
+// times travel as nil so that "unset" survives the round trip.
+
+func timeToProto(t time.Time) *timestamppb.Timestamp {
+	if t.IsZero() {
+		return nil
+	}
+	return timestamppb.New(t)
+}
+
+func timeFromProto(ts *timestamppb.Timestamp) time.Time {
+	if ts == nil {
+		return time.Time{}
+	}
+	return ts.AsTime()
+}
+
+func sampleToProto(s Sample) *pluginv1.Sample {
+	return &pluginv1.Sample{
+		Container:          s.Container,
+		Id:                 s.ID,
+		Image:              s.Image,
+		Status:             s.Status,
+		Time:               timeToProto(s.Time),
+		CpuPct:             s.CPUPct,
+		MemoryPct:          s.MemoryPct,
+		MemoryUsage:        s.MemoryUsage,
+		MemoryLimit:        s.MemoryLimit,
+		MemoryLimitIsHost:  s.MemoryLimitIsHost,
+		Event:              s.Event,
+		ExitCode:           int32(s.ExitCode),
+		OomKilled:          s.OOMKilled,
+		Health:             s.Health,
+		RestartCount:       int32(s.RestartCount),
+		StartedAt:          timeToProto(s.StartedAt),
+		RestartPolicy:      s.RestartPolicy,
+		StopRequested:      s.StopRequested,
+		RestartingByDocker: s.RestartingByDocker,
+		Labels:             s.Labels,
+		LogTail:            s.LogTail,
+	}
+}
+
+func sampleFromProto(p *pluginv1.Sample) Sample {
+	if p == nil {
+		return Sample{}
+	}
+	return Sample{
+		Container:          p.GetContainer(),
+		ID:                 p.GetId(),
+		Image:              p.GetImage(),
+		Status:             p.GetStatus(),
+		Time:               timeFromProto(p.GetTime()),
+		CPUPct:             p.GetCpuPct(),
+		MemoryPct:          p.GetMemoryPct(),
+		MemoryUsage:        p.GetMemoryUsage(),
+		MemoryLimit:        p.GetMemoryLimit(),
+		MemoryLimitIsHost:  p.GetMemoryLimitIsHost(),
+		Event:              p.GetEvent(),
+		ExitCode:           int(p.GetExitCode()),
+		OOMKilled:          p.GetOomKilled(),
+		Health:             p.GetHealth(),
+		RestartCount:       int(p.GetRestartCount()),
+		StartedAt:          timeFromProto(p.GetStartedAt()),
+		RestartPolicy:      p.GetRestartPolicy(),
+		StopRequested:      p.GetStopRequested(),
+		RestartingByDocker: p.GetRestartingByDocker(),
+		Labels:             p.GetLabels(),
+		LogTail:            p.GetLogTail(),
+	}
+}
+
+func samplesToProto(ss []Sample) []*pluginv1.Sample {
+	out := make([]*pluginv1.Sample, len(ss))
+	for i, s := range ss {
+		out[i] = sampleToProto(s)
+	}
+	return out
+}
+
+func samplesFromProto(ps []*pluginv1.Sample) []Sample {
+	out := make([]Sample, len(ps))
+	for i, p := range ps {
+		out[i] = sampleFromProto(p)
+	}
+	return out
+}
+
+func alertToProto(a Alert) (*pluginv1.Alert, error) {
+	metrics, err := json.Marshal(a.Metrics)
+	if err != nil {
+		return nil, err
+	}
+	p := &pluginv1.Alert{
+		Container:   a.Container,
+		Issues:      a.Issues,
+		MetricsJson: metrics,
+		Time:        timeToProto(a.Time),
+	}
+	if a.Sample != nil {
+		p.Sample = sampleToProto(*a.Sample)
+	}
+	return p, nil
+}
+
+func alertFromProto(p *pluginv1.Alert) (Alert, error) {
+	a := Alert{
+		Container: p.GetContainer(),
+		Issues:    p.GetIssues(),
+		Time:      timeFromProto(p.GetTime()),
+	}
+	if raw := p.GetMetricsJson(); len(raw) > 0 {
+		if err := json.Unmarshal(raw, &a.Metrics); err != nil {
+			return Alert{}, err
+		}
+	}
+	if p.GetSample() != nil {
+		s := sampleFromProto(p.GetSample())
+		a.Sample = &s
+	}
+	return a, nil
+}
+
+func remediationsToProto(rs []Remediation) []*pluginv1.Remediation {
+	out := make([]*pluginv1.Remediation, len(rs))
+	for i, r := range rs {
+		out[i] = &pluginv1.Remediation{Time: timeToProto(r.Time), Action: r.Action, Status: r.Status, Reason: r.Reason}
+	}
+	return out
+}
+
+func remediationsFromProto(ps []*pluginv1.Remediation) []Remediation {
+	out := make([]Remediation, len(ps))
+	for i, p := range ps {
+		out[i] = Remediation{Time: timeFromProto(p.GetTime()), Action: p.GetAction(), Status: p.GetStatus(), Reason: p.GetReason()}
+	}
+	return out
+}
+
+func decisionToProto(d Decision) *pluginv1.Decision {
+	return &pluginv1.Decision{Verdict: d.Verdict, Action: d.Action, Reason: d.Reason, Confidence: d.Confidence, Analyzer: d.Analyzer}
+}
+
+func decisionFromProto(p *pluginv1.Decision) Decision {
+	return Decision{Verdict: p.GetVerdict(), Action: p.GetAction(), Reason: p.GetReason(), Confidence: p.GetConfidence(), Analyzer: p.GetAnalyzer()}
+}
+
+func resultToProto(r Result) *pluginv1.Result {
+	p := &pluginv1.Result{Status: r.Status, Error: r.Error, StateAfter: r.StateAfter, Details: r.Details}
+	if r.Duration != 0 {
+		p.Duration = durationpb.New(r.Duration)
+	}
+	return p
+}
+
+func resultFromProto(p *pluginv1.Result) Result {
+	r := Result{Status: p.GetStatus(), Error: p.GetError(), StateAfter: p.GetStateAfter(), Details: p.GetDetails()}
+	if p.GetDuration() != nil {
+		r.Duration = p.GetDuration().AsDuration()
+	}
+	return r
+}
+
+func notificationToProto(n Notification) *pluginv1.Notification {
+	return &pluginv1.Notification{
+		Type: n.Type, Severity: n.Severity, Container: n.Container,
+		Title: n.Title, Text: n.Text, Time: timeToProto(n.Time), EventJson: n.Event,
+	}
+}
+
+func notificationFromProto(p *pluginv1.Notification) Notification {
+	return Notification{
+		Type: p.GetType(), Severity: p.GetSeverity(), Container: p.GetContainer(),
+		Title: p.GetTitle(), Text: p.GetText(), Time: timeFromProto(p.GetTime()), Event: p.GetEventJson(),
+	}
+}

@@ -1,0 +1,177 @@
+package sdk
+
+import "time"
+
+// Lifecycle events a monitor reports. An empty Event marks a periodic
+// resource sample.
+const (
+	EventDie          = "die"
+	EventOOM          = "oom"
+	EventHealthStatus = "health_status"
+	EventStart        = "start"
+	EventRestart      = "restart"
+	EventDestroy      = "destroy"
+	EventPause        = "pause"
+	EventUnpause      = "unpause"
+	EventStop         = "stop"
+)
+
+// Health states as Docker reports them.
+const (
+	HealthNone      = ""
+	HealthStarting  = "starting"
+	HealthHealthy   = "healthy"
+	HealthUnhealthy = "unhealthy"
+)
+
+// Sample is one observation of one container: either a periodic resource
+// sample (Event empty) or a lifecycle event reported the moment it happens.
+type Sample struct {
+	Container string    `json:"name"`
+	ID        string    `json:"id,omitempty"`
+	Image     string    `json:"image,omitempty"`
+	Status    string    `json:"status"` // running, exited, paused, restarting, removed, ...
+	Time      time.Time `json:"time"`
+
+	CPUPct      float64 `json:"cpu_pct"`
+	MemoryPct   float64 `json:"memory_pct"`
+	MemoryUsage uint64  `json:"memory_usage,omitempty"` // bytes, page cache excluded
+	MemoryLimit uint64  `json:"memory_limit,omitempty"` // bytes
+	// MemoryLimitIsHost says the container has no memory limit of its own and
+	// MemoryPct is relative to the host's memory.
+	MemoryLimitIsHost bool `json:"memory_limit_is_host,omitempty"`
+
+	Event         string    `json:"event,omitempty"`
+	ExitCode      int       `json:"exit_code,omitempty"`
+	OOMKilled     bool      `json:"oom_killed,omitempty"`
+	Health        string    `json:"health,omitempty"`
+	RestartCount  int       `json:"restart_count,omitempty"`
+	StartedAt     time.Time `json:"started_at,omitempty"`
+	RestartPolicy string    `json:"restart_policy,omitempty"`
+	// StopRequested says the container was stopped on purpose (docker stop,
+	// docker kill by a person): its exit is not a crash.
+	StopRequested bool `json:"stop_requested,omitempty"`
+	// RestartingByDocker says the engine's own restart policy is already
+	// bringing the container back.
+	RestartingByDocker bool `json:"restarting_by_docker,omitempty"`
+
+	Labels  map[string]string `json:"labels,omitempty"`
+	LogTail []string          `json:"log_tail,omitempty"`
+}
+
+// IsLifecycle reports whether the sample is a lifecycle event rather than a
+// periodic resource sample.
+func (s Sample) IsLifecycle() bool { return s.Event != "" }
+
+// Alert is a health_alert as the analyzer role hands it to an analyzer.
+type Alert struct {
+	Container string         `json:"container"`
+	Issues    []string       `json:"issues"`
+	Metrics   map[string]any `json:"metrics"`
+	// Sample is the observation that raised the alert, when the publisher
+	// was hemostatd's monitor role (external monitors may not send it).
+	Sample *Sample   `json:"sample,omitempty"`
+	Time   time.Time `json:"time"`
+}
+
+// Verdicts an analyzer can reach.
+const (
+	// VerdictRemediate asks the responder role to act.
+	VerdictRemediate = "remediate"
+	// VerdictFalseAlarm says nothing needs doing.
+	VerdictFalseAlarm = "false_alarm"
+	// VerdictEscalate says a person must look: acting again would not help.
+	VerdictEscalate = "escalate"
+	// VerdictAbstain passes the alert to the next analyzer in the chain.
+	VerdictAbstain = "abstain"
+)
+
+// Actions the built-in responder understands. Custom responders may offer
+// others through Capabilities.
+const (
+	ActionRestart         = "restart"
+	ActionStop            = "stop"
+	ActionStart           = "start"
+	ActionKill            = "kill"
+	ActionUnpause         = "unpause"
+	ActionUpdateResources = "update_resources"
+	ActionExec            = "exec"
+	ActionCleanup         = "cleanup"
+	ActionScale           = "scale"
+)
+
+// AnalyzeRequest is what an analyzer judges: the alert, the container's
+// recent samples (oldest first) and its remediation history.
+type AnalyzeRequest struct {
+	Alert        Alert         `json:"alert"`
+	History      []Sample      `json:"history,omitempty"`
+	Remediations []Remediation `json:"remediations,omitempty"`
+}
+
+// Decision is an analyzer's judgement of one alert.
+type Decision struct {
+	Verdict    string  `json:"verdict"`
+	Action     string  `json:"action,omitempty"`
+	Reason     string  `json:"reason"`
+	Confidence float64 `json:"confidence"`
+	// Analyzer names the plugin that decided; the host fills it in.
+	Analyzer string `json:"analyzer,omitempty"`
+}
+
+// Remediation is one past action on a container, newest last in a history.
+type Remediation struct {
+	Time   time.Time `json:"time"`
+	Action string    `json:"action"`
+	Status string    `json:"status"`
+	Reason string    `json:"reason,omitempty"`
+}
+
+// RemediateRequest asks a responder to carry out one action.
+type RemediateRequest struct {
+	Container  string            `json:"container"`
+	Action     string            `json:"action"`
+	Reason     string            `json:"reason,omitempty"`
+	Confidence float64           `json:"confidence,omitempty"`
+	Params     map[string]string `json:"params,omitempty"`
+	DryRun     bool              `json:"dry_run,omitempty"`
+}
+
+// Result statuses. The host's safety gate adds rejected, skipped and
+// deferred for actions it refuses.
+const (
+	StatusSuccess       = "success"
+	StatusFailed        = "failed"
+	StatusNotApplicable = "not_applicable"
+	StatusDryRun        = "dry_run"
+	StatusRejected      = "rejected"
+	StatusSkipped       = "skipped"
+	StatusDeferred      = "deferred"
+)
+
+// Result is what a responder reports for one action.
+type Result struct {
+	Status     string            `json:"status"`
+	Error      string            `json:"error,omitempty"`
+	Duration   time.Duration     `json:"duration,omitempty"`
+	StateAfter string            `json:"state_after,omitempty"`
+	Details    map[string]string `json:"details,omitempty"`
+}
+
+// Severities of a notification, lowest first.
+const (
+	SeverityInfo     = "info"
+	SeverityWarning  = "warning"
+	SeverityCritical = "critical"
+)
+
+// Notification is what the alert role hands to every alert plugin.
+type Notification struct {
+	Type      string    `json:"type"` // the envelope type: remediation_complete, false_alarm, escalation
+	Severity  string    `json:"severity"`
+	Container string    `json:"container"`
+	Title     string    `json:"title"`
+	Text      string    `json:"text"`
+	Time      time.Time `json:"time"`
+	// Event is the whole envelope as published on Redis, JSON encoded.
+	Event []byte `json:"event,omitempty"`
+}
