@@ -1,0 +1,174 @@
+package protocol
+
+import (
+	"github.com/hemostat/hemostat/sdk"
+)
+
+// Metrics is the metrics object of a health_alert and of the stats key.
+// Extra fields published by others are kept in the alert as a map; these are
+// the ones hemostatd writes.
+type Metrics struct {
+	Name      string  `json:"name"`
+	Status    string  `json:"status"`
+	MemoryPct float64 `json:"memory_pct"`
+	CPUPct    float64 `json:"cpu_pct"`
+	Timestamp string  `json:"timestamp"`
+}
+
+// MetricsFromSample is what hemostatd publishes for a sample, rounded to
+// one decimal like the protocol's examples.
+func MetricsFromSample(s sdk.Sample) Metrics {
+	return Metrics{
+		Name:      s.Container,
+		Status:    s.Status,
+		MemoryPct: round1(s.MemoryPct),
+		CPUPct:    round1(s.CPUPct),
+		Timestamp: s.Time.UTC().Format(StatsTimestampFormat),
+	}
+}
+
+func round1(f float64) float64 {
+	if f < 0 {
+		return -round1(-f)
+	}
+	return float64(int64(f*10+0.5)) / 10
+}
+
+// HealthAlert is the data of a health_alert.
+type HealthAlert struct {
+	Container string         `json:"container"`
+	Issues    []string       `json:"issues"`
+	Metrics   map[string]any `json:"metrics"`
+	// Sample is a HemoStat extension: the observation that raised the alert.
+	Sample *sdk.Sample `json:"sample,omitempty"`
+}
+
+func (d *HealthAlert) validate() error {
+	if d.Container == "" {
+		return invalid(ErrMissing, "data.container")
+	}
+	if len(d.Issues) == 0 {
+		return invalid(ErrMissing, "data.issues")
+	}
+	return nil
+}
+
+// RemediationNeeded is the data of a remediation_needed.
+type RemediationNeeded struct {
+	Container  string         `json:"container"`
+	Action     string         `json:"action"`
+	Reason     string         `json:"reason"`
+	Confidence float64        `json:"confidence"`
+	Metrics    map[string]any `json:"metrics,omitempty"`
+	// Analyzer is a HemoStat extension naming the plugin that decided.
+	Analyzer string `json:"analyzer,omitempty"`
+	// Issues is a HemoStat extension: the alert's issues, for re-checks.
+	Issues []string `json:"issues,omitempty"`
+}
+
+func (d *RemediationNeeded) validate() error {
+	switch {
+	case d.Container == "":
+		return invalid(ErrMissing, "data.container")
+	case d.Action == "":
+		return invalid(ErrMissing, "data.action")
+	case d.Confidence < 0 || d.Confidence > 1:
+		return invalid(ErrInvalidData, "data.confidence %v is outside [0, 1]", d.Confidence)
+	}
+	return nil
+}
+
+// Result is the result object of a remediation_complete. Status, Action and
+// Container are the protocol's; the rest are HemoStat extensions.
+type Result struct {
+	Status     string            `json:"status"`
+	Action     string            `json:"action"`
+	Container  string            `json:"container"`
+	Reason     string            `json:"reason,omitempty"`
+	Error      string            `json:"error,omitempty"`
+	DurationMS int64             `json:"duration_ms,omitempty"`
+	StateAfter string            `json:"state_after,omitempty"`
+	DryRun     bool              `json:"dry_run,omitempty"`
+	RetryAt    string            `json:"retry_at,omitempty"`
+	Details    map[string]string `json:"details,omitempty"`
+}
+
+// RemediationComplete is the data of a remediation_complete.
+type RemediationComplete struct {
+	Container string `json:"container"`
+	Action    string `json:"action"`
+	Result    Result `json:"result"`
+}
+
+func (d *RemediationComplete) validate() error {
+	switch {
+	case d.Container == "":
+		return invalid(ErrMissing, "data.container")
+	case d.Result.Status == "":
+		return invalid(ErrMissing, "data.result.status")
+	}
+	return nil
+}
+
+// FalseAlarm is the data of a false_alarm.
+type FalseAlarm struct {
+	Container string `json:"container"`
+	Reason    string `json:"reason"`
+	// Analyzer and Confidence are HemoStat extensions.
+	Analyzer   string  `json:"analyzer,omitempty"`
+	Confidence float64 `json:"confidence,omitempty"`
+}
+
+func (d *FalseAlarm) validate() error {
+	if d.Container == "" {
+		return invalid(ErrMissing, "data.container")
+	}
+	return nil
+}
+
+// Escalation sources.
+const (
+	EscalatedByAnalyzer = "analyzer"
+	EscalatedByBreaker  = "circuit_breaker"
+)
+
+// Escalation is the data of an escalation (HemoStat extension).
+type Escalation struct {
+	Container string   `json:"container"`
+	Reason    string   `json:"reason"`
+	Source    string   `json:"source"`
+	Action    string   `json:"action,omitempty"`
+	Issues    []string `json:"issues,omitempty"`
+}
+
+func (d *Escalation) validate() error {
+	if d.Container == "" {
+		return invalid(ErrMissing, "data.container")
+	}
+	return nil
+}
+
+// Stats is the value of hemostat:stats:<name>: the protocol's five fields
+// plus HemoStat's extensions.
+type Stats struct {
+	Metrics
+	Health       string `json:"health,omitempty"`
+	RestartCount int    `json:"restart_count,omitempty"`
+	ExitCode     int    `json:"exit_code,omitempty"`
+	// MemoryLimitIsHost says memory_pct is relative to the host's memory.
+	MemoryLimitIsHost bool `json:"memory_limit_is_host,omitempty"`
+}
+
+// StatsFromSample builds the stats value for a sample.
+func StatsFromSample(s sdk.Sample) Stats {
+	return Stats{
+		Metrics: MetricsFromSample(s), Health: s.Health, RestartCount: s.RestartCount,
+		ExitCode: s.ExitCode, MemoryLimitIsHost: s.MemoryLimitIsHost,
+	}
+}
+
+// RemediationRecord is the value of hemostat:remediation:<name>.
+type RemediationRecord struct {
+	LastAction string `json:"last_action"`
+	Count      int    `json:"count"`
+}
