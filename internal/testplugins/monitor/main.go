@@ -1,0 +1,12 @@
+// Command monitor is a scripted monitor plugin for the host's tests; see package
+// scripted for the settings that make it misbehave.
+package main
+
+import (
+	"github.com/hemostat/hemostat/internal/testplugins/scripted"
+	"github.com/hemostat/hemostat/sdk"
+)
+
+func main() {
+	scripted.Serve(sdk.RoleMonitor, "scripted-monitor")
+}
