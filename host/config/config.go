@@ -1,0 +1,174 @@
+package config
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// Config is hemostatd's whole configuration.
+type Config struct {
+	// File is the path the configuration was loaded from, "" for Default.
+	File string
+	// LogLevel is one of trace, debug, info, warn, error.
+	LogLevel string
+	// LogFormat is text or json.
+	LogFormat string
+	// PluginDir holds custom plugin binaries named hemostat-<role>-<name>.
+	PluginDir string
+
+	Redis     Redis
+	HTTP      HTTP
+	Monitor   Monitor
+	Analyzer  Analyzer
+	Responder Responder
+	Alert     Alert
+}
+
+// Redis is where the roles meet. No address means an embedded in-process
+// Redis on loopback, so the daemon runs alone.
+type Redis struct {
+	// Addresses are host:port pairs: one for a single server, several for a
+	// cluster, or the sentinels when SentinelMaster is set.
+	Addresses      []string
+	SentinelMaster string
+	Username       string
+	Password       string
+	DB             int
+	TLS            TLS
+}
+
+// TLS secures the connection to Redis.
+type TLS struct {
+	Enabled            bool
+	CAFile             string
+	CertFile           string
+	KeyFile            string
+	ServerName         string
+	InsecureSkipVerify bool
+}
+
+// HTTP serves the dashboard, the JSON API and /metrics.
+type HTTP struct {
+	// Address is host:port; "" disables the server.
+	Address string
+	// Token is required from clients; it must be set when Address is not a
+	// loopback address.
+	Token string
+}
+
+// Monitor is the role that watches containers and raises health alerts.
+type Monitor struct {
+	Enabled   bool
+	CPUPct    float64
+	MemoryPct float64
+	// Sustain is how long a threshold breach must last before an alert, so
+	// one spike is not an alert.
+	Sustain time.Duration
+	// Grace is how long resource thresholds wait after a container starts.
+	Grace time.Duration
+	// Realert is how often, at most, the same issue is alerted again while a
+	// container stays sick.
+	Realert     time.Duration
+	RestartLoop RestartLoop
+	Plugins     []Plugin
+}
+
+// RestartLoop is Count restarts within Window.
+type RestartLoop struct {
+	Count  int
+	Window time.Duration
+}
+
+// Analyzer is the role that judges alerts.
+type Analyzer struct {
+	Enabled bool
+	// Plugins is the chain, asked in order until one does not abstain.
+	Plugins []Plugin
+}
+
+// Responder is the role that fixes containers, behind a safety gate.
+type Responder struct {
+	Enabled bool
+	DryRun  bool
+	// MinConfidence is the least confidence a decision needs to be acted on.
+	MinConfidence float64
+	// Actions is the allowlist of actions the responder may take.
+	Actions []string
+	// Protected are container names or globs (path.Match) never touched.
+	Protected []string
+	// RequireOptIn limits remediation to containers labelled
+	// hemostat.enable=true.
+	RequireOptIn bool
+	Backoff      Backoff
+	// Cooldown, when positive, is a flat wait between actions on a container
+	// that replaces Backoff.
+	Cooldown time.Duration
+	Breaker  Breaker
+	Plugins  []Plugin
+}
+
+// Backoff is the per-container wait between actions: Initial, doubled after
+// each action up to Max, and back to Initial once a container has stayed
+// healthy for ResetAfter.
+type Backoff struct {
+	Initial    time.Duration
+	Max        time.Duration
+	ResetAfter time.Duration
+}
+
+// Breaker opens after MaxActions actions within Window; while it is open the
+// responder escalates instead of acting.
+type Breaker struct {
+	MaxActions int
+	Window     time.Duration
+}
+
+// Alert is the role that tells people. The built-in log alert always runs;
+// Plugins are extra channels such as Slack.
+type Alert struct {
+	Enabled bool
+	// DedupeWindow drops a notification identical to one sent within it; 0
+	// sends every one.
+	DedupeWindow time.Duration
+	Plugins      []Plugin
+}
+
+// Plugin is one plugin block: plugin "<name>" { ... }.
+type Plugin struct {
+	// Name is the block's label.
+	Name string
+	// Path is the plugin's executable; when empty it is
+	// <plugin_dir>/hemostat-<role>-<name> if that exists, else the built-in.
+	Path string
+	// SHA256 pins the executable's checksum (lower-case hex).
+	SHA256 string
+	// Timeout bounds each call; a monitor's Watch stream has none.
+	Timeout time.Duration
+	Enabled bool
+	// Events are the event types routed to an alert plugin; every type by
+	// default. Empty for the other roles.
+	Events []string
+	// MinSeverity is the least severity routed to an alert plugin, "info"
+	// by default. Empty for the other roles.
+	MinSeverity string
+	// Config is the nested config block as a JSON object, "{}" when absent.
+	Config json.RawMessage
+	// Ranges maps each attribute of the config block to its position.
+	Ranges map[string]Pos
+	// Pos is the position of the plugin block.
+	Pos Pos
+
+	// secretKeys are config attributes whose values came from env(); Redacted
+	// hides them, and those named like credentials.
+	secretKeys []string
+}
+
+// KeyPos is the position of a config attribute, so that an error a plugin
+// reports about key is printed where key is written. It is the block's
+// position when key is "" or not written in the file.
+func (p Plugin) KeyPos(key string) Pos {
+	if pos, ok := p.Ranges[key]; ok && key != "" {
+		return pos
+	}
+	return p.Pos
+}

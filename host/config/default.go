@@ -1,0 +1,74 @@
+package config
+
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/hemostat/hemostat/host/protocol"
+	"github.com/hemostat/hemostat/sdk"
+)
+
+// Defaults that are shared by several settings or worth naming.
+const (
+	DefaultHTTPAddress   = "127.0.0.1:9090"
+	DefaultPluginDir     = "plugins"
+	DefaultPluginTimeout = 10 * time.Second
+)
+
+// Default is the configuration used when there is no file, and the base
+// that a file's settings are laid over. Each call returns a new Config.
+func Default() *Config {
+	return &Config{
+		LogLevel:  "info",
+		LogFormat: "text",
+		PluginDir: DefaultPluginDir,
+		HTTP:      HTTP{Address: DefaultHTTPAddress},
+		Monitor: Monitor{
+			Enabled:     true,
+			CPUPct:      85,
+			MemoryPct:   90,
+			Sustain:     30 * time.Second,
+			Grace:       60 * time.Second,
+			Realert:     5 * time.Minute,
+			RestartLoop: RestartLoop{Count: 5, Window: 10 * time.Minute},
+			Plugins:     []Plugin{defaultPlugin("docker")},
+		},
+		Analyzer: Analyzer{
+			Enabled: true,
+			Plugins: []Plugin{defaultPlugin("threshold")},
+		},
+		Responder: Responder{
+			Enabled:       true,
+			MinConfidence: 0.7,
+			Actions:       []string{sdk.ActionRestart, sdk.ActionStart, sdk.ActionUnpause},
+			Protected:     []string{"hemostat*", "*redis*"},
+			// Kubernetes' CrashLoopBackOff numbers.
+			Backoff: Backoff{Initial: 10 * time.Second, Max: 5 * time.Minute, ResetAfter: 10 * time.Minute},
+			Breaker: Breaker{MaxActions: 5, Window: time.Hour},
+			Plugins: []Plugin{defaultPlugin("docker")},
+		},
+		Alert: Alert{
+			Enabled:      true,
+			DedupeWindow: 5 * time.Minute,
+		},
+	}
+}
+
+// defaultPlugin is a plugin block with nothing in it but its name.
+func defaultPlugin(name string) Plugin {
+	return Plugin{
+		Name:    name,
+		Timeout: DefaultPluginTimeout,
+		Enabled: true,
+		Config:  json.RawMessage("{}"),
+	}
+}
+
+// defaultAlertPlugin adds the alert routing defaults: every event type, every
+// severity.
+func defaultAlertPlugin(name string) Plugin {
+	p := defaultPlugin(name)
+	p.Events = append([]string(nil), protocol.Types...)
+	p.MinSeverity = sdk.SeverityInfo
+	return p
+}

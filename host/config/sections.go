@@ -1,0 +1,241 @@
+package config
+
+import (
+	"github.com/hashicorp/hcl/v2"
+
+	"github.com/hemostat/hemostat/host/protocol"
+	"github.com/hemostat/hemostat/sdk"
+)
+
+// Each section of the file is decoded over the defaults already in place,
+// so an attribute left out keeps its default.
+
+var logLevels = []string{"trace", "debug", "info", "warn", "error"}
+
+var rootSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{
+		{Name: "log_level"}, {Name: "log_format"}, {Name: "plugin_dir"},
+	},
+	Blocks: []hcl.BlockHeaderSchema{
+		{Type: "redis"}, {Type: "http"}, {Type: "monitor"},
+		{Type: "analyzer"}, {Type: "responder"}, {Type: "alert"},
+	},
+}
+
+func (d *decoder) root(body hcl.Body, c *Config) {
+	s := d.content(body, rootSchema)
+	s.str("log_level", &c.LogLevel, oneOf(logLevels...))
+	s.str("log_format", &c.LogFormat, oneOf("text", "json"))
+	s.str("plugin_dir", &c.PluginDir, notEmpty)
+	if b := s.block("redis"); b != nil {
+		d.redis(b, &c.Redis)
+	}
+	if b := s.block("http"); b != nil {
+		d.http(b, &c.HTTP)
+	}
+	if b := s.block("monitor"); b != nil {
+		d.monitor(b, &c.Monitor)
+	}
+	if b := s.block("analyzer"); b != nil {
+		d.analyzer(b, &c.Analyzer)
+	}
+	if b := s.block("responder"); b != nil {
+		d.responder(b, &c.Responder)
+	}
+	if b := s.block("alert"); b != nil {
+		d.alert(b, &c.Alert)
+	}
+}
+
+var redisSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{
+		{Name: "address"}, {Name: "addresses"}, {Name: "sentinel_master"},
+		{Name: "username"}, {Name: "password"}, {Name: "db"},
+	},
+	Blocks: []hcl.BlockHeaderSchema{{Type: "tls"}},
+}
+
+func (d *decoder) redis(b *hcl.Block, r *Redis) {
+	s := d.content(b.Body, redisSchema)
+	var addr string
+	if s.str("address", &addr, hostPortOrEmpty) {
+		r.Addresses = nil
+		if addr != "" {
+			r.Addresses = []string{addr}
+		}
+	}
+	if _, ok := s.attrs["address"]; ok {
+		if pos, ok := s.pos("addresses"); ok {
+			d.errorf(pos, "addresses: set address or addresses, not both")
+		}
+	} else {
+		s.strings("addresses", &r.Addresses, nonEmptyElements, uniqueElements, hostPorts)
+	}
+	s.str("sentinel_master", &r.SentinelMaster)
+	s.str("username", &r.Username)
+	s.str("password", &r.Password)
+	s.integer("db", &r.DB, atLeast(0))
+	if r.SentinelMaster != "" && len(r.Addresses) == 0 {
+		pos, _ := s.pos("sentinel_master")
+		d.errorf(pos, "sentinel_master: the sentinels' addresses are required")
+	}
+	if tb := s.block("tls"); tb != nil {
+		d.tls(tb, &r.TLS)
+		if r.TLS.Enabled && len(r.Addresses) == 0 {
+			d.errorf(posOf(tb.DefRange), "tls: the embedded Redis does not use TLS; set an address or disable tls")
+		}
+	}
+}
+
+var tlsSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{
+		{Name: "enabled"}, {Name: "ca_file"}, {Name: "cert_file"}, {Name: "key_file"},
+		{Name: "server_name"}, {Name: "insecure_skip_verify"},
+	},
+}
+
+func (d *decoder) tls(b *hcl.Block, t *TLS) {
+	s := d.content(b.Body, tlsSchema)
+	s.boolean("enabled", &t.Enabled)
+	s.str("ca_file", &t.CAFile)
+	s.str("cert_file", &t.CertFile)
+	s.str("key_file", &t.KeyFile)
+	s.str("server_name", &t.ServerName)
+	s.boolean("insecure_skip_verify", &t.InsecureSkipVerify)
+	if (t.CertFile == "") != (t.KeyFile == "") {
+		pos := posOf(b.DefRange)
+		if p, ok := s.pos("cert_file"); ok {
+			pos = p
+		} else if p, ok := s.pos("key_file"); ok {
+			pos = p
+		}
+		d.errorf(pos, "tls: cert_file and key_file go together; set both or neither")
+	}
+}
+
+var httpSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{{Name: "address"}, {Name: "token"}},
+}
+
+func (d *decoder) http(b *hcl.Block, h *HTTP) {
+	s := d.content(b.Body, httpSchema)
+	s.str("address", &h.Address, hostPortOrEmpty)
+	s.str("token", &h.Token)
+	if h.Address != "" && !isLoopback(h.Address) && h.Token == "" {
+		pos, ok := s.pos("address")
+		if !ok {
+			pos = posOf(b.DefRange)
+		}
+		d.errorf(pos, "address: %q is reachable beyond loopback, so a token is required; set token = env(\"HEMOSTAT_TOKEN\")", h.Address)
+	}
+}
+
+var monitorSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{
+		{Name: "enabled"}, {Name: "cpu_pct"}, {Name: "memory_pct"},
+		{Name: "sustain"}, {Name: "grace"}, {Name: "realert"},
+	},
+	Blocks: []hcl.BlockHeaderSchema{{Type: "restart_loop"}, pluginHeader},
+}
+
+func (d *decoder) monitor(b *hcl.Block, m *Monitor) {
+	s := d.content(b.Body, monitorSchema, "plugin")
+	s.boolean("enabled", &m.Enabled)
+	s.number("cpu_pct", &m.CPUPct, percent)
+	s.number("memory_pct", &m.MemoryPct, percent)
+	s.duration("sustain", &m.Sustain, nonNegative)
+	s.duration("grace", &m.Grace, nonNegative)
+	s.duration("realert", &m.Realert, positive)
+	if rb := s.block("restart_loop"); rb != nil {
+		rs := d.content(rb.Body, &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "count"}, {Name: "window"}}})
+		rs.integer("count", &m.RestartLoop.Count, atLeast(1))
+		rs.duration("window", &m.RestartLoop.Window, positive)
+	}
+	d.plugins(s, b, "monitor", m.Enabled, &m.Plugins)
+}
+
+var analyzerSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{{Name: "enabled"}},
+	Blocks:     []hcl.BlockHeaderSchema{pluginHeader},
+}
+
+func (d *decoder) analyzer(b *hcl.Block, a *Analyzer) {
+	s := d.content(b.Body, analyzerSchema, "plugin")
+	s.boolean("enabled", &a.Enabled)
+	d.plugins(s, b, "analyzer", a.Enabled, &a.Plugins)
+}
+
+var responderSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{
+		{Name: "enabled"}, {Name: "dry_run"}, {Name: "min_confidence"}, {Name: "actions"},
+		{Name: "protected"}, {Name: "require_opt_in"}, {Name: "cooldown"},
+	},
+	Blocks: []hcl.BlockHeaderSchema{{Type: "backoff"}, {Type: "breaker"}, pluginHeader},
+}
+
+func (d *decoder) responder(b *hcl.Block, r *Responder) {
+	s := d.content(b.Body, responderSchema, "plugin")
+	s.boolean("enabled", &r.Enabled)
+	s.boolean("dry_run", &r.DryRun)
+	s.number("min_confidence", &r.MinConfidence, confidence)
+	s.strings("actions", &r.Actions, nonEmptyElements, uniqueElements)
+	s.strings("protected", &r.Protected, nonEmptyElements, globs)
+	s.boolean("require_opt_in", &r.RequireOptIn)
+	s.duration("cooldown", &r.Cooldown, nonNegative)
+	if bb := s.block("backoff"); bb != nil {
+		bs := d.content(bb.Body, &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
+			{Name: "initial"}, {Name: "max"}, {Name: "reset_after"},
+		}})
+		bs.duration("initial", &r.Backoff.Initial, positive)
+		bs.duration("max", &r.Backoff.Max, positive)
+		bs.duration("reset_after", &r.Backoff.ResetAfter, positive)
+		if r.Backoff.Max < r.Backoff.Initial {
+			pos, ok := bs.pos("max")
+			if !ok {
+				pos, _ = bs.pos("initial")
+			}
+			d.errorf(pos, "backoff: max (%s) is less than initial (%s)", r.Backoff.Max, r.Backoff.Initial)
+		}
+	}
+	if bb := s.block("breaker"); bb != nil {
+		bs := d.content(bb.Body, &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
+			{Name: "max_actions"}, {Name: "window"},
+		}})
+		bs.integer("max_actions", &r.Breaker.MaxActions, atLeast(1))
+		bs.duration("window", &r.Breaker.Window, positive)
+	}
+	d.plugins(s, b, "responder", r.Enabled, &r.Plugins)
+}
+
+var alertSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{{Name: "enabled"}, {Name: "dedupe_window"}},
+	Blocks:     []hcl.BlockHeaderSchema{pluginHeader},
+}
+
+func (d *decoder) alert(b *hcl.Block, a *Alert) {
+	s := d.content(b.Body, alertSchema, "plugin")
+	s.boolean("enabled", &a.Enabled)
+	s.duration("dedupe_window", &a.DedupeWindow, nonNegative)
+	// The built-in log alert always runs, so an alert section without an
+	// enabled plugin is fine.
+	d.plugins(s, b, "alert", false, &a.Plugins)
+}
+
+var (
+	eventTypes = protocol.Types
+	severities = []string{sdk.SeverityInfo, sdk.SeverityWarning, sdk.SeverityCritical}
+)
+
+func notEmpty(s string) string {
+	if s == "" {
+		return "must not be empty"
+	}
+	return ""
+}
+
+func hostPortOrEmpty(s string) string {
+	if s == "" {
+		return ""
+	}
+	return hostPort(s)
+}
