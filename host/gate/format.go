@@ -54,3 +54,11 @@ func roundUp(d time.Duration) time.Duration {
 	}
 	return (d + time.Second - 1) / time.Second * time.Second
 }
+
+// count spells "1 action", "5 actions".
+func count(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return strconv.Itoa(n) + " " + noun + "s"
+}

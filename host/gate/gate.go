@@ -95,7 +95,7 @@ func (g *Gate) checkBreaker(st *containerState, r Request, now time.Time) (Verdi
 	newest := st.recent[len(st.recent)-1]
 	first := !st.escalatedFor.Equal(newest)
 	st.escalatedFor = newest
-	reason := fmt.Sprintf("circuit breaker open: %d actions in the last %v; escalating to a person", len(st.recent), b.Window)
+	reason := fmt.Sprintf("circuit breaker open: %s in the last %v; escalating to a person", count(len(st.recent), "action"), b.Window)
 	return escalated(reason, first), true
 }
 
