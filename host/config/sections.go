@@ -57,6 +57,9 @@ var redisSchema = &hcl.BodySchema{
 
 func (d *decoder) redis(b *hcl.Block, r *Redis) {
 	s := d.content(b.Body, redisSchema)
+	// Checks that depend on the addresses are skipped when the addresses
+	// themselves are wrong, so one mistake is reported once.
+	before := len(d.errs)
 	var addr string
 	if s.str("address", &addr, hostPortOrEmpty) {
 		r.Addresses = nil
@@ -71,17 +74,18 @@ func (d *decoder) redis(b *hcl.Block, r *Redis) {
 	} else {
 		s.strings("addresses", &r.Addresses, nonEmptyElements, uniqueElements, hostPorts)
 	}
+	addressesOK := len(d.errs) == before
 	s.str("sentinel_master", &r.SentinelMaster)
 	s.str("username", &r.Username)
 	s.str("password", &r.Password)
 	s.integer("db", &r.DB, atLeast(0))
-	if r.SentinelMaster != "" && len(r.Addresses) == 0 {
+	if addressesOK && r.SentinelMaster != "" && len(r.Addresses) == 0 {
 		pos, _ := s.pos("sentinel_master")
 		d.errorf(pos, "sentinel_master: the sentinels' addresses are required")
 	}
 	if tb := s.block("tls"); tb != nil {
 		d.tls(tb, &r.TLS)
-		if r.TLS.Enabled && len(r.Addresses) == 0 {
+		if addressesOK && r.TLS.Enabled && len(r.Addresses) == 0 {
 			d.errorf(posOf(tb.DefRange), "tls: the embedded Redis does not use TLS; set an address or disable tls")
 		}
 	}

@@ -1,0 +1,174 @@
+# hemostat.hcl — hemostatd's configuration.
+#
+# Every setting below is shown with its default, so this file behaves exactly
+# like running hemostatd with no file at all. Delete what you do not change.
+# Durations are strings such as "30s", "5m" or "1h". Secrets never go in this
+# file: env("NAME") reads them from the environment (an error names the
+# variable when it is unset), env("NAME", "fallback") gives a default.
+# Check a file with: hemostatd validate -config hemostat.hcl
+
+# trace, debug, info, warn or error; debug shows every decision of the gate.
+log_level = "info"
+
+# text for people, json for log collectors.
+log_format = "text"
+
+# Custom plugins are executables named hemostat-<role>-<name> in this
+# directory; a plugin found here replaces the built-in of the same name.
+plugin_dir = "plugins"
+
+redis {
+  # Empty runs an embedded Redis on loopback, so hemostatd needs nothing else.
+  # Set "host:port" for a real server, or addresses = [...] for a cluster or,
+  # with sentinel_master, for Sentinel.
+  address = ""
+
+  # Only with Sentinel: the name of the monitored master.
+  sentinel_master = ""
+
+  # ACL user and password (Redis 6+); password alone is classic AUTH.
+  username = ""
+  password = env("REDIS_PASSWORD", "")
+
+  # Database number; ignored by a cluster, which has only 0.
+  db = 0
+
+  tls {
+    # Encrypt the connection to a real server (managed Redis usually needs it).
+    enabled = false
+    # CA bundle for the server's certificate; empty uses the system roots.
+    ca_file = ""
+    # Client certificate and key, for servers that require mutual TLS.
+    cert_file = ""
+    key_file  = ""
+    # Name expected in the server's certificate; empty uses the host name.
+    server_name = ""
+    # Never true in production: it accepts any certificate.
+    insecure_skip_verify = false
+  }
+}
+
+http {
+  # Dashboard, JSON API and /metrics. Loopback by default; "" turns it off.
+  # Any other address requires a token.
+  address = "127.0.0.1:9090"
+  # Bearer token clients must send; required beyond loopback.
+  token = env("HEMOSTAT_TOKEN", "")
+}
+
+monitor {
+  # Set false to run your own monitor that publishes hemostat:health_alert.
+  enabled = true
+
+  # Resource thresholds, in percent of the container's limit (or the host's).
+  cpu_pct    = 85
+  memory_pct = 90
+
+  # A breach must last this long before it is an alert, so one spike is not.
+  sustain = "30s"
+
+  # After a container starts, resource thresholds wait this long (warm-up).
+  grace = "60s"
+
+  # While a container stays sick, the same issue is alerted at most this often.
+  realert = "5m"
+
+  # This many restarts within window is a restart loop: escalate, do not restart.
+  restart_loop {
+    count  = 5
+    window = "10m"
+  }
+
+  # The Docker monitor: engine events plus cgroup sampling.
+  plugin "docker" {
+    # Deadline of each call to the plugin (its event stream has none).
+    timeout = "10s"
+    # Off keeps the block but does not run the plugin.
+    enabled = true
+    # An executable to run instead of the built-in, optionally pinned:
+    # path   = "/usr/local/lib/hemostat/hemostat-monitor-docker"
+    # sha256 = "<64 hex characters of the executable's SHA-256>"
+    config {
+      # How often resource usage is sampled.
+      interval = "5s"
+    }
+  }
+}
+
+analyzer {
+  # Set false to run your own analyzer on hemostat:health_alert.
+  enabled = true
+
+  # A chain, asked in order until one decides; the threshold analyzer is the
+  # rule-based fallback. Put an LLM analyzer before it, for example:
+  # plugin "llm" { config { provider = "anthropic"  api_key = env("ANTHROPIC_API_KEY") } }
+  plugin "threshold" {
+    timeout = "10s"
+    config {
+      # Usage above which the rules call for a restart.
+      cpu_pct = 85
+    }
+  }
+}
+
+responder {
+  # Set false to only observe and alert.
+  enabled = true
+
+  # Decide and report, but never touch a container.
+  dry_run = false
+
+  # Decisions less sure than this are not acted on.
+  min_confidence = 0.7
+
+  # The only actions the responder may take.
+  actions = ["restart", "start", "unpause"]
+
+  # Container names or globs never touched: hemostatd itself and its Redis.
+  protected = ["hemostat*", "*redis*"]
+
+  # true limits remediation to containers labelled hemostat.enable=true.
+  require_opt_in = false
+
+  # A flat wait between actions on a container; above 0 it replaces backoff.
+  cooldown = "0s"
+
+  # Per-container wait between actions, doubled after each up to max, reset
+  # after reset_after of health (Kubernetes' CrashLoopBackOff numbers). An
+  # action due in the wait is deferred, then re-checked, never dropped.
+  backoff {
+    initial     = "10s"
+    max         = "5m"
+    reset_after = "10m"
+  }
+
+  # After max_actions actions within window, stop acting and escalate.
+  breaker {
+    max_actions = 5
+    window      = "1h"
+  }
+
+  # Remediation through the Docker Engine API.
+  plugin "docker" {
+    timeout = "10s"
+  }
+}
+
+alert {
+  # Set false to silence every alert plugin; the log alert always runs.
+  enabled = true
+
+  # A notification identical to one sent within this window is dropped.
+  dedupe_window = "5m"
+
+  # No alert plugin by default. Slack, for example:
+  # plugin "slack" {
+  #   # Event types routed here (default: all of them).
+  #   events = ["remediation_complete", "escalation"]
+  #   # info, warning or critical (default: info).
+  #   min_severity = "warning"
+  #   config {
+  #     webhook_url = env("SLACK_WEBHOOK_URL")
+  #   }
+  # }
+}

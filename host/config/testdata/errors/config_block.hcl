@@ -1,0 +1,12 @@
+analyzer {
+  plugin "llm" {
+    config {
+      model = upper("x")
+      url   = var.url
+
+      retry {
+        attempts = 3
+      }
+    }
+  }
+}

@@ -1,0 +1,20 @@
+analyzer {
+  plugin "threshold" {}
+  plugin "llm" {}
+  plugin "threshold" {}
+}
+
+analyzer {
+  enabled = false
+}
+
+alert {
+  plugin "slack" {
+    config {
+      channel = "#ops"
+    }
+    config {
+      channel = "#dev"
+    }
+  }
+}

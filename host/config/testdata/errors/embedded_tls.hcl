@@ -1,0 +1,6 @@
+redis {
+  tls {
+    enabled   = true
+    cert_file = "client.pem"
+  }
+}

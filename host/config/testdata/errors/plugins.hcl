@@ -1,0 +1,16 @@
+plugin_dir = ""
+
+monitor {
+  plugin "../evil" {
+    path = ""
+  }
+}
+
+responder {
+  protected = ["hemostat*", "[redis"]
+  actions   = ["restart", ""]
+
+  plugin "docker" {
+    enabled = false
+  }
+}

@@ -1,0 +1,5 @@
+redis {
+  addresses       = ["10.0.0.1:6379", "10.0.0.1:6379"]
+  sentinel_master = "mymaster"
+  db              = -1
+}

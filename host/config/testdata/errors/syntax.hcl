@@ -1,0 +1,3 @@
+log_level = "info"
+monitor {
+  cpu_pct = 85

@@ -1,0 +1,12 @@
+monitor {
+  enabled = "yes"
+  cpu_pct = "high"
+}
+
+responder {
+  actions = "restart"
+}
+
+redis {
+  db = 1.5
+}
