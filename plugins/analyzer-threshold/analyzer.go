@@ -1,0 +1,115 @@
+package threshold
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/hemostat/hemostat/sdk"
+)
+
+// Name is the analyzer's name in hemostatd's config and logs.
+const Name = "threshold"
+
+// Analyzer is the rule-based analyzer. Its zero value is not ready; use New.
+type Analyzer struct {
+	// cfg is swapped whole by Configure while Analyze calls may be in
+	// flight on other goroutines.
+	cfg atomic.Pointer[Config]
+	now func() time.Time
+}
+
+var _ sdk.Analyzer = (*Analyzer)(nil)
+
+// New returns an analyzer with the default settings.
+func New() *Analyzer {
+	a := &Analyzer{now: time.Now}
+	cfg := DefaultConfig()
+	a.cfg.Store(&cfg)
+	return a
+}
+
+// Configure applies the analyzer's config block. On error the previous
+// settings stay in force.
+func (a *Analyzer) Configure(_ context.Context, raw json.RawMessage, _ sdk.Host) error {
+	cfg, err := ParseConfig(raw)
+	if err != nil {
+		return err
+	}
+	a.cfg.Store(&cfg)
+	return nil
+}
+
+// Config returns the settings in force.
+func (a *Analyzer) Config() Config { return *a.cfg.Load() }
+
+// Analyze judges one alert. It always returns a decision and never an
+// error: it is the fallback of every other analyzer.
+func (a *Analyzer) Analyze(_ context.Context, req sdk.AnalyzeRequest) (sdk.Decision, error) {
+	return a.decide(req), nil
+}
+
+func (a *Analyzer) decide(req sdk.AnalyzeRequest) sdk.Decision {
+	cfg := a.Config()
+	f := factsOf(req.Alert)
+
+	// A restart loop takes precedence over everything: whatever the
+	// alert says, hemostatd must not restart the container again.
+	if loop, ok := restartLoopRule(cfg, f, req.Remediations, loopReference(req.Alert, a.now)); ok {
+		return loop.decision
+	}
+
+	var findings []finding
+	add := func(fd finding, ok bool) {
+		if ok {
+			findings = append(findings, fd)
+		}
+	}
+	add(exitRule(f))
+	add(unhealthyRule(f))
+	add(memoryRule(cfg, f, seriesOf(req.History, req.Alert, f.memory, cfg.SpikeWindow, memoryOf)))
+	add(cpuRule(cfg, f, seriesOf(req.History, req.Alert, f.cpu, cfg.SpikeWindow, cpuOf)))
+	add(unknownRule(f))
+	if len(findings) == 0 {
+		return sdk.Decision{Verdict: sdk.VerdictFalseAlarm, Reason: "the alert names no issue", Confidence: confidenceNoFigure}
+	}
+	return combine(findings)
+}
+
+// verdictRank orders verdicts: acting beats not acting.
+func verdictRank(v string) int {
+	switch v {
+	case sdk.VerdictEscalate:
+		return 2
+	case sdk.VerdictRemediate:
+		return 1
+	}
+	return 0
+}
+
+// combine picks the most severe finding. When every finding is a false
+// alarm, their reasons are joined, most severe first, and the decision is
+// only as sure as its least sure part.
+func combine(findings []finding) sdk.Decision {
+	slices.SortStableFunc(findings, func(x, y finding) int {
+		return cmp.Or(
+			cmp.Compare(verdictRank(y.decision.Verdict), verdictRank(x.decision.Verdict)),
+			cmp.Compare(y.severity, x.severity),
+		)
+	})
+	best := findings[0].decision
+	if best.Verdict != sdk.VerdictFalseAlarm {
+		return best
+	}
+	reasons := make([]string, len(findings))
+	for i, fd := range findings {
+		reasons[i] = fd.decision.Reason
+		best.Confidence = min(best.Confidence, fd.decision.Confidence)
+	}
+	best.Reason = strings.Join(reasons, "; ")
+	return best
+}

@@ -1,0 +1,324 @@
+package threshold
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hemostat/hemostat/host/protocol"
+	"github.com/hemostat/hemostat/sdk"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+type ruleCase struct {
+	name   string
+	config string // JSON settings; empty means defaults
+	req    sdk.AnalyzeRequest
+
+	verdict    string
+	action     string
+	confidence float64
+}
+
+// ruleCases exercises every rule; the reasons each produces are kept in
+// testdata/reasons.golden.
+func ruleCases() []ruleCase {
+	const none = ""
+	var (
+		restart    = sdk.ActionRestart
+		remediate  = sdk.VerdictRemediate
+		falseAlarm = sdk.VerdictFalseAlarm
+		escalate   = sdk.VerdictEscalate
+		calm       = history(cpu(20, 22, 21, 20, 23), mem(40, 40, 40, 40, 40))
+		crash      = func(code int) sdk.Sample {
+			return lifecycle(5, sdk.EventDie, func(s *sdk.Sample) { s.Status, s.ExitCode = "exited", code })
+		}
+	)
+	return []ruleCase{
+		// Restart loop: takes precedence over everything.
+		{name: "loop/three remediations within the window",
+			req:     remediated(withEvent(calm, crash(1), protocol.IssueExited(1)), sdk.StatusSuccess, 14*time.Minute, 9*time.Minute, time.Minute),
+			verdict: escalate, action: none, confidence: 0.9},
+		{name: "loop/failed attempts count",
+			req:     remediated(withEvent(calm, crash(1), protocol.IssueExited(1)), sdk.StatusFailed, 10*time.Minute, 5*time.Minute, time.Minute),
+			verdict: escalate, action: none, confidence: 0.9},
+		{name: "loop/one remediation outside the window",
+			req:     remediated(withEvent(calm, crash(1), protocol.IssueExited(1)), sdk.StatusSuccess, 16*time.Minute, 9*time.Minute, time.Minute),
+			verdict: remediate, action: restart, confidence: 0.9},
+		{name: "loop/refused and simulated actions do not count",
+			req: remediated(remediated(withEvent(calm, crash(1), protocol.IssueExited(1)),
+				sdk.StatusRejected, 3*time.Minute, 2*time.Minute), sdk.StatusDryRun, time.Minute),
+			verdict: remediate, action: restart, confidence: 0.9},
+		{name: "loop/configured count and window", config: `{"restart_loop_count": 2, "restart_loop_window": "1h"}`,
+			req:     remediated(withEvent(calm, crash(1), protocol.IssueExited(1)), sdk.StatusSuccess, 50*time.Minute, 20*time.Minute),
+			verdict: escalate, action: none, confidence: 0.9},
+		{name: "loop/issue from the monitor beats an OOM kill",
+			req:     fromExternal(nil, protocol.IssueOOMKilled, protocol.IssueRestartLoop(5, 10*time.Minute)),
+			verdict: escalate, action: none, confidence: 0.9},
+		{name: "loop/escalates even a false alarm",
+			req:     remediated(fromMonitor(history(cpu(20, 20, 20, 20, 20, 95)), protocol.IssueHighCPU(95)), sdk.StatusSuccess, 3*time.Minute, 2*time.Minute, time.Minute),
+			verdict: escalate, action: none, confidence: 0.9},
+
+		// Exits.
+		{name: "exit/non-zero code from the monitor",
+			req:     withEvent(calm, crash(1), protocol.IssueExited(1)),
+			verdict: remediate, action: restart, confidence: 0.9},
+		{name: "exit/non-zero code from an external monitor",
+			req:     fromExternal(map[string]any{"status": "exited"}, "Exited with code 2"),
+			verdict: remediate, action: restart, confidence: 0.9},
+		{name: "exit/code 137 after an OOM kill",
+			req: withEvent(calm, lifecycle(5, sdk.EventDie, func(s *sdk.Sample) { s.Status, s.ExitCode, s.OOMKilled = "exited", 137, true }),
+				protocol.IssueExited(137)),
+			verdict: remediate, action: restart, confidence: 0.9},
+		{name: "exit/clean exit is not a crash",
+			req:     withEvent(calm, crash(0), protocol.IssueExited(0)),
+			verdict: falseAlarm, action: none, confidence: 0.8},
+		{name: "exit/clean exit does not hide high CPU",
+			req:     fromExternal(map[string]any{"cpu_pct": 95.0}, protocol.IssueExited(0), protocol.IssueHighCPU(95)),
+			verdict: remediate, action: restart, confidence: 0.5},
+		{name: "exit/requested stop",
+			req: withEvent(calm, lifecycle(5, sdk.EventDie, func(s *sdk.Sample) { s.Status, s.ExitCode, s.StopRequested = "exited", 143, true }),
+				protocol.IssueExited(143)),
+			verdict: falseAlarm, action: none, confidence: 0.8},
+		{name: "exit/docker restart policy already on it",
+			req: withEvent(calm, lifecycle(5, sdk.EventDie, func(s *sdk.Sample) { s.Status, s.ExitCode, s.RestartingByDocker = "restarting", 1, true }),
+				protocol.IssueExited(1)),
+			verdict: falseAlarm, action: none, confidence: 0.7},
+		{name: "exit/unreadable code is an unknown issue",
+			req:     fromExternal(nil, "Exited with code abc"),
+			verdict: falseAlarm, action: none, confidence: 0.3},
+
+		// OOM kills and healthchecks.
+		{name: "oom/issue only",
+			req:     fromExternal(nil, protocol.IssueOOMKilled),
+			verdict: remediate, action: restart, confidence: 0.9},
+		{name: "oom/event from the monitor",
+			req:     withEvent(calm, lifecycle(5, sdk.EventOOM, nil), protocol.IssueOOMKilled),
+			verdict: remediate, action: restart, confidence: 0.9},
+		{name: "unhealthy/issue only",
+			req:     fromExternal(nil, protocol.IssueUnhealthy),
+			verdict: remediate, action: restart, confidence: 0.7},
+		{name: "unhealthy/event from the monitor",
+			req:     withEvent(calm, lifecycle(5, sdk.EventHealthStatus, func(s *sdk.Sample) { s.Health = sdk.HealthUnhealthy }), protocol.IssueUnhealthy),
+			verdict: remediate, action: restart, confidence: 0.7},
+
+		// CPU.
+		{name: "cpu/rising over the window",
+			req:     fromMonitor(history(cpu(61, 70, 78, 86, 90, 92.5)), protocol.IssueHighCPU(92.5)),
+			verdict: remediate, action: restart, confidence: 0.8},
+		{name: "cpu/sustained over the whole window",
+			req:     fromMonitor(history(cpu(90, 91, 89, 92, 90, 91)), protocol.IssueHighCPU(91)),
+			verdict: remediate, action: restart, confidence: 0.9},
+		{name: "cpu/above in every sample of a short history",
+			req:     fromMonitor(history(cpu(90, 91, 92)), protocol.IssueHighCPU(92)),
+			verdict: remediate, action: restart, confidence: 0.8},
+		{name: "cpu/only the window counts", config: `{"spike_window": 3}`,
+			req:     fromMonitor(history(cpu(10, 10, 10, 90, 91, 92)), protocol.IssueHighCPU(92)),
+			verdict: remediate, action: restart, confidence: 0.9},
+		{name: "cpu/back to normal",
+			req:     fromMonitor(history(cpu(20, 95, 97, 40)), protocol.IssueHighCPU(97)),
+			verdict: falseAlarm, action: none, confidence: 0.8},
+		{name: "cpu/lone spike",
+			req:     fromMonitor(history(cpu(20, 22, 21, 20, 23, 95)), protocol.IssueHighCPU(95)),
+			verdict: falseAlarm, action: none, confidence: 0.6},
+		{name: "cpu/above but falling",
+			req:     fromMonitor(history(cpu(99, 97, 95, 92, 90, 88)), protocol.IssueHighCPU(88)),
+			verdict: falseAlarm, action: none, confidence: 0.6},
+		{name: "cpu/below this analyzer's line",
+			req:     fromMonitor(history(cpu(81, 82, 83)), protocol.IssueHighCPU(83)),
+			verdict: falseAlarm, action: none, confidence: 0.8},
+		{name: "cpu/configured line", config: `{"cpu_pct": 95}`,
+			req:     fromMonitor(history(cpu(90, 91, 92, 93)), protocol.IssueHighCPU(93)),
+			verdict: falseAlarm, action: none, confidence: 0.8},
+		{name: "cpu/external monitor without history",
+			req:     fromExternal(map[string]any{"cpu_pct": 92.5, "memory_pct": 45.2, "status": "running"}, "High CPU: 92.5%"),
+			verdict: remediate, action: restart, confidence: 0.5},
+		{name: "cpu/figure from the metrics when the issue has none",
+			req:     fromExternal(map[string]any{"cpu_pct": "97.1"}, "High CPU: n/a"),
+			verdict: remediate, action: restart, confidence: 0.5},
+		{name: "cpu/no figure anywhere",
+			req:     fromExternal(nil, "High CPU: n/a"),
+			verdict: falseAlarm, action: none, confidence: 0.3},
+		{name: "cpu/lifecycle events and bad figures in the history are skipped",
+			req: func() sdk.AnalyzeRequest {
+				h := history(cpu(90, math.NaN(), 91, 92))
+				h = append(h[:2:2], append([]sdk.Sample{lifecycle(1, sdk.EventStart, nil)}, h[2:]...)...)
+				return fromMonitor(h, protocol.IssueHighCPU(92))
+			}(),
+			verdict: remediate, action: restart, confidence: 0.8},
+
+		// Memory.
+		{name: "memory/rising above the line",
+			req:     fromMonitor(history(mem(64, 68, 73, 79, 85, 91)), protocol.IssueHighMemory(91)),
+			verdict: remediate, action: restart, confidence: 0.8},
+		{name: "memory/high but flat",
+			req:     fromMonitor(history(mem(90, 90.1, 89.9, 90, 90.1, 90)), protocol.IssueHighMemory(90)),
+			verdict: falseAlarm, action: none, confidence: 0.6},
+		{name: "memory/high but falling",
+			req:     fromMonitor(history(mem(95, 93, 90, 88, 85, 82)), protocol.IssueHighMemory(82)),
+			verdict: falseAlarm, action: none, confidence: 0.6},
+		{name: "memory/below the line",
+			req:     fromMonitor(history(mem(50, 55, 60, 65)), protocol.IssueHighMemory(65)),
+			verdict: falseAlarm, action: none, confidence: 0.8},
+		{name: "memory/configured line", config: `{"memory_pct": 90}`,
+			req:     fromMonitor(history(mem(70, 75, 80, 85)), protocol.IssueHighMemory(85)),
+			verdict: falseAlarm, action: none, confidence: 0.8},
+		{name: "memory/external monitor without history",
+			req:     fromExternal(map[string]any{"memory_pct": 91.0}, protocol.IssueHighMemory(91)),
+			verdict: remediate, action: restart, confidence: 0.5},
+
+		// Several issues and unknown ones.
+		{name: "several/healthcheck beats a memory leak",
+			req:     fromMonitor(history(mem(64, 68, 73, 79, 85, 91)), protocol.IssueHighMemory(91), protocol.IssueUnhealthy),
+			verdict: remediate, action: restart, confidence: 0.7},
+		{name: "several/oom beats high cpu",
+			req:     fromExternal(map[string]any{"cpu_pct": 99.0}, protocol.IssueHighCPU(99), protocol.IssueOOMKilled),
+			verdict: remediate, action: restart, confidence: 0.9},
+		{name: "several/a memory leak beats a cpu spike",
+			req:     fromMonitor(history(cpu(20, 20, 20, 20, 20, 95), mem(64, 68, 73, 79, 85, 91)), protocol.IssueHighCPU(95), protocol.IssueHighMemory(91)),
+			verdict: remediate, action: restart, confidence: 0.8},
+		{name: "several/false alarms are joined",
+			req:     fromMonitor(history(cpu(20, 22, 21, 20, 23, 95)), protocol.IssueHighCPU(95), "Disk full"),
+			verdict: falseAlarm, action: none, confidence: 0.3},
+		{name: "several/a crash beats an unknown issue",
+			req:     fromExternal(nil, "Disk full", protocol.IssueExited(3)),
+			verdict: remediate, action: restart, confidence: 0.9},
+		{name: "unknown/issues",
+			req:     fromExternal(nil, "Disk full", "Too many open files"),
+			verdict: falseAlarm, action: none, confidence: 0.3},
+		{name: "unknown/no issues at all",
+			req:     sdk.AnalyzeRequest{},
+			verdict: falseAlarm, action: none, confidence: 0.3},
+	}
+}
+
+func TestAnalyzeRules(t *testing.T) {
+	var golden strings.Builder
+	cases, ran := ruleCases(), 0
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			ran++
+			a := New()
+			if tc.config != "" {
+				if err := a.Configure(context.Background(), json.RawMessage(tc.config), nil); err != nil {
+					t.Fatalf("Configure(%s): %v", tc.config, err)
+				}
+			}
+			d, err := a.Analyze(context.Background(), tc.req)
+			if err != nil {
+				t.Fatalf("Analyze returned an error: %v", err)
+			}
+			if d.Verdict != tc.verdict || d.Action != tc.action || d.Confidence != tc.confidence {
+				t.Errorf("decision = %s %q %.2f (%s)\nwant %s %q %.2f", d.Verdict, d.Action, d.Confidence, d.Reason, tc.verdict, tc.action, tc.confidence)
+			}
+			if d.Reason == "" {
+				t.Error("decision has no reason")
+			}
+			action := cmp.Or(d.Action, "-")
+			fmt.Fprintf(&golden, "%s\n\t%s %s %.2f\n\t%s\n", tc.name, d.Verdict, action, d.Confidence, d.Reason)
+		})
+	}
+	// The golden file holds every case: compare only when all of them ran
+	// (not under a -run filter that picks a few).
+	if ran == len(cases) {
+		checkGolden(t, "reasons.golden", golden.String())
+	}
+}
+
+// TestAnalyzeLoopReferenceDefaultsToNow checks that an alert without a time
+// counts its restart loop back from the analyzer's clock.
+func TestAnalyzeLoopReferenceDefaultsToNow(t *testing.T) {
+	now := t0.Add(time.Hour)
+	req := fromExternal(nil, protocol.IssueExited(1))
+	req.Alert.Time = time.Time{}
+	for _, ago := range []time.Duration{3 * time.Minute, 2 * time.Minute, time.Minute} {
+		req.Remediations = append(req.Remediations, sdk.Remediation{Time: now.Add(-ago), Action: sdk.ActionRestart, Status: sdk.StatusSuccess})
+	}
+	for _, tc := range []struct {
+		clock time.Time
+		want  string
+	}{
+		{now, sdk.VerdictEscalate},
+		{now.Add(time.Hour), sdk.VerdictRemediate},
+	} {
+		a := New()
+		a.now = func() time.Time { return tc.clock }
+		d, _ := a.Analyze(context.Background(), req)
+		if d.Verdict != tc.want {
+			t.Errorf("clock %s: verdict %s (%s), want %s", tc.clock.Format(time.Kitchen), d.Verdict, d.Reason, tc.want)
+		}
+	}
+}
+
+// TestAnalyzeNeverFails feeds malformed alerts: each must get a decision
+// with a valid verdict and a confidence within [0, 1].
+func TestAnalyzeNeverFails(t *testing.T) {
+	weird := []sdk.AnalyzeRequest{
+		{Alert: sdk.Alert{Issues: []string{"", "   ", "High CPU:", "High memory: -5%", "Exited with code ", "Restart loop:"}}},
+		{Alert: sdk.Alert{Issues: []string{"high cpu: 99%"}, Metrics: map[string]any{"cpu_pct": []any{1}, "memory_pct": map[string]any{}}}},
+		{Alert: sdk.Alert{Issues: []string{"High CPU: 1e400%"}}, History: []sdk.Sample{{CPUPct: math.Inf(1)}, {CPUPct: -3}}},
+		{Alert: sdk.Alert{Container: "a", Issues: []string{"High memory: 99%"}, Sample: &sdk.Sample{Container: "a", MemoryPct: math.NaN()}},
+			History: []sdk.Sample{{Container: "b", MemoryPct: 99}}},
+		{Remediations: []sdk.Remediation{{Status: sdk.StatusSuccess}, {Time: t0.Add(time.Hour)}}, Alert: sdk.Alert{Time: t0}},
+	}
+	for i, req := range weird {
+		d, err := New().Analyze(context.Background(), req)
+		if err != nil {
+			t.Errorf("request %d: error %v", i, err)
+		}
+		switch d.Verdict {
+		case sdk.VerdictRemediate, sdk.VerdictFalseAlarm, sdk.VerdictEscalate:
+		default:
+			t.Errorf("request %d: verdict %q", i, d.Verdict)
+		}
+		if !(d.Confidence >= 0 && d.Confidence <= 1) || d.Reason == "" {
+			t.Errorf("request %d: decision %+v", i, d)
+		}
+	}
+}
+
+func checkGolden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("%s differs (run go test -update and review the diff):\n%s", path, lineDiff(string(want), got))
+	}
+}
+
+// lineDiff lists the lines that differ, enough to see what changed.
+func lineDiff(want, got string) string {
+	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
+	var b strings.Builder
+	for i := range max(len(w), len(g)) {
+		var wl, gl string
+		if i < len(w) {
+			wl = w[i]
+		}
+		if i < len(g) {
+			gl = g[i]
+		}
+		if wl != gl {
+			fmt.Fprintf(&b, "line %d:\n- %s\n+ %s\n", i+1, wl, gl)
+		}
+	}
+	return b.String()
+}

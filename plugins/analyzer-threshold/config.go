@@ -1,0 +1,140 @@
+package threshold
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/hemostat/hemostat/sdk"
+)
+
+// Config is the analyzer's settings, as decoded from its config block.
+type Config struct {
+	// CPUPct is the CPU line in percent: a container above it, and staying
+	// there, is restarted.
+	CPUPct float64
+	// MemoryPct is the memory line in percent: a container above it whose
+	// memory is still rising is restarted.
+	MemoryPct float64
+	// RestartLoopCount remediations within RestartLoopWindow make a restart
+	// loop, which is escalated instead of acted on again.
+	RestartLoopCount  int
+	RestartLoopWindow time.Duration
+	// SpikeWindow is how many of the latest resource samples a trend is
+	// judged over.
+	SpikeWindow int
+}
+
+// DefaultConfig is what an empty config block means.
+func DefaultConfig() Config {
+	return Config{
+		CPUPct:            85,
+		MemoryPct:         70,
+		RestartLoopCount:  3,
+		RestartLoopWindow: 15 * time.Minute,
+		SpikeWindow:       6,
+	}
+}
+
+// Limits on the settings. CPU percent may exceed 100 (a container using
+// more than one core), but not by more than any real machine has cores.
+const (
+	maxCPUPct      = 100 * 1024
+	maxSpikeWindow = 1000
+	minSpikeWindow = 2 // a trend needs two points
+)
+
+// rawConfig is the config block with every value kept raw, so that each
+// key is checked on its own and every bad one is reported, not only the
+// first the JSON decoder trips over.
+type rawConfig struct {
+	CPUPct            json.RawMessage `json:"cpu_pct"`
+	MemoryPct         json.RawMessage `json:"memory_pct"`
+	RestartLoopCount  json.RawMessage `json:"restart_loop_count"`
+	RestartLoopWindow json.RawMessage `json:"restart_loop_window"`
+	SpikeWindow       json.RawMessage `json:"spike_window"`
+}
+
+// ParseConfig decodes and validates a config block. Unknown keys are
+// rejected; every invalid value is reported as an sdk.ConfigError naming
+// its key. Missing or null keys take their defaults.
+func ParseConfig(raw json.RawMessage) (Config, error) {
+	var rc rawConfig
+	if err := sdk.DecodeConfig(raw, &rc); err != nil {
+		return Config{}, err
+	}
+	cfg := DefaultConfig()
+	var errs sdk.ConfigErrors
+	check := func(err *sdk.ConfigError) {
+		if err != nil {
+			errs = append(errs, *err)
+		}
+	}
+	check(decodePct("cpu_pct", rc.CPUPct, maxCPUPct, &cfg.CPUPct))
+	check(decodePct("memory_pct", rc.MemoryPct, 100, &cfg.MemoryPct))
+	check(decodeCount("restart_loop_count", rc.RestartLoopCount, 1, math.MaxInt32, &cfg.RestartLoopCount))
+	check(decodeDuration("restart_loop_window", rc.RestartLoopWindow, &cfg.RestartLoopWindow))
+	check(decodeCount("spike_window", rc.SpikeWindow, minSpikeWindow, maxSpikeWindow, &cfg.SpikeWindow))
+	if len(errs) > 0 {
+		return Config{}, errs
+	}
+	return cfg, nil
+}
+
+func isUnset(raw json.RawMessage) bool {
+	return len(raw) == 0 || bytes.Equal(raw, []byte("null"))
+}
+
+// decodePct reads a percentage in (0, max].
+func decodePct(key string, raw json.RawMessage, max float64, into *float64) *sdk.ConfigError {
+	if isUnset(raw) {
+		return nil
+	}
+	var v float64
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return &sdk.ConfigError{Key: key, Message: fmt.Sprintf("must be a number of percent, not %s", raw)}
+	}
+	if !(v > 0 && v <= max) {
+		return &sdk.ConfigError{Key: key, Message: fmt.Sprintf("must be above 0 and at most %s, not %s", formatPct(max), formatPct(v))}
+	}
+	*into = v
+	return nil
+}
+
+// decodeCount reads a whole number in [min, max].
+func decodeCount(key string, raw json.RawMessage, min, max int, into *int) *sdk.ConfigError {
+	if isUnset(raw) {
+		return nil
+	}
+	var v float64
+	if err := json.Unmarshal(raw, &v); err != nil || v != math.Trunc(v) {
+		return &sdk.ConfigError{Key: key, Message: fmt.Sprintf("must be a whole number, not %s", raw)}
+	}
+	if v < float64(min) || v > float64(max) {
+		return &sdk.ConfigError{Key: key, Message: fmt.Sprintf("must be between %d and %d, not %s", min, max, raw)}
+	}
+	*into = int(v)
+	return nil
+}
+
+// decodeDuration reads a positive Go duration string such as "15m".
+func decodeDuration(key string, raw json.RawMessage, into *time.Duration) *sdk.ConfigError {
+	if isUnset(raw) {
+		return nil
+	}
+	var s string
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return &sdk.ConfigError{Key: key, Message: fmt.Sprintf(`must be a duration such as "15m", not %s`, raw)}
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return &sdk.ConfigError{Key: key, Message: fmt.Sprintf(`must be a duration such as "15m", not %q`, s)}
+	}
+	if d <= 0 {
+		return &sdk.ConfigError{Key: key, Message: fmt.Sprintf("must be longer than zero, not %q", s)}
+	}
+	*into = d
+	return nil
+}

@@ -1,0 +1,193 @@
+package threshold
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/hemostat/hemostat/sdk"
+)
+
+// Rule severities: when an alert carries several issues, the most severe
+// verdict wins, and within a verdict the most severe rule.
+const (
+	severityUnknown = iota
+	severityCleanExit
+	severityCPU
+	severityMemory
+	severityUnhealthy
+	severityExit
+	severityOOM
+	severityRestartLoop
+)
+
+// Confidences of the rules' decisions.
+const (
+	confidenceCertain  = 0.9 // a fact: a crash, an OOM kill, a loop
+	confidenceTrend    = 0.8 // a trend over the window; a clean or requested exit
+	confidenceHealth   = 0.7 // a failing healthcheck may be a dependency's fault
+	confidenceSpike    = 0.6 // a lone spike or a falling figure: likely, not sure
+	confidenceNoTrend  = 0.5 // one figure, no history to judge it by
+	confidenceNoFigure = 0.3 // nothing to judge at all
+)
+
+// flatBand is how far, in percentage points, the fitted CPU line may move
+// across the window and still count as flat: CPU figures are noisy.
+const flatBand = 5.0
+
+// risingSlope is the least-squares slope, in percentage points per sample,
+// above which memory counts as rising. Memory figures are smooth, so the
+// band only keeps rounding noise on a flat line from reading as a leak.
+const risingSlope = 0.05
+
+// finding is one rule's judgement.
+type finding struct {
+	severity int
+	decision sdk.Decision
+}
+
+func restart(severity int, confidence float64, reason string) finding {
+	return finding{severity, sdk.Decision{Verdict: sdk.VerdictRemediate, Action: sdk.ActionRestart, Reason: reason, Confidence: confidence}}
+}
+
+func falseAlarm(severity int, confidence float64, reason string) finding {
+	return finding{severity, sdk.Decision{Verdict: sdk.VerdictFalseAlarm, Reason: reason, Confidence: confidence}}
+}
+
+func escalate(reason string) finding {
+	return finding{severityRestartLoop, sdk.Decision{Verdict: sdk.VerdictEscalate, Reason: reason, Confidence: confidenceCertain}}
+}
+
+// restartLoopRule escalates a container that hemostatd keeps treating: one
+// more restart would not help, a person has to look.
+func restartLoopRule(cfg Config, f facts, remediations []sdk.Remediation, ref time.Time) (finding, bool) {
+	const advice = "restarting again would not help; escalating to a person"
+	if n := countRecent(remediations, ref, cfg.RestartLoopWindow); n >= cfg.RestartLoopCount {
+		return escalate(fmt.Sprintf("restart loop: %d remediations within %s (limit %d); %s",
+			n, formatDuration(cfg.RestartLoopWindow), cfg.RestartLoopCount, advice)), true
+	}
+	if f.restartLoopIssue != "" {
+		return escalate(fmt.Sprintf("the monitor reports %q; %s", f.restartLoopIssue, advice)), true
+	}
+	return finding{}, false
+}
+
+// countRecent counts remediations carried out (or attempted) within window
+// before ref. Actions the safety gate refused, deferred or only simulated
+// did not touch the container and do not count.
+func countRecent(remediations []sdk.Remediation, ref time.Time, window time.Duration) int {
+	since := ref.Add(-window)
+	n := 0
+	for _, r := range remediations {
+		if r.Time.IsZero() || !r.Time.After(since) {
+			continue
+		}
+		switch r.Status {
+		case sdk.StatusSuccess, sdk.StatusFailed, "":
+			n++
+		}
+	}
+	return n
+}
+
+// exitRule judges a container that stopped: a crash or an OOM kill is
+// restarted; a clean exit or a stop someone asked for is not a crash.
+func exitRule(f facts) (finding, bool) {
+	switch {
+	case f.exited && f.exitCode == 0:
+		return falseAlarm(severityCleanExit, confidenceTrend, "exited with code 0; a clean exit is not a crash"), true
+	case f.exited && f.stopRequested:
+		return falseAlarm(severityExit, confidenceTrend, fmt.Sprintf("exited with code %d after a requested stop; not a crash", f.exitCode)), true
+	case f.exited && f.restartingByDocker:
+		return falseAlarm(severityExit, confidenceHealth, fmt.Sprintf("exited with code %d; Docker's restart policy is already restarting it, a second restart would race it", f.exitCode)), true
+	case f.exited && f.oom:
+		return restart(severityOOM, confidenceCertain, fmt.Sprintf("exited with code %d after an OOM kill; restarting (the memory limit may be too low)", f.exitCode)), true
+	case f.oom:
+		return restart(severityOOM, confidenceCertain, "OOM killed; restarting (the memory limit may be too low)"), true
+	case f.exited:
+		return restart(severityExit, confidenceCertain, fmt.Sprintf("exited with code %d; restarting", f.exitCode)), true
+	}
+	return finding{}, false
+}
+
+func unhealthyRule(f facts) (finding, bool) {
+	if !f.unhealthy {
+		return finding{}, false
+	}
+	return restart(severityUnhealthy, confidenceHealth, "health check failing; restarting"), true
+}
+
+// cpuRule restarts a container whose CPU stays above the line; a spike that
+// is already over, or a single sample above it, is a false alarm.
+func cpuRule(cfg Config, f facts, s series) (finding, bool) {
+	if !f.highCPU {
+		return finding{}, false
+	}
+	line := formatPct(cfg.CPUPct)
+	if len(s) == 0 {
+		return falseAlarm(severityCPU, confidenceNoFigure, "high CPU reported without a figure or a history to judge it by"), true
+	}
+	latest, above := s.last(), s.countAbove(cfg.CPUPct)
+	switch {
+	case above == 0:
+		return falseAlarm(severityCPU, confidenceTrend, fmt.Sprintf("CPU %s%% is below the %s%% line in %s", formatPct(s.max()), line, samplesPhrase(len(s)))), true
+	case latest <= cfg.CPUPct:
+		return falseAlarm(severityCPU, confidenceTrend, fmt.Sprintf("CPU back to %s%% after a spike to %s%% in %s", formatPct(latest), formatPct(s.max()), samplesPhrase(len(s)))), true
+	case len(s) == 1:
+		return restart(severityCPU, confidenceNoTrend, fmt.Sprintf("CPU %s%% is above the %s%% line, with no history to tell a spike from a trend; restarting", formatPct(latest), line)), true
+	case above == 1:
+		return falseAlarm(severityCPU, confidenceSpike, fmt.Sprintf("a lone spike: CPU %s%% in only one of %s; one sample is not a trend", formatPct(latest), samplesPhrase(len(s)))), true
+	}
+	change := s.fittedChange()
+	if change < -flatBand {
+		return falseAlarm(severityCPU, confidenceSpike, fmt.Sprintf("CPU %s%% is above the %s%% line but falling over %s %s; waiting for it to settle", formatPct(latest), line, samplesPhrase(len(s)), formatRange(s))), true
+	}
+	trend := "flat"
+	if change > flatBand {
+		trend = "rising"
+	}
+	if above == len(s) && len(s) >= cfg.SpikeWindow {
+		return restart(severityCPU, confidenceCertain, fmt.Sprintf("CPU %s%% and %s, above the %s%% line in every one of %s %s; restarting", formatPct(latest), trend, line, samplesPhrase(len(s)), formatRange(s))), true
+	}
+	return restart(severityCPU, confidenceTrend, fmt.Sprintf("CPU %s%% and %s over %s %s; restarting", formatPct(latest), trend, samplesPhrase(len(s)), formatRange(s))), true
+}
+
+// memoryRule restarts a container whose memory is above the line and still
+// rising: a leak, which a restart stops for a while. Memory that is high
+// but flat or falling is a false alarm: the workload simply needs that
+// much, a restart would only hand the memory back until it is taken again,
+// and a limit that is truly too low ends in an OOM kill, which the OOM rule
+// restarts.
+func memoryRule(cfg Config, f facts, s series) (finding, bool) {
+	if !f.highMemory {
+		return finding{}, false
+	}
+	line := formatPct(cfg.MemoryPct)
+	if len(s) == 0 {
+		return falseAlarm(severityMemory, confidenceNoFigure, "high memory reported without a figure or a history to judge it by"), true
+	}
+	latest := s.last()
+	switch {
+	case latest <= cfg.MemoryPct:
+		return falseAlarm(severityMemory, confidenceTrend, fmt.Sprintf("memory %s%% is below the %s%% line", formatPct(latest), line)), true
+	case len(s) == 1:
+		return restart(severityMemory, confidenceNoTrend, fmt.Sprintf("memory %s%% is above the %s%% line, with no history to tell a leak from a steady load; restarting", formatPct(latest), line)), true
+	}
+	slope := s.slope()
+	if slope > risingSlope {
+		return restart(severityMemory, confidenceTrend, fmt.Sprintf("memory %s%% and rising over %s %s, above the %s%% line: likely a leak; restarting", formatPct(latest), samplesPhrase(len(s)), formatRange(s), line)), true
+	}
+	trend, meaning := "flat", "a steady load, not a leak"
+	if slope < -risingSlope {
+		trend, meaning = "falling", "already coming down, not a leak"
+	}
+	return falseAlarm(severityMemory, confidenceSpike, fmt.Sprintf("memory %s%% is above the %s%% line but %s over %s %s: %s; a restart would not help", formatPct(latest), line, trend, samplesPhrase(len(s)), formatRange(s), meaning)), true
+}
+
+// unknownRule answers issues no rule knows. It is never an error: the
+// threshold analyzer is the last in the chain and must always decide.
+func unknownRule(f facts) (finding, bool) {
+	if len(f.unknown) == 0 {
+		return finding{}, false
+	}
+	return falseAlarm(severityUnknown, confidenceNoFigure, "no rule for "+quoteList(f.unknown)), true
+}
