@@ -1,0 +1,87 @@
+package supervisor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os/exec"
+	"time"
+
+	"github.com/hashicorp/go-plugin"
+	"github.com/hemostat/hemostat/sdk"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/health/grpc_health_v1"
+)
+
+// instance is one running process of a plugin. A restart replaces the
+// whole instance; nothing of it is reused.
+type instance struct {
+	client  *plugin.Client
+	cmd     *exec.Cmd
+	conn    *grpc.ClientConn
+	base    sdk.Base
+	raw     any // the role client: *sdk.AnalyzerClient, ...
+	info    sdk.Info
+	pid     int
+	started time.Time
+}
+
+// ping asks the plugin's gRPC health service whether it is alive, within
+// timeout. go-plugin's own Ping takes no context, so a frozen plugin would
+// block it for good.
+func (in *instance) ping(ctx context.Context, timeout time.Duration) error {
+	if in.client.Exited() {
+		return errExited
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	_, err := grpc_health_v1.NewHealthClient(in.conn).Check(ctx, &grpc_health_v1.HealthCheckRequest{Service: plugin.GRPCServiceName})
+	switch {
+	case err == nil:
+		return nil
+	case in.client.Exited():
+		return errExited
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+		return fmt.Errorf("plugin did not answer a ping within %s", timeout)
+	}
+	return fmt.Errorf("ping: %w", err)
+}
+
+// kill ends a process that is broken or no longer wanted: SIGKILL at once,
+// since a hung plugin would only eat go-plugin's grace period, then
+// go-plugin's cleanup, which reaps the process and its log pipes.
+func (in *instance) kill() {
+	if in.cmd.Process != nil {
+		_ = in.cmd.Process.Kill() // an exited process is fine
+	}
+	in.client.Kill()
+}
+
+// stop ends a healthy process politely: the Shutdown RPC lets the plugin
+// release what it holds, then go-plugin closes the connection and waits
+// briefly for the exit. Past ctx's deadline the process is killed.
+func (in *instance) stop(ctx context.Context) error {
+	var err error
+	if !in.client.Exited() && ctx.Err() == nil {
+		err = in.base.Shutdown(ctx)
+	}
+	if ctx.Err() != nil {
+		in.kill()
+		return err
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		in.client.Kill()
+	}()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		// The plugin ignores the close; do not wait out go-plugin's grace.
+		if in.cmd.Process != nil {
+			_ = in.cmd.Process.Kill()
+		}
+		<-done
+	}
+	return err
+}

@@ -1,0 +1,63 @@
+package supervisor
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/hemostat/hemostat/sdk"
+)
+
+// DefaultTimeout bounds every call to a plugin whose Spec sets none.
+const DefaultTimeout = 10 * time.Second
+
+// Spec says which plugin to run and how.
+type Spec struct {
+	// Role is one of sdk.Roles.
+	Role string
+	// Name is the plugin's name in the config file, logs and metrics.
+	Name string
+	// Path is the plugin's executable. Empty means a built-in plugin:
+	// hemostatd's own binary (Options.Self) run with
+	// Options.BuiltinArgs(Role, Name).
+	Path string
+	// SHA256 optionally pins the executable to this hex digest; a binary
+	// that does not match is not started.
+	SHA256 string
+	// Config is handed to the plugin's Configure on every (re)start.
+	Config json.RawMessage
+	// Timeout is the deadline of every call to the plugin, and of its
+	// start; DefaultTimeout when zero. Monitor.Watch streams have none.
+	Timeout time.Duration
+}
+
+// label names the plugin in errors and logs: "analyzer.llm".
+func (s Spec) label() string { return s.Role + "." + s.Name }
+
+// normalize checks the spec and fills in defaults.
+func (s Spec) normalize() (Spec, error) {
+	var errs []error
+	if !slices.Contains(sdk.Roles, s.Role) {
+		errs = append(errs, fmt.Errorf("role %q is not one of %v", s.Role, sdk.Roles))
+	}
+	if s.Name == "" {
+		errs = append(errs, errors.New("name is empty"))
+	}
+	if s.Timeout < 0 {
+		errs = append(errs, fmt.Errorf("timeout %s is negative", s.Timeout))
+	}
+	if s.SHA256 != "" {
+		if _, err := decodeSHA256(s.SHA256); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if len(errs) > 0 {
+		return s, fmt.Errorf("plugin %s: invalid spec: %w", s.label(), errors.Join(errs...))
+	}
+	if s.Timeout == 0 {
+		s.Timeout = DefaultTimeout
+	}
+	return s, nil
+}
