@@ -1,0 +1,169 @@
+package dockerresponder
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/docker/docker/api/types/container"
+	"github.com/hemostat/hemostat/sdk"
+)
+
+// ParamSignal names the signal of a kill (default SIGKILL).
+const ParamSignal = "signal"
+
+// restart stops and starts the container, waits until it is back, then
+// restarts the containers that share its network namespace.
+func restart(ctx context.Context, c *call) sdk.Result {
+	return bringBack(ctx, c, func(ctx context.Context, timeout int) error {
+		return c.cli.ContainerRestart(ctx, c.target.ID, container.StopOptions{Timeout: &timeout})
+	})
+}
+
+// start starts a container that is not running.
+func start(ctx context.Context, c *call) sdk.Result {
+	if c.target.State != nil && c.target.State.Running && !c.target.State.Paused && !c.target.State.Restarting {
+		return notApplicable(fmt.Sprintf("%s is already running", c.name))
+	}
+	return bringBack(ctx, c, func(ctx context.Context, _ int) error {
+		return c.cli.ContainerStart(ctx, c.target.ID, container.StartOptions{})
+	})
+}
+
+// bringBack is restart and start: the safety checks, the engine call, the
+// wait for a running (and healthy) container and the dependents.
+func bringBack(ctx context.Context, c *call, do func(ctx context.Context, stopTimeout int) error) sdk.Result {
+	skip, err := checkBringBack(ctx, c, time.Now())
+	if err != nil {
+		return rejected(err.Error())
+	}
+	if skip != "" {
+		return skipped(fmt.Sprintf("%s not %sed: %s", c.name, c.req.Action, skip))
+	}
+	timeout, err := stopTimeout(c.target, c.cfg)
+	if err != nil {
+		return rejected(err.Error())
+	}
+	var deps []dependent
+	if *c.cfg.RestartDependents {
+		if deps, err = findDependents(ctx, c.cli, c.target); err != nil {
+			return engineFailure(c.name, "list containers sharing the network of", err)
+		}
+	}
+	if c.req.DryRun {
+		what := fmt.Sprintf("%s %s (stop timeout %ds), then wait up to %s for it to run", c.req.Action, c.name, timeout, c.cfg.VerifyTimeout.Std())
+		if hasHealthcheck(c.target) {
+			what += " and be healthy"
+		}
+		if len(deps) > 0 {
+			what += "; then restart " + strings.Join(dependentNames(deps), ", ") + ", which share its network namespace"
+		}
+		return dryRun("%s", what)
+	}
+
+	if err := do(ctx, timeout); err != nil {
+		return engineFailure(c.name, c.req.Action, err)
+	}
+	res := verifyRunning(ctx, c.cli, c.target.ID, c.name, c.req.Action, c.cfg.VerifyTimeout.Std())
+	if res.Status != sdk.StatusSuccess || len(deps) == 0 {
+		return res
+	}
+	restarted, problems := restartDependents(ctx, c, deps)
+	if len(restarted) > 0 {
+		res = withDetail(res, "dependents_restarted", strings.Join(restarted, ","))
+	}
+	if len(problems) > 0 {
+		res = withDetail(res, "dependents_failed", strings.Join(problems, "; "))
+	}
+	return res
+}
+
+// stopTimeout is the container's label hemostat.stop_timeout, or the
+// configured default, in whole seconds as the engine takes it.
+func stopTimeout(c container.InspectResponse, cfg Config) (int, error) {
+	if c.Config != nil {
+		if v, ok := c.Config.Labels[LabelStopTimeout]; ok {
+			n, err := strconv.Atoi(strings.TrimSpace(v))
+			if err != nil || n < 0 {
+				return 0, fmt.Errorf("label %s=%q on %s: want a whole number of seconds", LabelStopTimeout, v, containerName(c))
+			}
+			return n, nil
+		}
+	}
+	return int(cfg.StopTimeout.Std() / time.Second), nil
+}
+
+// stop stops a running container, killing it after its stop timeout.
+func stop(ctx context.Context, c *call) sdk.Result {
+	if c.target.State == nil || (!c.target.State.Running && !c.target.State.Restarting) {
+		return notApplicable(fmt.Sprintf("%s is not running (%s)", c.name, describeState(c.target)))
+	}
+	timeout, err := stopTimeout(c.target, c.cfg)
+	if err != nil {
+		return rejected(err.Error())
+	}
+	if c.req.DryRun {
+		return dryRun("stop %s (stop timeout %ds)", c.name, timeout)
+	}
+	if err := c.cli.ContainerStop(ctx, c.target.ID, container.StopOptions{Timeout: &timeout}); err != nil {
+		return engineFailure(c.name, "stop", err)
+	}
+	return succeeded()
+}
+
+// kill sends a signal (default SIGKILL) and, for a signal that ends a
+// program, waits briefly for the container to exit so that StateAfter
+// shows the outcome.
+func kill(ctx context.Context, c *call) sdk.Result {
+	sig := c.req.Params[ParamSignal]
+	if sig == "" {
+		sig = "SIGKILL"
+	}
+	name, num, err := parseSignal(sig)
+	if err != nil {
+		return rejected(err.Error())
+	}
+	if c.target.State == nil || !c.target.State.Running {
+		return notApplicable(fmt.Sprintf("%s is not running (%s)", c.name, describeState(c.target)))
+	}
+	if c.req.DryRun {
+		return dryRun("send %s to %s", name, c.name)
+	}
+	if err := c.cli.ContainerKill(ctx, c.target.ID, name); err != nil {
+		return engineFailure(c.name, "kill", err)
+	}
+	res := withDetail(succeeded(), "signal", name)
+	if endSignals[strconv.Itoa(num)] {
+		waitNotRunning(ctx, c, killWait)
+	}
+	return res
+}
+
+// killWait bounds the wait for a killed container to exit.
+const killWait = 10 * time.Second
+
+func waitNotRunning(ctx context.Context, c *call, limit time.Duration) {
+	ctx, cancel := context.WithTimeout(ctx, limit)
+	defer cancel()
+	waitC, errC := c.cli.ContainerWait(ctx, c.target.ID, container.WaitConditionNotRunning)
+	select {
+	case <-waitC:
+	case <-errC:
+	}
+}
+
+// unpause resumes a paused container.
+func unpause(ctx context.Context, c *call) sdk.Result {
+	if c.target.State == nil || !c.target.State.Paused {
+		return notApplicable(fmt.Sprintf("%s is not paused (%s)", c.name, describeState(c.target)))
+	}
+	if c.req.DryRun {
+		return dryRun("unpause %s", c.name)
+	}
+	if err := c.cli.ContainerUnpause(ctx, c.target.ID); err != nil {
+		return engineFailure(c.name, "unpause", err)
+	}
+	return succeeded()
+}

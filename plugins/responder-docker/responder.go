@@ -1,0 +1,185 @@
+package dockerresponder
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/client"
+	"github.com/hemostat/hemostat/sdk"
+)
+
+// Responder carries out remediation actions through the Docker Engine API.
+// It is safe for concurrent use; actions on the same container run one at
+// a time.
+type Responder struct {
+	mu  sync.RWMutex
+	cfg Config
+	cli *client.Client
+
+	locks containerLocks
+}
+
+var (
+	_ sdk.Responder  = (*Responder)(nil)
+	_ sdk.Shutdowner = (*Responder)(nil)
+)
+
+// New returns a Responder with the default settings. It talks to the
+// engine once Configure has run.
+func New() *Responder {
+	return &Responder{cfg: DefaultConfig()}
+}
+
+// Configure validates the settings and connects to the engine named by
+// docker_host or the environment. The connection is lazy: an engine that is
+// down now is reported by the first action, not as a config error.
+func (r *Responder) Configure(_ context.Context, raw json.RawMessage, _ sdk.Host) error {
+	cfg, err := ParseConfig(raw)
+	if err != nil {
+		return err
+	}
+	opts := []client.Opt{client.FromEnv, client.WithAPIVersionNegotiation()}
+	if cfg.DockerHost != "" {
+		opts = append(opts, client.WithHost(cfg.DockerHost))
+	}
+	cli, err := client.NewClientWithOpts(opts...)
+	if err != nil {
+		key := ""
+		if cfg.DockerHost != "" {
+			key = "docker_host"
+		}
+		return sdk.ConfigErrors{{Key: key, Message: fmt.Sprintf("docker client: %v", err)}}
+	}
+	r.mu.Lock()
+	old := r.cli
+	r.cfg, r.cli = cfg, cli
+	r.mu.Unlock()
+	if old != nil {
+		old.Close()
+	}
+	return nil
+}
+
+// Shutdown closes the engine connection.
+func (r *Responder) Shutdown(context.Context) error {
+	r.mu.Lock()
+	cli := r.cli
+	r.cli = nil
+	r.mu.Unlock()
+	if cli != nil {
+		return cli.Close()
+	}
+	return nil
+}
+
+// Capabilities lists the actions Remediate understands.
+func (r *Responder) Capabilities(context.Context) ([]string, error) {
+	return actionNames(), nil
+}
+
+// Remediate carries out one action. Every outcome, including a refusal and
+// an engine error, is a Result; the error return is reserved for a
+// responder that cannot run at all.
+func (r *Responder) Remediate(ctx context.Context, req sdk.RemediateRequest) (sdk.Result, error) {
+	start := time.Now()
+	res := r.remediate(ctx, req)
+	res.Duration = time.Since(start)
+	if req.DryRun {
+		res = withDetail(res, "dry_run", "true")
+	}
+	return res, nil
+}
+
+func (r *Responder) remediate(ctx context.Context, req sdk.RemediateRequest) sdk.Result {
+	r.mu.RLock()
+	cfg, cli := r.cfg, r.cli
+	r.mu.RUnlock()
+	if cli == nil {
+		return failed("the Docker responder is not configured (or was shut down)")
+	}
+	act, ok := actions[req.Action]
+	if !ok {
+		return sdk.Result{
+			Status: sdk.StatusNotApplicable,
+			Error:  fmt.Sprintf("unknown action %q; this responder knows %s", req.Action, strings.Join(actionNames(), ", ")),
+		}
+	}
+	if strings.TrimSpace(req.Container) == "" {
+		return rejected("no container named in the request")
+	}
+
+	target, err := cli.ContainerInspect(ctx, req.Container)
+	if err != nil {
+		return engineFailure(req.Container, "inspect", err)
+	}
+	// Lock by ID, so that a request naming the container and one giving
+	// its ID wait for each other, then look again: the state seen before
+	// waiting may be stale.
+	unlock, err := r.locks.lock(ctx, target.ID)
+	if err != nil {
+		return failed(fmt.Sprintf("waiting for another action on %s: %v", req.Container, err))
+	}
+	defer unlock()
+	if target, err = cli.ContainerInspect(ctx, target.ID); err != nil {
+		return engineFailure(req.Container, "inspect", err)
+	}
+	c := &call{req: req, cfg: cfg, cli: cli, target: target, name: containerName(target)}
+	res := act(ctx, c)
+	if res.StateAfter == "" {
+		res.StateAfter = c.stateNow(ctx)
+	}
+	return withDetail(res, "container_id", shortID(target.ID))
+}
+
+// call is one Remediate in progress.
+type call struct {
+	req    sdk.RemediateRequest
+	cfg    Config
+	cli    *client.Client
+	target container.InspectResponse // as inspected before acting
+	name   string
+}
+
+// stateNow describes the target's state as the engine sees it now.
+func (c *call) stateNow(ctx context.Context) string {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	now, err := c.cli.ContainerInspect(ctx, c.target.ID)
+	if err != nil {
+		if isGone(err) {
+			return stateRemoved
+		}
+		return ""
+	}
+	return describeState(now)
+}
+
+// action carries out one kind of remediation.
+type action func(ctx context.Context, c *call) sdk.Result
+
+var actions = map[string]action{
+	sdk.ActionRestart:         restart,
+	sdk.ActionStop:            stop,
+	sdk.ActionStart:           start,
+	sdk.ActionKill:            kill,
+	sdk.ActionUnpause:         unpause,
+	sdk.ActionUpdateResources: updateResources,
+	sdk.ActionExec:            execCommand,
+	sdk.ActionCleanup:         cleanup,
+	sdk.ActionScale:           scale,
+}
+
+func actionNames() []string {
+	names := make([]string, 0, len(actions))
+	for name := range actions {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	return names
+}
