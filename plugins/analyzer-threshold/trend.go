@@ -2,6 +2,7 @@ package threshold
 
 import (
 	"math"
+	"slices"
 
 	"github.com/hemostat/hemostat/sdk"
 )
@@ -11,34 +12,42 @@ type series []float64
 
 // seriesOf picks one figure out of the latest window resource samples of
 // history. Lifecycle events (die, oom, …) carry no meaningful figures and
-// are skipped. The alerting sample is appended when the history does not
+// are skipped. The alerting sample is added when the history does not
 // already end with it; when there is no history at all, the figure the
-// alert carries (if any) is the only point.
+// alert carries (if any) is the only point. It walks the history from the
+// newest end, so a long history costs no more than the window.
 func seriesOf(history []sdk.Sample, alert sdk.Alert, alertValue float64, window int, figure func(sdk.Sample) float64) series {
-	var out series
-	var last *sdk.Sample
-	for i := range history {
-		s := &history[i]
+	newest := make(series, 0, window) // newest first, reversed at the end
+	pending := alert.Sample != nil && !alert.Sample.IsLifecycle() && validPct(figure(*alert.Sample))
+	for i := len(history) - 1; i >= 0 && len(newest) < window; i-- {
+		s := history[i]
 		if s.IsLifecycle() || (alert.Container != "" && s.Container != "" && s.Container != alert.Container) {
 			continue
 		}
-		if v := figure(*s); validPct(v) {
-			out = append(out, v)
-			last = s
+		v := figure(s)
+		if !validPct(v) {
+			continue
 		}
-	}
-	if s := alert.Sample; s != nil && !s.IsLifecycle() && (last == nil || !last.Time.Equal(s.Time)) {
-		if v := figure(*s); validPct(v) {
-			out = append(out, v)
+		if pending {
+			// The newest usable sample: is it the alerting one?
+			pending = false
+			if !s.Time.Equal(alert.Sample.Time) {
+				newest = append(newest, figure(*alert.Sample))
+				if len(newest) == window {
+					break
+				}
+			}
 		}
+		newest = append(newest, v)
 	}
-	if len(out) == 0 && !math.IsNaN(alertValue) {
-		out = series{alertValue}
+	if pending {
+		newest = append(newest, figure(*alert.Sample))
 	}
-	if len(out) > window {
-		out = out[len(out)-window:]
+	if len(newest) == 0 && !math.IsNaN(alertValue) {
+		newest = append(newest, alertValue)
 	}
-	return out
+	slices.Reverse(newest)
+	return newest
 }
 
 func cpuOf(s sdk.Sample) float64    { return s.CPUPct }
