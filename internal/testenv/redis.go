@@ -1,0 +1,246 @@
+package testenv
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// redisStartTimeout bounds how long a starting redis-server may take to
+// answer its first PING.
+const redisStartTimeout = 10 * time.Second
+
+// redisStopTimeout bounds how long a stopping redis-server may take to exit
+// after SIGTERM before it is killed.
+const redisStopTimeout = 10 * time.Second
+
+// RedisServer is a real redis-server started for one test, listening on
+// 127.0.0.1 with persistence off and its working directory in the test's
+// temporary directory.
+type RedisServer struct {
+	bin  string
+	dir  string
+	port int
+	args []string
+
+	mu   sync.Mutex
+	cmd  *exec.Cmd
+	done chan struct{} // closed when cmd has exited
+}
+
+// StartRedis starts a redis-server on a free loopback port and stops it
+// when the test ends. extraArgs are passed on to redis-server, e.g.
+// "--requirepass", "secret". The test fails if redis-server is not
+// installed or does not answer PING within a few seconds.
+func StartRedis(t testing.TB, extraArgs ...string) *RedisServer {
+	t.Helper()
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		t.Fatalf("testenv: redis-server is not installed (%v); these tests need a real Redis — install the redis-server package", err)
+	}
+	s := &RedisServer{bin: bin, dir: t.TempDir(), args: extraArgs}
+	// Another process may take the free port between our probe and
+	// redis-server's bind; a fresh port on the next attempt fixes that.
+	const attempts = 3
+	for i := 1; ; i++ {
+		s.port, err = freePort()
+		if err != nil {
+			t.Fatalf("testenv: find a free port for redis-server: %v", err)
+		}
+		if err = s.start(); err == nil {
+			break
+		}
+		if i == attempts {
+			t.Fatalf("testenv: start redis-server: %v", err)
+		}
+	}
+	t.Cleanup(func() { s.stop() })
+	return s
+}
+
+// Addr is the server's host:port.
+func (s *RedisServer) Addr() string {
+	return net.JoinHostPort("127.0.0.1", strconv.Itoa(s.port))
+}
+
+// Client returns a go-redis client for the server, closed when the test
+// ends. It does not authenticate; a test that started the server with
+// --requirepass builds its own client.
+func (s *RedisServer) Client(t testing.TB) *redis.Client {
+	t.Helper()
+	c := redis.NewClient(&redis.Options{Addr: s.Addr()})
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// Stop shuts the server down; clients see their connections drop.
+func (s *RedisServer) Stop(t testing.TB) {
+	t.Helper()
+	if err := s.stop(); err != nil {
+		t.Fatalf("testenv: stop redis-server on %s: %v", s.Addr(), err)
+	}
+}
+
+// Restart starts the server again on the same port after Stop, with an
+// empty data set (persistence is off). Tests use it to check reconnects.
+func (s *RedisServer) Restart(t testing.TB) {
+	t.Helper()
+	if err := s.stop(); err != nil {
+		t.Fatalf("testenv: stop redis-server on %s: %v", s.Addr(), err)
+	}
+	// The old listener may linger for a moment after the process exits.
+	deadline := time.Now().Add(redisStartTimeout)
+	for {
+		err := s.start()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("testenv: restart redis-server on %s: %v", s.Addr(), err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func (s *RedisServer) logFile() string { return filepath.Join(s.dir, "redis.log") }
+
+// start launches redis-server on s.port and waits until it answers.
+func (s *RedisServer) start() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cmd != nil {
+		return errors.New("already running")
+	}
+	args := []string{
+		"--port", strconv.Itoa(s.port),
+		"--bind", "127.0.0.1",
+		"--dir", s.dir,
+		"--save", "",
+		"--appendonly", "no",
+		"--daemonize", "no",
+		"--logfile", s.logFile(),
+	}
+	cmd := exec.Command(s.bin, append(args, s.args...)...)
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
+
+	if err := waitRedisReady(s.Addr(), done); err != nil {
+		cmd.Process.Kill()
+		<-done
+		return fmt.Errorf("%w%s", err, s.logTail())
+	}
+	s.cmd, s.done = cmd, done
+	return nil
+}
+
+// stop terminates the server, if running, and waits for it to exit.
+func (s *RedisServer) stop() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cmd == nil {
+		return nil
+	}
+	cmd, done := s.cmd, s.done
+	s.cmd, s.done = nil, nil
+	select {
+	case <-done:
+		return nil // it died on its own; nothing left to stop
+	default:
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		cmd.Process.Kill()
+	}
+	select {
+	case <-done:
+		return nil
+	case <-time.After(redisStopTimeout):
+		cmd.Process.Kill()
+		<-done
+		return fmt.Errorf("did not exit within %s of SIGTERM; killed", redisStopTimeout)
+	}
+}
+
+// waitRedisReady waits until the server at addr answers PING. A NOAUTH
+// error counts as an answer: the server is up, it just wants a password.
+func waitRedisReady(addr string, exited <-chan struct{}) error {
+	deadline := time.Now().Add(redisStartTimeout)
+	var lastErr error
+	for time.Now().Before(deadline) {
+		select {
+		case <-exited:
+			return errors.New("redis-server exited during start")
+		default:
+		}
+		lastErr = pingRaw(addr)
+		if lastErr == nil {
+			return nil
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return fmt.Errorf("no answer to PING on %s within %s: %v", addr, redisStartTimeout, lastErr)
+}
+
+// pingRaw speaks just enough RESP to see whether a Redis server answers.
+func pingRaw(addr string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(time.Second))
+	if _, err := conn.Write([]byte("PING\r\n")); err != nil {
+		return err
+	}
+	line, err := bufio.NewReader(conn).ReadString('\n')
+	if err != nil {
+		return err
+	}
+	switch {
+	case strings.HasPrefix(line, "+PONG"), strings.HasPrefix(line, "-NOAUTH"):
+		return nil
+	default:
+		return fmt.Errorf("unexpected reply %q", strings.TrimSpace(line))
+	}
+}
+
+// logTail returns the end of the server's log, for error messages.
+func (s *RedisServer) logTail() string {
+	b, err := os.ReadFile(s.logFile())
+	if err != nil || len(b) == 0 {
+		return ""
+	}
+	const max = 2000
+	if len(b) > max {
+		b = b[len(b)-max:]
+	}
+	return "\nredis-server log:\n" + string(b)
+}
+
+// freePort asks the kernel for a loopback port nobody is listening on.
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
