@@ -1,6 +1,5 @@
-// Command hemostat-analyzer-maintenance is an example HemoStat analyzer: an alert
-// for a container whose name starts with the configured prefix is a false alarm
-// (it is in maintenance); any other goes on to the next analyzer in the chain.
+// Command hemostat-analyzer-maintenance is an example analyzer: containers named
+// with the configured prefix are in maintenance; others go to the next analyzer.
 package main
 
 import (
@@ -15,7 +14,9 @@ import (
 type maintenance struct{ prefix atomic.Pointer[string] } // set by Configure, read by Analyze
 
 func (m *maintenance) Configure(_ context.Context, raw json.RawMessage, _ sdk.Host) error {
-	var cfg struct{ Prefix string `json:"prefix"` } // unknown keys are rejected by DecodeConfig
+	var cfg struct {
+		Prefix string `json:"prefix"`
+	}
 	if err := sdk.DecodeConfig(raw, &cfg); err != nil {
 		return err
 	}
