@@ -1,5 +1,3 @@
-// Command hemostat-analyzer-maintenance is an example analyzer: containers named
-// with the configured prefix are in maintenance; others go to the next analyzer.
 package main
 
 import (
