@@ -29,6 +29,8 @@ const orphanHostArg = "orphan-host"
 
 // binDir holds the scripted plugin binaries, built once per test binary.
 var (
+	// copyDirs remembers each test's directory for copyBinary.
+	copyDirs  sync.Map
 	binDir    string
 	buildOnce sync.Once
 	buildErr  error
