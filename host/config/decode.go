@@ -152,12 +152,17 @@ func (s *section) number(name string, dst *float64, checks ...check[float64]) bo
 func (s *section) integer(name string, dst *int, checks ...check[int]) bool {
 	return get(s, name, dst, cty.Number, func(v cty.Value) (int, error) {
 		bf := v.AsBigFloat()
+		// Checked before any formatting: printing 1e100000000 in decimal
+		// takes minutes.
+		if bf.IsInf() || bf.MantExp(nil) > 62 {
+			return 0, fmt.Errorf("the number is too large")
+		}
 		if !bf.IsInt() {
 			return 0, fmt.Errorf("a whole number is required, got %s", bf.Text('g', -1))
 		}
 		i, acc := bf.Int64()
 		if acc != big.Exact || int64(int(i)) != i {
-			return 0, fmt.Errorf("%s is too large", bf.Text('g', -1))
+			return 0, fmt.Errorf("the number is too large")
 		}
 		return int(i), nil
 	}, checks...)

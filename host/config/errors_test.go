@@ -14,8 +14,7 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/er
 // TestParseErrors parses every broken file in testdata/errors and compares
 // the printed errors with the file's .golden twin.
 func TestParseErrors(t *testing.T) {
-	t.Setenv("HEMOSTAT_CONFIG_TEST_UNSET", "")
-	os.Unsetenv("HEMOSTAT_CONFIG_TEST_UNSET")
+	unsetEnv(t, "HEMOSTAT_CONFIG_TEST_UNSET")
 
 	files, err := filepath.Glob(filepath.Join("testdata", "errors", "*.hcl"))
 	if err != nil {

@@ -102,6 +102,10 @@ func (d *decoder) pluginConfig(body hcl.Body, p *Plugin) {
 			p.secretKeys = append(p.secretKeys, name)
 		}
 		v, _ = v.UnmarkDeep()
+		if msg := jsonSafe(v); msg != "" {
+			d.errorf(posOf(a.Expr.Range()), "%s: %s", name, msg)
+			continue
+		}
 		vals[name] = v
 	}
 	slices.Sort(p.secretKeys)
@@ -115,4 +119,25 @@ func (d *decoder) pluginConfig(body hcl.Body, p *Plugin) {
 		return
 	}
 	p.Config = json.RawMessage(raw)
+}
+
+// jsonSafe checks that every number in v is within float64's range: JSON decoders in
+// plugins read numbers as float64, and writing a number like 1e100000000 in
+// decimal would take minutes.
+func jsonSafe(v cty.Value) string {
+	var msg string
+	_ = cty.Walk(v, func(_ cty.Path, v cty.Value) (bool, error) {
+		if msg != "" || v.IsNull() || !v.IsKnown() || v.Type() != cty.Number {
+			return msg == "", nil
+		}
+		bf := v.AsBigFloat()
+		switch exp := bf.MantExp(nil); {
+		case bf.IsInf() || exp > 1024:
+			msg = "a number is too large"
+		case bf.Sign() != 0 && exp < -1074:
+			msg = "a number is too small"
+		}
+		return msg == "", nil
+	})
+	return msg
 }

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"bytes"
 	"encoding/json"
 	"slices"
 	"strings"
@@ -80,7 +81,7 @@ func (p Plugin) redacted() Plugin {
 		p.Config = json.RawMessage(`"` + Redaction + `"`)
 		return p
 	}
-	hidden, _ := json.Marshal(Redaction)
+	hidden := json.RawMessage(`"` + Redaction + `"`)
 	changed := false
 	for k, v := range obj {
 		if (secretName(k) || slices.Contains(p.secretKeys, k)) && !isEmptyJSON(v) {
@@ -91,12 +92,14 @@ func (p Plugin) redacted() Plugin {
 	if !changed {
 		return p
 	}
-	raw, err := json.Marshal(obj)
-	if err != nil {
-		p.Config = json.RawMessage(`"` + Redaction + `"`)
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false) // keep "<redacted>" readable
+	if err := enc.Encode(obj); err != nil {
+		p.Config = hidden
 		return p
 	}
-	p.Config = raw
+	p.Config = bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
 	return p
 }
 
