@@ -15,22 +15,20 @@ import (
 // Name is the analyzer's name in hemostatd's config and logs.
 const Name = "threshold"
 
-// Analyzer is the rule-based analyzer. Its zero value is not ready; use New.
+// Analyzer is the rule-based analyzer. The zero value uses the default
+// settings, like New.
 type Analyzer struct {
 	// cfg is swapped whole by Configure while Analyze calls may be in
-	// flight on other goroutines.
+	// flight on other goroutines; nil means the defaults.
 	cfg atomic.Pointer[Config]
-	now func() time.Time
+	now func() time.Time // nil means time.Now; tests set it
 }
 
 var _ sdk.Analyzer = (*Analyzer)(nil)
 
 // New returns an analyzer with the default settings.
 func New() *Analyzer {
-	a := &Analyzer{now: time.Now}
-	cfg := DefaultConfig()
-	a.cfg.Store(&cfg)
-	return a
+	return &Analyzer{}
 }
 
 // Configure applies the analyzer's config block. On error the previous
@@ -45,12 +43,24 @@ func (a *Analyzer) Configure(_ context.Context, raw json.RawMessage, _ sdk.Host)
 }
 
 // Config returns the settings in force.
-func (a *Analyzer) Config() Config { return *a.cfg.Load() }
+func (a *Analyzer) Config() Config {
+	if cfg := a.cfg.Load(); cfg != nil {
+		return *cfg
+	}
+	return DefaultConfig()
+}
 
 // Analyze judges one alert. It always returns a decision and never an
 // error: it is the fallback of every other analyzer.
 func (a *Analyzer) Analyze(_ context.Context, req sdk.AnalyzeRequest) (sdk.Decision, error) {
 	return a.decide(req), nil
+}
+
+func (a *Analyzer) clock() func() time.Time {
+	if a.now == nil {
+		return time.Now
+	}
+	return a.now
 }
 
 func (a *Analyzer) decide(req sdk.AnalyzeRequest) sdk.Decision {
@@ -59,7 +69,7 @@ func (a *Analyzer) decide(req sdk.AnalyzeRequest) sdk.Decision {
 
 	// A restart loop takes precedence over everything: whatever the
 	// alert says, hemostatd must not restart the container again.
-	if loop, ok := restartLoopRule(cfg, f, req.Remediations, loopReference(req.Alert, a.now)); ok {
+	if loop, ok := restartLoopRule(cfg, f, req.Remediations, loopReference(req.Alert, a.clock())); ok {
 		return loop.decision
 	}
 

@@ -322,3 +322,52 @@ func lineDiff(want, got string) string {
 	}
 	return b.String()
 }
+
+// TestZeroValue checks that an Analyzer not made by New still decides, with
+// the default settings.
+func TestZeroValue(t *testing.T) {
+	var a Analyzer
+	if a.Config() != DefaultConfig() {
+		t.Fatalf("zero value config %+v", a.Config())
+	}
+	d, err := a.Analyze(context.Background(), fromExternal(nil, protocol.IssueOOMKilled))
+	if err != nil || d.Verdict != sdk.VerdictRemediate {
+		t.Fatalf("zero value: %+v, %v", d, err)
+	}
+}
+
+// TestConfigureWhileAnalyzing runs Configure and Analyze at once, as
+// concurrent gRPC calls do; the race detector checks the settings swap.
+func TestConfigureWhileAnalyzing(t *testing.T) {
+	a := New()
+	req := fromMonitor(history(cpu(90, 91, 92, 93)), protocol.IssueHighCPU(93))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() {
+		defer close(done)
+		for ctx.Err() == nil {
+			d, _ := a.Analyze(ctx, req)
+			// cpu_pct flips between 85 (restart) and 95 (false alarm):
+			// either is right, anything else is not.
+			restart := d.Verdict == sdk.VerdictRemediate && strings.HasSuffix(d.Reason, "; restarting")
+			calm := d.Verdict == sdk.VerdictFalseAlarm && strings.Contains(d.Reason, "below the 95% line")
+			if !restart && !calm {
+				done <- fmt.Errorf("decision under concurrent Configure: %+v", d)
+				return
+			}
+		}
+	}()
+	for i := range 200 {
+		raw := `{"cpu_pct": 85}`
+		if i%2 == 1 {
+			raw = `{"cpu_pct": 95}`
+		}
+		if err := a.Configure(ctx, json.RawMessage(raw), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
