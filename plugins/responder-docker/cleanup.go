@@ -40,7 +40,7 @@ func cleanup(ctx context.Context, c *call) sdk.Result {
 		),
 	})
 	if err != nil {
-		return engineFailure(c.name, "list the containers of the compose service of", err)
+		return c.failure(ctx, "list the containers of the compose service of", err)
 	}
 	var victims []container.Summary
 	for _, s := range list {

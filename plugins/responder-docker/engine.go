@@ -1,8 +1,10 @@
 package dockerresponder
 
 import (
+	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/errdefs"
@@ -81,4 +83,19 @@ func describeState(c container.InspectResponse) string {
 	default:
 		return string(st.Status)
 	}
+}
+
+// failure turns an engine error on the target into a failed Result. The
+// engine words a container removed mid-call in several ways ("No such
+// container", "marked for removal", a failed kill); when the error is not
+// plainly one of them, the container is looked up again to tell.
+func (c *call) failure(ctx context.Context, op string, err error) sdk.Result {
+	if !isGone(err) {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		if _, inspectErr := c.cli.ContainerInspect(ctx, c.target.ID); !isGone(inspectErr) {
+			return engineFailure(c.name, op, err)
+		}
+	}
+	return sdk.Result{Status: sdk.StatusFailed, Error: goneError(c.name), StateAfter: stateRemoved}
 }

@@ -36,11 +36,11 @@ func execCommand(ctx context.Context, c *call) sdk.Result {
 		Cmd: argv, AttachStdout: true, AttachStderr: true,
 	})
 	if err != nil {
-		return engineFailure(c.name, "exec in", err)
+		return c.failure(ctx, "exec in", err)
 	}
 	attached, err := c.cli.ContainerExecAttach(ctx, created.ID, container.ExecAttachOptions{})
 	if err != nil {
-		return engineFailure(c.name, "exec in", err)
+		return c.failure(ctx, "exec in", err)
 	}
 	defer attached.Close()
 	out := &limitedBuffer{limit: int(c.cfg.ExecOutputLimit)}
@@ -59,11 +59,11 @@ func execCommand(ctx context.Context, c *call) sdk.Result {
 		err = ctx.Err()
 	}
 	if err != nil {
-		return withExecOutput(engineFailure(c.name, "read exec output of", fmt.Errorf("%w (the command may still run in the container)", err)), out)
+		return withExecOutput(c.failure(ctx, "read exec output of", fmt.Errorf("%w (the command may still run in the container)", err)), out)
 	}
 	inspected, err := c.cli.ContainerExecInspect(ctx, created.ID)
 	if err != nil {
-		return withExecOutput(engineFailure(c.name, "exec in", err), out)
+		return withExecOutput(c.failure(ctx, "exec in", err), out)
 	}
 	res := succeeded()
 	if inspected.ExitCode != 0 {

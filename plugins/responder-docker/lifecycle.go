@@ -49,7 +49,7 @@ func bringBack(ctx context.Context, c *call, do func(ctx context.Context, stopTi
 	var deps []dependent
 	if *c.cfg.RestartDependents {
 		if deps, err = findDependents(ctx, c.cli, c.target); err != nil {
-			return engineFailure(c.name, "list containers sharing the network of", err)
+			return c.failure(ctx, "list containers sharing the network of", err)
 		}
 	}
 	if c.req.DryRun {
@@ -64,7 +64,7 @@ func bringBack(ctx context.Context, c *call, do func(ctx context.Context, stopTi
 	}
 
 	if err := do(ctx, timeout); err != nil {
-		return engineFailure(c.name, c.req.Action, err)
+		return c.failure(ctx, c.req.Action, err)
 	}
 	res := verifyRunning(ctx, c.cli, c.target.ID, c.name, c.req.Action, c.cfg.VerifyTimeout.Std())
 	if res.Status != sdk.StatusSuccess || len(deps) == 0 {
@@ -108,7 +108,7 @@ func stop(ctx context.Context, c *call) sdk.Result {
 		return dryRun("stop %s (stop timeout %ds)", c.name, timeout)
 	}
 	if err := c.cli.ContainerStop(ctx, c.target.ID, container.StopOptions{Timeout: &timeout}); err != nil {
-		return engineFailure(c.name, "stop", err)
+		return c.failure(ctx, "stop", err)
 	}
 	return succeeded()
 }
@@ -132,7 +132,7 @@ func kill(ctx context.Context, c *call) sdk.Result {
 		return dryRun("send %s to %s", name, c.name)
 	}
 	if err := c.cli.ContainerKill(ctx, c.target.ID, name); err != nil {
-		return engineFailure(c.name, "kill", err)
+		return c.failure(ctx, "kill", err)
 	}
 	res := withDetail(succeeded(), "signal", name)
 	if endSignals[strconv.Itoa(num)] {
@@ -163,7 +163,7 @@ func unpause(ctx context.Context, c *call) sdk.Result {
 		return dryRun("unpause %s", c.name)
 	}
 	if err := c.cli.ContainerUnpause(ctx, c.target.ID); err != nil {
-		return engineFailure(c.name, "unpause", err)
+		return c.failure(ctx, "unpause", err)
 	}
 	return succeeded()
 }

@@ -46,7 +46,7 @@ func updateResources(ctx context.Context, c *call) sdk.Result {
 	if c.cfg.MaxMemory == 0 || c.cfg.MaxCPUs == 0 {
 		info, err := c.cli.Info(ctx)
 		if err != nil {
-			return engineFailure(c.name, "read the engine's host limits for", err)
+			return c.failure(ctx, "read the engine's host limits for", err)
 		}
 		host = hostLimits{memory: info.MemTotal, cpus: info.NCPU}
 	}
@@ -62,7 +62,7 @@ func updateResources(ctx context.Context, c *call) sdk.Result {
 		return res
 	}
 	if _, err := c.cli.ContainerUpdate(ctx, c.target.ID, container.UpdateConfig{Resources: plan.update}); err != nil {
-		return engineFailure(c.name, "update resources of", err)
+		return c.failure(ctx, "update resources of", err)
 	}
 	res := succeeded()
 	res.Details = plan.details

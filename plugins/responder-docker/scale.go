@@ -33,7 +33,7 @@ func scale(ctx context.Context, c *call) sdk.Result {
 	}
 	info, err := c.cli.Info(ctx)
 	if err != nil {
-		return engineFailure(c.name, "read the engine's Swarm state for", err)
+		return c.failure(ctx, "read the engine's Swarm state for", err)
 	}
 	if info.Swarm.LocalNodeState != swarm.LocalNodeStateActive {
 		return notApplicable(fmt.Sprintf("the engine is not in Swarm mode (node state %q): only Swarm services can be scaled", info.Swarm.LocalNodeState))
