@@ -1,0 +1,249 @@
+package monitor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/docker/docker/api/types/events"
+	"github.com/docker/docker/api/types/filters"
+	"github.com/hemostat/hemostat/sdk"
+)
+
+// watchedActions are the container events the plugin subscribes to. kill
+// and rename are not reported: kill tells a requested stop from a crash,
+// rename keeps names current.
+var watchedActions = []events.Action{
+	events.ActionDie, events.ActionOOM, events.ActionHealthStatus,
+	events.ActionStart, events.ActionRestart, events.ActionDestroy,
+	events.ActionPause, events.ActionUnPause, events.ActionStop,
+	events.ActionKill, events.ActionRename,
+}
+
+// watchEvents keeps an event subscription open, reconnecting with backoff
+// whenever the engine goes away, until ctx ends.
+func (w *watcher) watchEvents(ctx context.Context) error {
+	b := newBackoff(reconnectMin, reconnectMax)
+	for {
+		err := w.session(ctx, b)
+		if ctx.Err() != nil {
+			return nil
+		}
+		var ee emitError
+		if errors.As(err, &ee) {
+			return err
+		}
+		w.log.Warn("docker events stream lost; reconnecting", "error", err, "retry_in", b.next)
+		if !b.wait(ctx) {
+			return nil
+		}
+	}
+}
+
+// session subscribes to events, brings the inventory up to date (a full
+// report the first time, the changes missed while disconnected after
+// that) and handles events until the stream breaks.
+func (w *watcher) session(ctx context.Context, b *backoff) error {
+	sctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	f := filters.NewArgs(filters.Arg("type", string(events.ContainerEventType)))
+	for _, a := range watchedActions {
+		f.Add("event", string(a))
+	}
+	// The subscription starts before the resync lists the containers and
+	// replays from the moment it was asked for, so that an event between
+	// the two is never lost; events the resync already saw are dropped
+	// by handle.
+	msgs, errs := w.cli.Events(sctx, events.ListOptions{Filters: f, Since: unixNano(w.now())})
+	if err := w.resync(sctx); err != nil {
+		return fmt.Errorf("resync: %w", err)
+	}
+	b.reset()
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case err := <-errs:
+			if err == nil {
+				err = errors.New("events stream closed")
+			}
+			return err
+		case m := <-msgs:
+			if err := w.handle(sctx, m); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+func unixNano(t time.Time) string {
+	return fmt.Sprintf("%d.%09d", t.Unix(), t.Nanosecond())
+}
+
+// handle turns one engine event into at most one sample.
+func (w *watcher) handle(ctx context.Context, m events.Message) error {
+	id := m.Actor.ID
+	at := time.Unix(0, m.TimeNano).UTC()
+	action, detail, _ := strings.Cut(string(m.Action), ": ")
+
+	info, known := w.inv.get(id)
+	if known && at.Before(info.InspectedAt) {
+		// A resync inspected the container after this event: its state,
+		// and any sample the change deserved, already include it.
+		return nil
+	}
+	if known && !info.Reported && action != string(events.ActionRename) && action != string(events.ActionDestroy) {
+		// Out of scope for good: labels never change.
+		return nil
+	}
+	if action == string(events.ActionDestroy) {
+		w.inv.remove(id)
+		if !known || !info.Reported {
+			return nil
+		}
+		info.Status = "removed"
+		return w.emitEvent(ctx, info, sdk.EventDestroy, nil)
+	}
+	if !known || action == string(events.ActionStart) || action == string(events.ActionRename) {
+		fresh, err := w.inspect(ctx, id)
+		switch {
+		case err == nil:
+			fresh.KillSeen, fresh.OOMSeen = info.KillSeen, info.OOMSeen
+			info, known = *fresh, true
+		case !known:
+			// Gone already (docker run --rm): the event's attributes are
+			// all there is.
+			info = infoFromEvent(m)
+		}
+	}
+	info.Reported = w.filter.reported(info.ID, info.Name, info.Labels)
+
+	var event string
+	var mutate func(*sdk.Sample)
+	switch events.Action(action) {
+	case events.ActionStart:
+		info.KillSeen, info.OOMSeen = false, false
+		event = sdk.EventStart
+	case events.ActionRestart:
+		event = sdk.EventRestart
+	case events.ActionKill:
+		info.KillSeen = true
+	case events.ActionRename:
+		if name := m.Actor.Attributes["name"]; name != "" {
+			info.Name = strings.TrimPrefix(name, "/")
+		}
+	case events.ActionOOM:
+		info.OOMSeen, info.OOMKilled = true, true
+		event = sdk.EventOOM
+	case events.ActionDie:
+		w.applyDie(&info, m.Actor.Attributes["exitCode"])
+		event = sdk.EventDie
+		mutate = func(s *sdk.Sample) {
+			s.StopRequested = info.KillSeen
+			s.RestartingByDocker = info.Status == "restarting"
+		}
+	case events.ActionStop:
+		info.Status = "exited"
+		event = sdk.EventStop
+		mutate = func(s *sdk.Sample) { s.StopRequested = true }
+	case events.ActionPause:
+		info.Status = "paused"
+		event = sdk.EventPause
+	case events.ActionUnPause:
+		info.Status = "running"
+		event = sdk.EventUnpause
+	case events.ActionHealthStatus:
+		info.Health = strings.TrimSpace(detail)
+		event = sdk.EventHealthStatus
+	}
+	w.inv.put(info)
+	if event == "" || !info.Reported {
+		return nil
+	}
+	return w.emitEvent(ctx, info, event, mutate)
+}
+
+// applyDie updates info for a die with the event's exit code, predicting
+// what the engine's restart policy does next: the engine decided before
+// it sent the event, and asking it again would cost a round trip.
+func (w *watcher) applyDie(info *containerInfo, exitCode string) {
+	if code, err := strconv.Atoi(exitCode); err == nil {
+		info.ExitCode = code
+	}
+	info.OOMKilled = info.OOMSeen
+	info.FinishedAt = w.now()
+	if info.willRestart(info.ExitCode, info.KillSeen) {
+		info.Status = "restarting"
+		info.RestartCount++
+	} else {
+		info.Status = "exited"
+	}
+}
+
+// emitEvent emits a lifecycle sample for info, with the log tail when the
+// event is one a person will want to read the logs for.
+func (w *watcher) emitEvent(ctx context.Context, info containerInfo, event string, mutate func(*sdk.Sample)) error {
+	s := info.sample(w.now())
+	s.Event = event
+	if event == sdk.EventDie || event == sdk.EventDestroy {
+		s.ExitCode = info.ExitCode
+	}
+	if mutate != nil {
+		mutate(&s)
+	}
+	if w.cfg.logTailLines > 0 && wantsLogs(s) {
+		tail, err := logTail(ctx, w.cli, info.ID, info.Tty, w.cfg.logTailLines)
+		if err != nil {
+			w.log.Debug("no log tail", "container", info.Name, "error", err)
+		}
+		s.LogTail = tail
+	}
+	s.Time = w.now()
+	return w.emit(s)
+}
+
+// wantsLogs says whether a sample deserves a log tail: a crash, an OOM
+// kill or a failing health check.
+func wantsLogs(s sdk.Sample) bool {
+	switch s.Event {
+	case sdk.EventDie:
+		return !s.StopRequested
+	case sdk.EventOOM:
+		return true
+	case sdk.EventHealthStatus:
+		return s.Health == sdk.HealthUnhealthy
+	}
+	return false
+}
+
+// inspect reads a container's full state from the engine.
+func (w *watcher) inspect(ctx context.Context, id string) (*containerInfo, error) {
+	c, err := w.cli.ContainerInspect(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	info := infoFromInspect(c, w.now())
+	info.Reported = w.filter.reported(info.ID, info.Name, info.Labels)
+	return info, nil
+}
+
+// infoFromEvent builds what can be known of a container from an event's
+// attributes alone: its name, image and labels.
+func infoFromEvent(m events.Message) containerInfo {
+	info := containerInfo{ID: m.Actor.ID, Labels: map[string]string{}}
+	for k, v := range m.Actor.Attributes {
+		switch k {
+		case "name":
+			info.Name = strings.TrimPrefix(v, "/")
+		case "image":
+			info.Image = v
+		case "exitCode", "execDuration", "signal":
+		default:
+			info.Labels[k] = v
+		}
+	}
+	return info
+}

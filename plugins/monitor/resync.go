@@ -1,0 +1,121 @@
+package monitor
+
+import (
+	"context"
+
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/errdefs"
+	"github.com/hemostat/hemostat/sdk"
+	"golang.org/x/sync/errgroup"
+)
+
+// resync lists and inspects every container and brings the inventory up to
+// date. The first time it reports one state sample per container, so that
+// the host learns what is already exited or unhealthy; after a disconnect
+// it reports, as lifecycle samples, every change that happened while the
+// events were not flowing, so that nothing is missed.
+func (w *watcher) resync(ctx context.Context) error {
+	list, err := w.cli.ContainerList(ctx, container.ListOptions{All: true})
+	if err != nil {
+		return err
+	}
+	fresh := make([]*containerInfo, len(list))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(w.cfg.concurrency)
+	for i, c := range list {
+		g.Go(func() error {
+			info, err := w.inspect(gctx, c.ID)
+			if errdefs.IsNotFound(err) {
+				return nil // removed since the list: its destroy event follows
+			}
+			fresh[i] = info
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+
+	initial := !w.synced
+	seen := make(map[string]bool, len(fresh))
+	for _, cur := range fresh {
+		if cur == nil {
+			continue
+		}
+		seen[cur.ID] = true
+		old, known := w.inv.get(cur.ID)
+		w.inv.put(*cur)
+		if !cur.Reported {
+			continue
+		}
+		if initial {
+			if err := w.emit(cur.sample(w.now())); err != nil {
+				return err
+			}
+			continue
+		}
+		for _, ch := range missedChanges(old, known, *cur) {
+			if err := w.emitEvent(ctx, ch.info, ch.event, ch.mutate); err != nil {
+				return err
+			}
+		}
+	}
+	for _, id := range w.inv.ids() {
+		if seen[id] {
+			continue
+		}
+		old, _ := w.inv.get(id)
+		w.inv.remove(id)
+		if old.Reported && !initial {
+			old.Status = "removed"
+			if err := w.emitEvent(ctx, old, sdk.EventDestroy, nil); err != nil {
+				return err
+			}
+		}
+	}
+	w.synced = true
+	return nil
+}
+
+// change is one lifecycle sample a resync owes the host.
+type change struct {
+	info   containerInfo
+	event  string
+	mutate func(*sdk.Sample)
+}
+
+// missedChanges compares what was known of a container before a
+// disconnect with what an inspect shows now, and returns the lifecycle
+// samples the missed events would have produced, oldest first.
+func missedChanges(old containerInfo, known bool, cur containerInfo) []change {
+	var out []change
+	if !known || cur.FinishedAt.After(old.FinishedAt) {
+		if !cur.FinishedAt.IsZero() && (known || cur.Status != "running") {
+			die := cur
+			restarting := cur.Status == "restarting" || (cur.Status == "running" && cur.StartedAt.After(cur.FinishedAt))
+			if restarting {
+				die.Status = "restarting"
+			} else if die.Status == "running" || die.Status == "paused" {
+				die.Status = "exited"
+			}
+			out = append(out, change{info: die, event: sdk.EventDie, mutate: func(s *sdk.Sample) {
+				s.RestartingByDocker = restarting
+			}})
+		}
+	}
+	if cur.Status == "running" && (!known || cur.StartedAt.After(old.StartedAt)) {
+		out = append(out, change{info: cur, event: sdk.EventStart})
+	}
+	if known && old.Status != cur.Status {
+		switch {
+		case cur.Status == "paused":
+			out = append(out, change{info: cur, event: sdk.EventPause})
+		case old.Status == "paused" && cur.Status == "running":
+			out = append(out, change{info: cur, event: sdk.EventUnpause})
+		}
+	}
+	if cur.Health != "" && cur.Health != old.Health && (known || cur.Health == sdk.HealthUnhealthy) {
+		out = append(out, change{info: cur, event: sdk.EventHealthStatus})
+	}
+	return out
+}

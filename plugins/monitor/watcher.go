@@ -1,0 +1,110 @@
+package monitor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/docker/docker/client"
+	"github.com/hashicorp/go-hclog"
+	"github.com/hemostat/hemostat/sdk"
+	"golang.org/x/sync/errgroup"
+)
+
+// watcher is one running Watch: the event loop, the resource sampler and
+// the state they share.
+type watcher struct {
+	cli    *client.Client
+	cfg    settings
+	log    hclog.Logger
+	filter scopeFilter
+	inv    *inventory
+
+	emitMu sync.Mutex
+	out    func(sdk.Sample) error
+
+	// synced is set once a resync has reported every container; only the
+	// event loop touches it.
+	synced bool
+
+	samplerOnce sync.Once
+	smp         sampler
+
+	// now is the clock; tests and benchmarks read it too.
+	now func() time.Time
+}
+
+func newWatcher(cli *client.Client, cfg settings, log hclog.Logger, self selfIdentity, out func(sdk.Sample) error) *watcher {
+	return &watcher{
+		cli: cli,
+		cfg: cfg,
+		log: log,
+		filter: scopeFilter{
+			optIn:   cfg.scope == ScopeOptIn,
+			exclude: cfg.exclude,
+			self:    self,
+		},
+		inv: newInventory(),
+		out: out,
+		now: func() time.Time { return time.Now().UTC() },
+	}
+}
+
+// emitError marks a failure to hand a sample to the host: the one error
+// that ends a Watch.
+type emitError struct{ err error }
+
+func (e emitError) Error() string { return fmt.Sprintf("emit sample: %v", e.err) }
+func (e emitError) Unwrap() error { return e.err }
+
+// emit hands one sample to the host. Samples come from the event loop and
+// the sampler's workers; the host's stream takes one at a time.
+func (w *watcher) emit(s sdk.Sample) error {
+	w.emitMu.Lock()
+	defer w.emitMu.Unlock()
+	if err := w.out(s); err != nil {
+		return emitError{err}
+	}
+	return nil
+}
+
+// run drives the event loop and the resource sampler until ctx ends or a
+// sample cannot be emitted.
+func (w *watcher) run(ctx context.Context) error {
+	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return w.watchEvents(ctx) })
+	g.Go(func() error { return w.sampleResources(ctx) })
+	err := g.Wait()
+	var ee emitError
+	if errors.As(err, &ee) {
+		return err
+	}
+	return nil
+}
+
+// sampler returns the resource sampler, built on first use from the
+// setting and the engine's cgroup driver.
+func (w *watcher) sampler(ctx context.Context) sampler {
+	w.samplerOnce.Do(func() {
+		api := newAPISampler(w.cli)
+		if w.cfg.sampler == SamplerAPI {
+			w.smp = api
+			return
+		}
+		driver := ""
+		ictx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		if info, err := w.cli.Info(ictx); err == nil {
+			driver = info.CgroupDriver
+		}
+		cancel()
+		cg := newCgroupSampler(w.cfg.cgroupRoot, "/proc", driver)
+		if w.cfg.sampler == SamplerCgroup {
+			w.smp = cg
+			return
+		}
+		w.smp = &autoSampler{cgroup: cg, api: api}
+	})
+	return w.smp
+}
