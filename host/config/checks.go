@@ -101,13 +101,20 @@ func globs(list []string) string {
 	return ""
 }
 
-// hostPort checks a host:port address with a numeric port.
-func hostPort(addr string) string {
+// hostPort checks an address to connect to: host:port with a port in
+// 1–65535.
+func hostPort(addr string) string { return checkHostPort(addr, 1) }
+
+// listenAddr checks an address to listen on, where port 0 asks for any free
+// port.
+func listenAddr(addr string) string { return checkHostPort(addr, 0) }
+
+func checkHostPort(addr string, minPort int) string {
 	_, port, err := net.SplitHostPort(addr)
 	if err != nil {
 		return fmt.Sprintf("%q is not a host:port address", addr)
 	}
-	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+	if n, err := strconv.Atoi(port); err != nil || n < minPort || n > 65535 {
 		return fmt.Sprintf("%q has an invalid port %q", addr, port)
 	}
 	return ""

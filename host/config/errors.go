@@ -16,10 +16,14 @@ type Pos struct {
 	Column int
 }
 
-// String is "file:line:col", or just the file when the line is unknown.
+// String is "file:line:col"; "file" when the line is unknown and
+// "line:col" when the file is.
 func (p Pos) String() string {
-	if p.Line == 0 {
+	switch {
+	case p.Line == 0:
 		return p.File
+	case p.File == "":
+		return fmt.Sprintf("%d:%d", p.Line, p.Column)
 	}
 	return fmt.Sprintf("%s:%d:%d", p.File, p.Line, p.Column)
 }

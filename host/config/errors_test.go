@@ -73,6 +73,7 @@ func TestErrorsText(t *testing.T) {
 		{"positioned", Error{Pos: Pos{File: "a.hcl", Line: 3, Column: 7}, Msg: "bad"}, "a.hcl:3:7: bad"},
 		{"file only", Error{Pos: Pos{File: "a.hcl"}, Msg: "bad"}, "a.hcl: bad"},
 		{"no position", Error{Msg: "bad"}, "bad"},
+		{"no file", Error{Pos: Pos{Line: 2, Column: 1}, Msg: "bad"}, "2:1: bad"},
 		{"one per line", Errors{
 			{Pos: Pos{File: "a.hcl", Line: 1, Column: 1}, Msg: "first"},
 			{Pos: Pos{File: "a.hcl", Line: 2, Column: 5}, Msg: "second"},

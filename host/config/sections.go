@@ -61,7 +61,7 @@ func (d *decoder) redis(b *hcl.Block, r *Redis) {
 	// themselves are wrong, so one mistake is reported once.
 	before := len(d.errs)
 	var addr string
-	if s.str("address", &addr, hostPortOrEmpty) {
+	if s.str("address", &addr, orEmpty(hostPort)) {
 		r.Addresses = nil
 		if addr != "" {
 			r.Addresses = []string{addr}
@@ -123,7 +123,7 @@ var httpSchema = &hcl.BodySchema{
 
 func (d *decoder) http(b *hcl.Block, h *HTTP) {
 	s := d.content(b.Body, httpSchema)
-	s.str("address", &h.Address, hostPortOrEmpty)
+	s.str("address", &h.Address, orEmpty(listenAddr))
 	s.str("token", &h.Token)
 	if h.Address != "" && !isLoopback(h.Address) && h.Token == "" {
 		pos, ok := s.pos("address")
@@ -237,9 +237,12 @@ func notEmpty(s string) string {
 	return ""
 }
 
-func hostPortOrEmpty(s string) string {
-	if s == "" {
-		return ""
+// orEmpty lets "" through c, for settings where empty means off.
+func orEmpty(c check[string]) check[string] {
+	return func(s string) string {
+		if s == "" {
+			return ""
+		}
+		return c(s)
 	}
-	return hostPort(s)
 }

@@ -3,3 +3,7 @@ redis {
   sentinel_master = "mymaster"
   db              = -1
 }
+
+http {
+  address = "127.0.0.1:65536"
+}
