@@ -280,3 +280,44 @@ func TestStopTimeout(t *testing.T) {
 		}
 	}
 }
+
+// TestStoppedOnPurposeWithoutEvents covers the evidence used when the
+// engine's event log has nothing: the parameter and the restart policy.
+func TestStoppedOnPurposeWithoutEvents(t *testing.T) {
+	tests := []struct {
+		name   string
+		params map[string]string
+		policy container.RestartPolicy
+		state  container.State
+		count  int
+		want   bool
+		ok     bool
+	}{
+		{name: "monitor saw a stop", params: map[string]string{ParamStopRequested: "true"}, want: true, ok: true},
+		{name: "monitor saw a crash", params: map[string]string{ParamStopRequested: "false"}, policy: container.RestartPolicy{Name: "always"}, ok: true},
+		{name: "bad parameter", params: map[string]string{ParamStopRequested: "maybe"}},
+		{name: "no policy", ok: true},
+		{name: "always gave up", policy: container.RestartPolicy{Name: "always"}, want: true, ok: true},
+		{name: "unless-stopped gave up", policy: container.RestartPolicy{Name: "unless-stopped"}, want: true, ok: true},
+		{name: "OOM kill under always", policy: container.RestartPolicy{Name: "always"}, state: container.State{OOMKilled: true}, ok: true},
+		{name: "on-failure after exit 0", policy: container.RestartPolicy{Name: "on-failure"}, ok: true},
+		{name: "on-failure gave up early", policy: container.RestartPolicy{Name: "on-failure", MaximumRetryCount: 5}, state: container.State{ExitCode: 1}, count: 2, want: true, ok: true},
+		{name: "on-failure at its retry limit", policy: container.RestartPolicy{Name: "on-failure", MaximumRetryCount: 5}, state: container.State{ExitCode: 1}, count: 5, ok: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st := tt.state
+			st.Status = container.StateExited
+			c := &call{
+				req: sdk.RemediateRequest{Params: tt.params},
+				target: container.InspectResponse{ContainerJSONBase: &container.ContainerJSONBase{
+					State: &st, RestartCount: tt.count, HostConfig: &container.HostConfig{RestartPolicy: tt.policy},
+				}},
+			}
+			how, err := stoppedOnPurpose(t.Context(), c, time.Now())
+			if (err == nil) != tt.ok || (how != "") != tt.want {
+				t.Errorf("stoppedOnPurpose = %q, %v; want stopped=%v ok=%v", how, err, tt.want, tt.ok)
+			}
+		})
+	}
+}
