@@ -2,6 +2,7 @@ package config
 
 import (
 	"encoding/json"
+	"strings"
 	"time"
 )
 
@@ -164,11 +165,17 @@ type Plugin struct {
 }
 
 // KeyPos is the position of a config attribute, so that an error a plugin
-// reports about key is printed where key is written. It is the block's
-// position when key is "" or not written in the file.
+// reports about key is printed where key is written. A key inside a nested
+// value ("headers.auth", "urls[1]") is placed at its top-level attribute.
+// It is the block's position when key is "" or not written in the file.
 func (p Plugin) KeyPos(key string) Pos {
 	if pos, ok := p.Ranges[key]; ok && key != "" {
 		return pos
+	}
+	if i := strings.IndexAny(key, ".["); i > 0 {
+		if pos, ok := p.Ranges[key[:i]]; ok {
+			return pos
+		}
 	}
 	return p.Pos
 }

@@ -219,6 +219,10 @@ func TestPluginPositions(t *testing.T) {
 	}{
 		{"webhook_url", "test.hcl:4:7"},
 		{"channels", "test.hcl:5:7"},
+		{"channels[0]", "test.hcl:5:7"},
+		{"webhook_url.host", "test.hcl:4:7"},
+		{"other.x", "test.hcl:2:3"},
+		{".x", "test.hcl:2:3"},
 		{"missing", "test.hcl:2:3"},
 		{"", "test.hcl:2:3"},
 	}
