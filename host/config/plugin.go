@@ -8,6 +8,16 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
 	ctyjson "github.com/zclconf/go-cty/cty/json"
+
+	"github.com/hemostat/hemostat/host/protocol"
+	"github.com/hemostat/hemostat/sdk"
+)
+
+// What an alert plugin may be routed: the protocol's event types and the
+// notification severities.
+var (
+	eventTypes = protocol.Types
+	severities = []string{sdk.SeverityInfo, sdk.SeverityWarning, sdk.SeverityCritical}
 )
 
 var pluginHeader = hcl.BlockHeaderSchema{Type: "plugin", LabelNames: []string{"name"}}

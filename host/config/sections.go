@@ -2,9 +2,6 @@ package config
 
 import (
 	"github.com/hashicorp/hcl/v2"
-
-	"github.com/hemostat/hemostat/host/protocol"
-	"github.com/hemostat/hemostat/sdk"
 )
 
 // Each section of the file is decoded over the defaults already in place,
@@ -224,11 +221,6 @@ func (d *decoder) alert(b *hcl.Block, a *Alert) {
 	// enabled plugin is fine.
 	d.plugins(s, b, "alert", false, &a.Plugins)
 }
-
-var (
-	eventTypes = protocol.Types
-	severities = []string{sdk.SeverityInfo, sdk.SeverityWarning, sdk.SeverityCritical}
-)
 
 func notEmpty(s string) string {
 	if s == "" {
