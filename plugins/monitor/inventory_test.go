@@ -1,0 +1,110 @@
+package monitor
+
+import (
+	"testing"
+	"time"
+
+	"github.com/docker/docker/api/types/container"
+	"github.com/hemostat/hemostat/sdk"
+)
+
+func TestWillRestart(t *testing.T) {
+	policy := func(name container.RestartPolicyMode, max int) container.RestartPolicy {
+		return container.RestartPolicy{Name: name, MaximumRetryCount: max}
+	}
+	tests := []struct {
+		name     string
+		policy   container.RestartPolicy
+		restarts int
+		exit     int
+		stopped  bool
+		want     bool
+	}{
+		{"no policy", policy("no", 0), 0, 1, false, false},
+		{"empty policy", policy("", 0), 0, 1, false, false},
+		{"always, clean exit", policy("always", 0), 0, 0, false, true},
+		{"always, stopped", policy("always", 0), 0, 0, true, false},
+		{"unless-stopped", policy("unless-stopped", 0), 5, 2, false, true},
+		{"on-failure, failure", policy("on-failure", 0), 9, 1, false, true},
+		{"on-failure, success", policy("on-failure", 0), 0, 0, false, false},
+		{"on-failure, retries left", policy("on-failure", 3), 2, 1, false, true},
+		{"on-failure, retries used", policy("on-failure", 3), 3, 1, false, false},
+		{"on-failure, killed", policy("on-failure", 0), 0, 137, true, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := containerInfo{RestartPolicy: tt.policy, RestartCount: tt.restarts}
+			if got := c.willRestart(tt.exit, tt.stopped); got != tt.want {
+				t.Fatalf("willRestart = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestMissedChanges(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	running := containerInfo{ID: "a", Name: "a", Status: "running", StartedAt: t0, Health: "healthy"}
+	died := running
+	died.Status, died.FinishedAt, died.ExitCode = "exited", t0.Add(time.Minute), 3
+	restarted := running
+	restarted.StartedAt, restarted.FinishedAt, restarted.RestartCount = t0.Add(2*time.Minute), t0.Add(time.Minute), 1
+	paused := running
+	paused.Status = "paused"
+	unhealthy := running
+	unhealthy.Health = "unhealthy"
+
+	tests := []struct {
+		name           string
+		old            containerInfo
+		known          bool
+		cur            containerInfo
+		want           []string
+		wantRestarting bool
+	}{
+		{"unchanged", running, true, running, nil, false},
+		{"died", running, true, died, []string{sdk.EventDie}, false},
+		{"died and restarted", running, true, restarted, []string{sdk.EventDie, sdk.EventStart}, true},
+		{"paused", running, true, paused, []string{sdk.EventPause}, false},
+		{"unpaused", paused, true, running, []string{sdk.EventUnpause}, false},
+		{"became unhealthy", running, true, unhealthy, []string{sdk.EventHealthStatus}, false},
+		{"new and running", containerInfo{}, false, running, []string{sdk.EventStart}, false},
+		{"new and already exited", containerInfo{}, false, died, []string{sdk.EventDie}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := missedChanges(tt.old, tt.known, tt.cur)
+			var events []string
+			for _, c := range got {
+				events = append(events, c.event)
+			}
+			if len(events) != len(tt.want) {
+				t.Fatalf("events = %v, want %v", events, tt.want)
+			}
+			for i := range events {
+				if events[i] != tt.want[i] {
+					t.Fatalf("events = %v, want %v", events, tt.want)
+				}
+			}
+			if len(got) > 0 && got[0].event == sdk.EventDie {
+				s := got[0].info.sample(t0)
+				got[0].mutate(&s)
+				if s.RestartingByDocker != tt.wantRestarting || s.ExitCode != tt.cur.ExitCode {
+					t.Fatalf("die sample = %+v, want RestartingByDocker %v, exit %d", s, tt.wantRestarting, tt.cur.ExitCode)
+				}
+			}
+		})
+	}
+}
+
+func TestParseEngineTime(t *testing.T) {
+	if got := parseEngineTime("0001-01-01T00:00:00Z"); !got.IsZero() {
+		t.Errorf("engine zero time = %v, want zero", got)
+	}
+	if got := parseEngineTime("garbage"); !got.IsZero() {
+		t.Errorf("garbage = %v, want zero", got)
+	}
+	want := time.Date(2026, 11, 23, 15, 0, 1, 123456789, time.UTC)
+	if got := parseEngineTime("2026-11-23T15:00:01.123456789Z"); !got.Equal(want) {
+		t.Errorf("parseEngineTime = %v, want %v", got, want)
+	}
+}
