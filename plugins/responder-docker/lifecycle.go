@@ -58,7 +58,11 @@ func bringBack(ctx context.Context, c *call, do func(ctx context.Context, stopTi
 			what += " and be healthy"
 		}
 		if len(deps) > 0 {
-			what += "; then restart " + strings.Join(dependentNames(deps), ", ") + ", which share its network namespace"
+			verb := "share"
+			if len(deps) == 1 {
+				verb = "shares"
+			}
+			what += fmt.Sprintf("; then restart %s, which %s its network namespace", strings.Join(dependentNames(deps), ", "), verb)
 		}
 		return dryRun("%s", what)
 	}

@@ -19,8 +19,8 @@ func TestUpdateResourcesRaisesUpToTheCap(t *testing.T) {
 		status        string
 		memory, nanos int64
 	}{
-		{sdk.StatusSuccess, 80 * mib, 75e7},     // memory ×1.5 capped at 80m; CPUs 0.5 → 0.75
-		{sdk.StatusSuccess, 80 * mib, 1e9},      // memory at its cap; CPUs capped at 1
+		{sdk.StatusSuccess, 80 * mib, 75e7},      // memory ×1.5 capped at 80m; CPUs 0.5 → 0.75
+		{sdk.StatusSuccess, 80 * mib, 1e9},       // memory at its cap; CPUs capped at 1
 		{sdk.StatusNotApplicable, 80 * mib, 1e9}, // both at their caps
 	}
 	for i, s := range steps {
