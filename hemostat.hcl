@@ -148,9 +148,11 @@ responder {
     window      = "1h"
   }
 
-  # Remediation through the Docker Engine API.
+  # Remediation through the Docker Engine API. Its calls get longer than
+  # the others: a restart waits for the stop timeout and then for the
+  # container to be running (and healthy) again.
   plugin "docker" {
-    timeout = "10s"
+    timeout = "2m"
   }
 }
 

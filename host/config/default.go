@@ -13,6 +13,9 @@ const (
 	DefaultHTTPAddress   = "127.0.0.1:9090"
 	DefaultPluginDir     = "plugins"
 	DefaultPluginTimeout = 10 * time.Second
+	// DefaultResponderTimeout is longer: a restart waits for the stop
+	// timeout and then for the container to be running and healthy again.
+	DefaultResponderTimeout = 2 * time.Minute
 )
 
 // Default is the configuration used when there is no file, and the base
@@ -45,7 +48,7 @@ func Default() *Config {
 			// Kubernetes' CrashLoopBackOff numbers.
 			Backoff: Backoff{Initial: 10 * time.Second, Max: 5 * time.Minute, ResetAfter: 10 * time.Minute},
 			Breaker: Breaker{MaxActions: 5, Window: time.Hour},
-			Plugins: []Plugin{defaultPlugin("docker")},
+			Plugins: []Plugin{defaultResponderPlugin("docker")},
 		},
 		Alert: Alert{
 			Enabled:      true,
@@ -70,5 +73,12 @@ func defaultAlertPlugin(name string) Plugin {
 	p := defaultPlugin(name)
 	p.Events = append([]string(nil), protocol.Types...)
 	p.MinSeverity = sdk.SeverityInfo
+	return p
+}
+
+// defaultResponderPlugin gives a responder the longer call deadline.
+func defaultResponderPlugin(name string) Plugin {
+	p := defaultPlugin(name)
+	p.Timeout = DefaultResponderTimeout
 	return p
 }

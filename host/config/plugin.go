@@ -69,9 +69,12 @@ func (d *decoder) plugin(b *hcl.Block, role string) Plugin {
 	name := b.Labels[0]
 	p := defaultPlugin(name)
 	schema := pluginSchema
-	if role == "alert" {
+	switch role {
+	case "alert":
 		p = defaultAlertPlugin(name)
 		schema = alertPluginSchema
+	case "responder":
+		p = defaultResponderPlugin(name)
 	}
 	p.Pos = posOf(b.DefRange)
 	if msg := pluginName(name); msg != "" {
