@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# The one test command: installs and starts what the tests need (redis-server,
+# the Docker engine, buf), checks formatting, vet and the generated protobuf
+# code, then runs every test with the race detector.
+#
+#   scripts/test.sh            everything
+#   scripts/test.sh ./host/... only these packages (the checks still run)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+BUF_VERSION=v1.75.0
+PROTOC_GEN_GO_VERSION=v1.36.12
+PROTOC_GEN_GO_GRPC_VERSION=v1.6.2
+
+say() { printf '\n== %s\n' "$*"; }
+
+install_packages() {
+	local missing=()
+	command -v redis-server >/dev/null || missing+=(redis-server)
+	command -v redis-cli >/dev/null || missing+=(redis-tools)
+	command -v dockerd >/dev/null || missing+=(docker.io)
+	if ((${#missing[@]})); then
+		say "installing ${missing[*]}"
+		local sudo=""
+		[ "$(id -u)" -eq 0 ] || sudo=sudo
+		$sudo apt-get update -qq
+		DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+	fi
+}
+
+start_docker() {
+	if docker info >/dev/null 2>&1; then
+		return
+	fi
+	say "starting dockerd"
+	local log
+	log=$(mktemp -t hemostat-dockerd.XXXXXX)
+	nohup dockerd --bridge=none --iptables=false >"$log" 2>&1 &
+	for _ in $(seq 1 60); do
+		docker info >/dev/null 2>&1 && return
+		sleep 1
+	done
+	echo "dockerd did not come up; its log:" >&2
+	tail -n 50 "$log" >&2
+	exit 1
+}
+
+install_tools() {
+	export GOBIN="$PWD/.cache/bin"
+	export PATH="$GOBIN:$PATH"
+	[ -x "$GOBIN/buf" ] && "$GOBIN/buf" --version 2>/dev/null | grep -q "${BUF_VERSION#v}" ||
+		go install "github.com/bufbuild/buf/cmd/buf@$BUF_VERSION"
+	go install "google.golang.org/protobuf/cmd/protoc-gen-go@$PROTOC_GEN_GO_VERSION"
+	go install "google.golang.org/grpc/cmd/protoc-gen-go-grpc@$PROTOC_GEN_GO_GRPC_VERSION"
+}
+
+check_generated() {
+	say "buf lint + buf generate reproduces the committed code"
+	buf lint
+	local before after
+	before=$(find proto -name '*.go' -type f -exec sha256sum {} + | sort)
+	buf generate
+	after=$(find proto -name '*.go' -type f -exec sha256sum {} + | sort)
+	if [ "$before" != "$after" ]; then
+		echo "buf generate changed the generated code; commit its output:" >&2
+		diff <(echo "$before") <(echo "$after") >&2 || true
+		exit 1
+	fi
+}
+
+check_static() {
+	say "gofmt + go vet"
+	local unformatted
+	unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
+	if [ -n "$unformatted" ]; then
+		echo "gofmt would change:" >&2
+		echo "$unformatted" >&2
+		exit 1
+	fi
+	go vet ./...
+}
+
+install_packages
+start_docker
+install_tools
+check_generated
+check_static
+
+say "go test -race"
+pkgs=("$@")
+[ ${#pkgs[@]} -gt 0 ] || pkgs=(./...)
+go test -race -count=1 -timeout 40m "${pkgs[@]}"
