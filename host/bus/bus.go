@@ -1,0 +1,177 @@
+package bus
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/hemostat/hemostat/host/protocol"
+)
+
+// Handler receives one valid envelope. Handlers of one event type run one
+// after another on that type's own goroutine; ctx ends when Run does.
+type Handler func(ctx context.Context, env protocol.Envelope)
+
+// Options tune a Bus; the zero value of each field means its default.
+type Options struct {
+	Logger hclog.Logger
+	// FlushInterval is how long an event-log append may wait to be
+	// written together with others. Default 2ms.
+	FlushInterval time.Duration
+	// MaxBatch writes a type's queued appends at once when this many are
+	// waiting. Default 256.
+	MaxBatch int
+	// RetryInitial is the wait before the first reconnect try; it doubles
+	// with each failed try. Default 1s.
+	RetryInitial time.Duration
+	// RetryMax is how many reconnect tries fail before Run gives up.
+	// Default 10.
+	RetryMax int
+	// Registerer, if set, receives the bus's metrics.
+	Registerer prometheus.Registerer
+}
+
+// Defaults, as the protocol's "On Connection Loss" section asks.
+const (
+	DefaultFlushInterval = 2 * time.Millisecond
+	DefaultMaxBatch      = 256
+	DefaultRetryInitial  = time.Second
+	DefaultRetryMax      = 10
+)
+
+func (o Options) withDefaults() Options {
+	if o.Logger == nil {
+		o.Logger = hclog.NewNullLogger()
+	}
+	if o.FlushInterval <= 0 {
+		o.FlushInterval = DefaultFlushInterval
+	}
+	if o.MaxBatch <= 0 {
+		o.MaxBatch = DefaultMaxBatch
+	}
+	if o.RetryInitial <= 0 {
+		o.RetryInitial = DefaultRetryInitial
+	}
+	if o.RetryMax <= 0 {
+		o.RetryMax = DefaultRetryMax
+	}
+	return o
+}
+
+// Bus publishes and receives HemoStat envelopes and reads and writes the
+// protocol's keys. Its methods are safe for concurrent use. Close it when
+// done: that writes the event-log appends still queued.
+type Bus struct {
+	client  redis.UniversalClient
+	opts    Options
+	log     hclog.Logger
+	metrics *metrics
+	events  *eventLog
+	invalid atomic.Uint64
+	// warnLimit limits warnings about invalid messages, which a broken
+	// or hostile publisher can send by the thousand.
+	warnLimit logLimiter
+
+	// closeMu orders Close after every Publish in flight, so that no
+	// append is queued once the final flush has begun.
+	closeMu sync.RWMutex
+	closed  bool
+
+	mu       sync.Mutex
+	handlers map[string][]Handler
+	run      *runState // non-nil while Run runs
+}
+
+// New returns a Bus on client. The caller keeps ownership of client and
+// closes it after closing the Bus.
+func New(client redis.UniversalClient, opts Options) *Bus {
+	opts = opts.withDefaults()
+	m := newMetrics(opts.Registerer)
+	log := opts.Logger.Named("bus")
+	return &Bus{
+		client:   client,
+		opts:     opts,
+		log:      log,
+		metrics:  m,
+		events:   newEventLog(client, opts, log, m),
+		handlers: make(map[string][]Handler),
+	}
+}
+
+// Ping checks that Redis answers.
+func (b *Bus) Ping(ctx context.Context) error {
+	if err := b.client.Ping(ctx).Err(); err != nil {
+		return fmt.Errorf("ping redis at %s: %w", b.addr(), err)
+	}
+	return nil
+}
+
+// Flush writes the queued event-log appends now.
+func (b *Bus) Flush(ctx context.Context) error {
+	return b.events.flush(ctx)
+}
+
+// Close stops Run, if running, and writes the queued event-log appends,
+// retrying until they are written or ctx ends. It does not close the
+// Redis client. Later calls do nothing.
+func (b *Bus) Close(ctx context.Context) error {
+	b.closeMu.Lock()
+	already := b.closed
+	b.closed = true
+	b.closeMu.Unlock()
+	if already {
+		return nil
+	}
+	b.mu.Lock()
+	r := b.run
+	b.mu.Unlock()
+	if r != nil {
+		r.cancel()
+		select {
+		case <-r.done:
+		case <-ctx.Done():
+			return fmt.Errorf("bus: close: Run did not stop: %w", ctx.Err())
+		}
+	}
+	return b.events.close(ctx)
+}
+
+// Invalid is how many received messages were skipped as invalid so far.
+func (b *Bus) Invalid() uint64 { return b.invalid.Load() }
+
+// addr describes where Redis is, for messages.
+func (b *Bus) addr() string {
+	switch c := b.client.(type) {
+	case *redis.Client:
+		if a := c.Options().Addr; a != "FailoverClient" {
+			return a
+		}
+		return "the master named by the Sentinels"
+	case *redis.ClusterClient:
+		return strings.Join(c.Options().Addrs, ",")
+	}
+	return "the configured address"
+}
+
+// checkName rejects event types and key parts that would break channel or
+// key names: empty, glob characters that SUBSCRIBE patterns and KEYS would
+// read, braces that would move a key to another Cluster slot, and spaces
+// or control characters that make names unreadable in redis-cli.
+func checkName(what, s string) error {
+	if s == "" {
+		return fmt.Errorf("bus: %s is empty", what)
+	}
+	if i := strings.IndexFunc(s, func(r rune) bool {
+		return r <= ' ' || r == 0x7f || strings.ContainsRune("*?[]{}", r)
+	}); i >= 0 {
+		return fmt.Errorf("bus: %s %q contains %q", what, s, s[i])
+	}
+	return nil
+}

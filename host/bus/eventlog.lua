@@ -1,0 +1,97 @@
+-- Appends a batch of envelopes to an event log, atomically.
+--
+-- KEYS[1]  hemostat:events:<type>, the log as the protocol defines it: a
+--          JSON array string of the newest envelopes.
+-- KEYS[2]  the same envelopes as a list of raw strings, newest last.
+-- KEYS[3]  the SHA-1 of the string this script last wrote to KEYS[1].
+-- ARGV[1]  how many envelopes the log keeps.
+-- ARGV[2]  the TTL of all three keys, in seconds.
+-- ARGV[3…] the envelopes to append, oldest first, exactly as published.
+--
+-- Returns {envelopes in the log now, 1 if KEYS[1] had been written by
+-- someone else and was re-read (else 0), envelopes re-read from it}.
+--
+-- The array is never decoded: joining the raw strings keeps every
+-- envelope byte-identical to what subscribers received (cjson would
+-- reformat numbers and turn [] into {}), and is far cheaper.
+
+local max = tonumber(ARGV[1])
+local ttl = tonumber(ARGV[2])
+
+-- split returns the top-level elements of a JSON array as the text they
+-- are written in, or nil when s is not a JSON array.
+local function split(s)
+  local pos = string.find(s, '%S')
+  if not pos or string.sub(s, pos, pos) ~= '[' then return nil end
+  pos = pos + 1
+  local items, depth, start = {}, 0, pos
+  while true do
+    local i = string.find(s, '[%[%]{}",]', pos)
+    if not i then return nil end
+    local c = string.sub(s, i, i)
+    if c == '"' then
+      local j = i + 1 -- skip the string, honouring backslash escapes
+      while true do
+        local k = string.find(s, '[\\"]', j)
+        if not k then return nil end
+        if string.sub(s, k, k) == '"' then
+          j = k + 1
+          break
+        end
+        j = k + 2
+      end
+      pos = j
+    elseif c == '{' or c == '[' then
+      depth = depth + 1
+      pos = i + 1
+    elseif depth > 0 then -- a closing bracket or a comma inside an element
+      if c ~= ',' then depth = depth - 1 end
+      pos = i + 1
+    else -- a comma or the closing bracket of the array itself
+      if c == '}' then return nil end
+      local item = string.match(string.sub(s, start, i - 1), '^%s*(.-)%s*$')
+      if item ~= '' then items[#items + 1] = item end
+      if c == ']' then return items end
+      start = i + 1
+      pos = i + 1
+    end
+  end
+end
+
+local current = ''
+local kind = redis.call('TYPE', KEYS[1])['ok']
+if kind == 'string' then
+  current = redis.call('GET', KEYS[1])
+elseif kind ~= 'none' then
+  redis.call('DEL', KEYS[1]) -- not a log at all; a valid one replaces it
+end
+
+-- Start from what KEYS[1] holds when it is not what this script last
+-- wrote (another publisher rewrote it, or it is our first write), so that
+-- nobody's events are dropped.
+local last = redis.call('GET', KEYS[3])
+local foreign = 0
+if last then
+  if redis.sha1hex(current) ~= last then foreign = 1 end
+elseif current ~= '' then
+  foreign = 1
+end
+local reread = 0
+if foreign == 1 or not last then
+  redis.call('DEL', KEYS[2])
+  local items = split(current) or {}
+  local first = math.max(1, #items - max + 1)
+  if first <= #items then
+    redis.call('RPUSH', KEYS[2], unpack(items, first, #items))
+    reread = #items - first + 1
+  end
+end
+
+redis.call('RPUSH', KEYS[2], unpack(ARGV, 3))
+redis.call('LTRIM', KEYS[2], -max, -1)
+local entries = redis.call('LRANGE', KEYS[2], 0, -1)
+local log = '[' .. table.concat(entries, ',') .. ']'
+redis.call('SET', KEYS[1], log, 'EX', ttl)
+redis.call('SET', KEYS[3], redis.sha1hex(log), 'EX', ttl)
+redis.call('EXPIRE', KEYS[2], ttl)
+return {#entries, foreign, reread}
