@@ -56,9 +56,14 @@ func (p *Plugin) callError(ctx context.Context, in *instance, method string, err
 	if errors.As(err, &cerrs) {
 		return cerrs // the caller maps them onto config positions
 	}
-	if ctxErr := ctx.Err(); ctxErr != nil {
-		// The caller's context or the plugin's deadline ended the call; a
-		// plugin that is hung as a whole is caught by the watcher's ping.
+	// The caller's context or the plugin's deadline ended the call; a
+	// plugin that is hung as a whole is caught by the watcher's ping. The
+	// plugin's side may report the deadline a moment before ctx does.
+	ctxErr := ctx.Err()
+	if ctxErr == nil && status.Code(err) == codes.DeadlineExceeded {
+		ctxErr = context.DeadlineExceeded
+	}
+	if ctxErr != nil {
 		return fmt.Errorf("plugin %s: %s: %w (%v)", p.spec.label(), method, ctxErr, err)
 	}
 	if status.Code(err) == codes.Unavailable || in.client.Exited() {
