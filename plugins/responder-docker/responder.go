@@ -83,9 +83,10 @@ func (r *Responder) Capabilities(context.Context) ([]string, error) {
 	return actionNames(), nil
 }
 
-// Remediate carries out one action. Every outcome, including a refusal and
-// an engine error, is a Result; the error return is reserved for a
-// responder that cannot run at all.
+// Remediate carries out one action. Every outcome, including a refusal, an
+// engine error and a responder not yet configured, is a Result with a
+// status that says why, so the error return is always nil: the host
+// publishes the Result as is.
 func (r *Responder) Remediate(ctx context.Context, req sdk.RemediateRequest) (sdk.Result, error) {
 	start := time.Now()
 	res := r.remediate(ctx, req)
