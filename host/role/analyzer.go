@@ -1,0 +1,150 @@
+package role
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/hemostat/hemostat/host/bus"
+	"github.com/hemostat/hemostat/host/protocol"
+	"github.com/hemostat/hemostat/sdk"
+)
+
+// NamedAnalyzer is one link of the analyzer chain.
+type NamedAnalyzer struct {
+	Name     string
+	Analyzer sdk.Analyzer
+}
+
+// Analyzer is the analyzer role: health_alert → the analyzer chain →
+// remediation_needed, false_alarm or escalation.
+type Analyzer struct {
+	Bus    *bus.Bus
+	Chain  []NamedAnalyzer
+	Logger hclog.Logger
+	// HistorySize is how many recent samples an analyzer is given.
+	HistorySize int
+	// OnDecision is an optional observer, for metrics and benchmarks.
+	OnDecision func(container string, d sdk.Decision, took time.Duration)
+
+	work *serializer
+}
+
+// Register subscribes the role to its channel; call before the bus runs.
+func (a *Analyzer) Register(ctx context.Context) {
+	a.work = newSerializer(8)
+	if a.HistorySize <= 0 {
+		a.HistorySize = 30
+	}
+	a.Bus.Subscribe(protocol.TypeHealthAlert, func(ctx context.Context, env protocol.Envelope) {
+		var alert protocol.HealthAlert
+		if err := protocol.DecodeData(env, &alert); err != nil {
+			a.Bus.CountInvalid(env, err)
+			return
+		}
+		a.work.do(ctx, alert.Container, func() { a.handle(ctx, env, alert) })
+	})
+}
+
+// Wait blocks until alerts being judged are done.
+func (a *Analyzer) Wait() {
+	if a.work != nil {
+		a.work.wait()
+	}
+}
+
+func (a *Analyzer) handle(ctx context.Context, env protocol.Envelope, alert protocol.HealthAlert) {
+	started := time.Now()
+	req := sdk.AnalyzeRequest{Alert: sdk.Alert{
+		Container: alert.Container, Issues: alert.Issues, Metrics: alert.Metrics, Sample: alert.Sample,
+	}}
+	if t, err := env.Time(); err == nil {
+		req.Alert.Time = t
+	}
+	var err error
+	if req.History, err = a.Bus.History(ctx, alert.Container, a.HistorySize); err != nil {
+		a.Logger.Warn("read sample history; judging without it", "container", alert.Container, "error", err)
+	}
+	if req.Remediations, err = a.Bus.Remediations(ctx, alert.Container); err != nil {
+		a.Logger.Warn("read remediation history; judging without it", "container", alert.Container, "error", err)
+	}
+	d := a.judge(ctx, req)
+	if a.OnDecision != nil {
+		a.OnDecision(alert.Container, d, time.Since(started))
+	}
+	a.publish(ctx, alert, d)
+}
+
+// judge walks the chain: an analyzer that fails or abstains hands the alert
+// to the next one.
+func (a *Analyzer) judge(ctx context.Context, req sdk.AnalyzeRequest) sdk.Decision {
+	var failures []string
+	for _, link := range a.Chain {
+		d, err := link.Analyzer.Analyze(ctx, req)
+		if err != nil {
+			a.Logger.Warn("analyzer failed; trying the next", "analyzer", link.Name, "container", req.Alert.Container, "error", err)
+			failures = append(failures, fmt.Sprintf("%s: %v", link.Name, err))
+			continue
+		}
+		if err := validDecision(d); err != nil {
+			a.Logger.Warn("analyzer returned an unusable decision; trying the next", "analyzer", link.Name, "error", err)
+			failures = append(failures, fmt.Sprintf("%s: %v", link.Name, err))
+			continue
+		}
+		if d.Verdict == sdk.VerdictAbstain {
+			continue
+		}
+		d.Analyzer = link.Name
+		return d
+	}
+	reason := "no analyzer reached a decision"
+	if len(failures) > 0 {
+		reason += " (" + strings.Join(failures, "; ") + ")"
+	}
+	return sdk.Decision{Verdict: sdk.VerdictEscalate, Reason: reason, Analyzer: "hemostatd"}
+}
+
+func validDecision(d sdk.Decision) error {
+	switch d.Verdict {
+	case sdk.VerdictRemediate:
+		if d.Action == "" {
+			return fmt.Errorf("verdict remediate without an action")
+		}
+	case sdk.VerdictFalseAlarm, sdk.VerdictEscalate, sdk.VerdictAbstain:
+	default:
+		return fmt.Errorf("unknown verdict %q", d.Verdict)
+	}
+	if d.Confidence < 0 || d.Confidence > 1 {
+		return fmt.Errorf("confidence %v outside [0, 1]", d.Confidence)
+	}
+	return nil
+}
+
+func (a *Analyzer) publish(ctx context.Context, alert protocol.HealthAlert, d sdk.Decision) {
+	var eventType string
+	var data any
+	switch d.Verdict {
+	case sdk.VerdictRemediate:
+		eventType = protocol.TypeRemediationNeeded
+		data = protocol.RemediationNeeded{
+			Container: alert.Container, Action: d.Action, Reason: d.Reason, Confidence: d.Confidence,
+			Metrics: alert.Metrics, Analyzer: d.Analyzer, Issues: alert.Issues,
+		}
+	case sdk.VerdictFalseAlarm:
+		eventType = protocol.TypeFalseAlarm
+		data = protocol.FalseAlarm{Container: alert.Container, Reason: d.Reason, Analyzer: d.Analyzer, Confidence: d.Confidence}
+	default:
+		eventType = protocol.TypeEscalation
+		data = protocol.Escalation{
+			Container: alert.Container, Reason: d.Reason, Source: protocol.EscalatedByAnalyzer, Issues: alert.Issues,
+		}
+	}
+	if _, err := a.Bus.Publish(ctx, protocol.AgentAnalyzer, eventType, data); err != nil {
+		a.Logger.Error("publish decision", "type", eventType, "container", alert.Container, "error", err)
+		return
+	}
+	a.Logger.Info("decision", "container", alert.Container, "verdict", d.Verdict, "action", d.Action,
+		"confidence", d.Confidence, "analyzer", d.Analyzer, "reason", d.Reason)
+}

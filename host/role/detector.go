@@ -1,0 +1,229 @@
+package role
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/hemostat/hemostat/host/protocol"
+	"github.com/hemostat/hemostat/sdk"
+)
+
+// Labels a container can carry to tune detection for itself.
+const (
+	LabelEnable    = "hemostat.enable"
+	LabelCPUPct    = "hemostat.cpu_pct"
+	LabelMemoryPct = "hemostat.memory_pct"
+)
+
+// Thresholds configure the detector.
+type Thresholds struct {
+	CPUPct    float64
+	MemoryPct float64
+	// Sustain is how long a breach must last before it is an alert, so
+	// that one spike is not.
+	Sustain time.Duration
+	// Grace delays resource alerts after a container starts; lifecycle
+	// alerts are never delayed (Docker's unhealthy already waited for the
+	// healthcheck's start period).
+	Grace time.Duration
+	// Realert is the least time between two alerts of the same kind for a
+	// container that stays sick.
+	Realert time.Duration
+	// RestartLoopCount crashes within RestartLoopWindow is a restart loop.
+	RestartLoopCount  int
+	RestartLoopWindow time.Duration
+}
+
+// Detection is what the detector found in one sample.
+type Detection struct {
+	Issues []string
+	// Kind groups issues for re-alert throttling: "exit", "oom",
+	// "unhealthy", "cpu", "memory", "restart_loop".
+	Kind string
+}
+
+// detector turns a stream of samples into alerts. It keeps per-container
+// state and is used from one goroutine.
+type detector struct {
+	th         Thresholds
+	containers map[string]*containerState
+}
+
+type containerState struct {
+	startedAt   time.Time
+	paused      bool
+	cpuSince    time.Time // start of the current CPU breach, zero when none
+	memSince    time.Time
+	crashes     []time.Time // recent non-requested exits, for restart loops
+	lastAlerted map[string]time.Time
+	lastSeen    time.Time
+}
+
+func newDetector(th Thresholds) *detector {
+	return &detector{th: th, containers: map[string]*containerState{}}
+}
+
+func (d *detector) state(name string) *containerState {
+	st, ok := d.containers[name]
+	if !ok {
+		st = &containerState{lastAlerted: map[string]time.Time{}}
+		d.containers[name] = st
+	}
+	return st
+}
+
+// observe feeds one sample and returns the alert it raises, if any.
+func (d *detector) observe(s sdk.Sample) (Detection, bool) {
+	if s.Labels[LabelEnable] == "false" {
+		return Detection{}, false
+	}
+	now := s.Time
+	st := d.state(s.Container)
+	st.lastSeen = now
+	if !s.StartedAt.IsZero() {
+		st.startedAt = s.StartedAt
+	}
+	switch s.Event {
+	case "":
+		return d.resource(st, s)
+	case sdk.EventDestroy:
+		delete(d.containers, s.Container)
+		return Detection{}, false
+	case sdk.EventStart, sdk.EventRestart:
+		if s.StartedAt.IsZero() {
+			st.startedAt = now
+		}
+		st.paused = false
+		st.cpuSince, st.memSince = time.Time{}, time.Time{}
+		return Detection{}, false
+	case sdk.EventPause:
+		st.paused = true
+		return Detection{}, false
+	case sdk.EventUnpause:
+		st.paused = false
+		return Detection{}, false
+	case sdk.EventOOM:
+		return d.throttle(st, now, Detection{Kind: "oom", Issues: []string{protocol.IssueOOMKilled}})
+	case sdk.EventHealthStatus:
+		if s.Health != sdk.HealthUnhealthy || st.paused {
+			return Detection{}, false
+		}
+		return d.throttle(st, now, Detection{Kind: "unhealthy", Issues: []string{protocol.IssueUnhealthy}})
+	case sdk.EventDie:
+		return d.die(st, s)
+	}
+	return Detection{}, false
+}
+
+func (d *detector) die(st *containerState, s sdk.Sample) (Detection, bool) {
+	now := s.Time
+	st.cpuSince, st.memSince = time.Time{}, time.Time{}
+	if s.StopRequested && !s.OOMKilled {
+		// A person (or the responder itself) stopped it: not a crash.
+		return Detection{}, false
+	}
+	if s.ExitCode == 0 && !s.OOMKilled {
+		return Detection{}, false
+	}
+	st.crashes = append(st.crashes, now)
+	cut := 0
+	for cut < len(st.crashes) && now.Sub(st.crashes[cut]) > d.th.RestartLoopWindow {
+		cut++
+	}
+	st.crashes = st.crashes[cut:]
+	if d.th.RestartLoopCount > 0 && len(st.crashes) >= d.th.RestartLoopCount {
+		det := Detection{Kind: "restart_loop", Issues: []string{
+			protocol.IssueRestartLoop(len(st.crashes), d.th.RestartLoopWindow),
+			protocol.IssueExited(s.ExitCode),
+		}}
+		return d.throttle(st, now, det)
+	}
+	if s.RestartingByDocker {
+		// The engine's restart policy is bringing it back; a loop of that
+		// is caught above.
+		return Detection{}, false
+	}
+	if s.OOMKilled {
+		// The oom event usually came first and was alerted already; the
+		// shared kind keeps this one from doubling it.
+		return d.throttle(st, now, Detection{Kind: "oom", Issues: []string{protocol.IssueOOMKilled, protocol.IssueExited(s.ExitCode)}})
+	}
+	// Each crash is its own incident: a container that died again after
+	// being restarted must be seen again, so exits are not throttled by
+	// Realert; the responder's backoff paces the actions.
+	return Detection{Kind: "exit", Issues: []string{protocol.IssueExited(s.ExitCode)}}, true
+}
+
+func (d *detector) resource(st *containerState, s sdk.Sample) (Detection, bool) {
+	now := s.Time
+	if s.Status != "running" || st.paused {
+		st.cpuSince, st.memSince = time.Time{}, time.Time{}
+		return Detection{}, false
+	}
+	if s.Health == sdk.HealthUnhealthy {
+		// Seen at start-up or after a gap, without the event.
+		if det, ok := d.throttle(st, now, Detection{Kind: "unhealthy", Issues: []string{protocol.IssueUnhealthy}}); ok {
+			return det, true
+		}
+	}
+	if !st.startedAt.IsZero() && now.Sub(st.startedAt) < d.th.Grace {
+		return Detection{}, false
+	}
+	cpuLimit := labelFloat(s.Labels, LabelCPUPct, d.th.CPUPct)
+	memLimit := labelFloat(s.Labels, LabelMemoryPct, d.th.MemoryPct)
+	var det Detection
+	if breached(&st.cpuSince, s.CPUPct > cpuLimit, now, d.th.Sustain) {
+		det.Kind = "cpu"
+		det.Issues = append(det.Issues, protocol.IssueHighCPU(s.CPUPct))
+	}
+	if breached(&st.memSince, s.MemoryPct > memLimit, now, d.th.Sustain) {
+		if det.Kind == "" {
+			det.Kind = "memory"
+		}
+		det.Issues = append(det.Issues, protocol.IssueHighMemory(s.MemoryPct))
+	}
+	if det.Kind == "" {
+		return Detection{}, false
+	}
+	return d.throttle(st, now, det)
+}
+
+// breached tracks one metric's breach and reports whether it has lasted
+// the sustain window.
+func breached(since *time.Time, above bool, now time.Time, sustain time.Duration) bool {
+	if !above {
+		*since = time.Time{}
+		return false
+	}
+	if since.IsZero() {
+		*since = now
+	}
+	return now.Sub(*since) >= sustain
+}
+
+func (d *detector) throttle(st *containerState, now time.Time, det Detection) (Detection, bool) {
+	if last, ok := st.lastAlerted[det.Kind]; ok && now.Sub(last) < d.th.Realert {
+		return Detection{}, false
+	}
+	st.lastAlerted[det.Kind] = now
+	return det, true
+}
+
+// forgetIdle drops the state of containers not seen for a long time, so a
+// host that churns through short-lived containers does not grow memory.
+func (d *detector) forgetIdle(now time.Time, idle time.Duration) {
+	for name, st := range d.containers {
+		if now.Sub(st.lastSeen) > idle {
+			delete(d.containers, name)
+		}
+	}
+}
+
+func labelFloat(labels map[string]string, key string, def float64) float64 {
+	if v, ok := labels[key]; ok {
+		if f, err := strconv.ParseFloat(v, 64); err == nil && f > 0 {
+			return f
+		}
+	}
+	return def
+}

@@ -1,0 +1,160 @@
+package role
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/hemostat/hemostat/host/bus"
+	"github.com/hemostat/hemostat/host/protocol"
+	"github.com/hemostat/hemostat/sdk"
+)
+
+// Monitor is the monitor role: it runs the monitor plugins' Watch streams,
+// keeps every container's stats and history in Redis and publishes a
+// health_alert when the detector finds something.
+type Monitor struct {
+	Bus      *bus.Bus
+	Plugins  []sdk.Monitor
+	Detect   Thresholds
+	Logger   hclog.Logger
+	OnSample func(sdk.Sample) // optional observer, for metrics
+}
+
+// watchRetryMax caps the pause between two Watch attempts of a plugin that
+// keeps failing (for instance while the supervisor restarts it).
+const watchRetryMax = 10 * time.Second
+
+// Run blocks until ctx ends.
+func (m *Monitor) Run(ctx context.Context) error {
+	samples := make(chan sdk.Sample, 1024)
+	var wg sync.WaitGroup
+	for _, p := range m.Plugins {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			m.watch(ctx, p, samples)
+		}()
+	}
+	det := newDetector(m.Detect)
+	sweep := time.NewTicker(time.Minute)
+	defer sweep.Stop()
+	defer wg.Wait()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case now := <-sweep.C:
+			det.forgetIdle(now, 2*time.Hour)
+		case s := <-samples:
+			m.handle(ctx, det, s)
+		}
+	}
+}
+
+// watch keeps one plugin's stream open, reopening it with capped backoff.
+func (m *Monitor) watch(ctx context.Context, p sdk.Monitor, out chan<- sdk.Sample) {
+	delay := 100 * time.Millisecond
+	for ctx.Err() == nil {
+		started := time.Now()
+		err := p.Watch(ctx, func(s sdk.Sample) error {
+			select {
+			case out <- s:
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		})
+		if ctx.Err() != nil {
+			return
+		}
+		if time.Since(started) > time.Minute {
+			delay = 100 * time.Millisecond
+		}
+		m.Logger.Warn("monitor stream ended; reopening", "error", errString(err), "in", delay)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(delay):
+		}
+		delay = min(delay*2, watchRetryMax)
+	}
+}
+
+func (m *Monitor) handle(ctx context.Context, det *detector, s sdk.Sample) {
+	if s.Container == "" {
+		m.Logger.Warn("monitor plugin sent a sample without a container name; skipped")
+		return
+	}
+	if s.Time.IsZero() {
+		s.Time = time.Now().UTC()
+	}
+	if m.OnSample != nil {
+		m.OnSample(s)
+	}
+	optedOut := s.Labels[LabelEnable] == "false"
+	if !optedOut && s.Event != sdk.EventDestroy {
+		if err := m.Bus.SetStats(ctx, protocol.StatsFromSample(s)); err != nil {
+			m.Logger.Error("write stats", "container", s.Container, "error", err)
+		}
+		if err := m.Bus.AppendSample(ctx, s); err != nil {
+			m.Logger.Error("append history", "container", s.Container, "error", err)
+		}
+	}
+	found, ok := det.observe(s)
+	if !ok {
+		return
+	}
+	alert := protocol.HealthAlert{
+		Container: s.Container,
+		Issues:    found.Issues,
+		Metrics:   metricsMap(s),
+		Sample:    &s,
+	}
+	if _, err := m.Bus.Publish(ctx, protocol.AgentMonitor, protocol.TypeHealthAlert, alert); err != nil {
+		m.Logger.Error("publish health_alert", "container", s.Container, "issues", found.Issues, "error", err)
+		return
+	}
+	m.Logger.Info("health alert", "container", s.Container, "issues", found.Issues)
+}
+
+// metricsMap is the alert's metrics object: the protocol's fields plus the
+// lifecycle facts an external analyzer would want.
+func metricsMap(s sdk.Sample) map[string]any {
+	pm := protocol.MetricsFromSample(s)
+	m := map[string]any{
+		"name":       pm.Name,
+		"status":     pm.Status,
+		"memory_pct": pm.MemoryPct,
+		"cpu_pct":    pm.CPUPct,
+		"timestamp":  pm.Timestamp,
+	}
+	if s.Event != "" {
+		m["event"] = s.Event
+	}
+	if s.Event == sdk.EventDie || s.ExitCode != 0 {
+		m["exit_code"] = s.ExitCode
+	}
+	if s.OOMKilled {
+		m["oom_killed"] = true
+	}
+	if s.Health != "" {
+		m["health"] = s.Health
+	}
+	if s.RestartCount != 0 {
+		m["restart_count"] = s.RestartCount
+	}
+	return m
+}
+
+func errString(err error) string {
+	if err == nil {
+		return "stream closed by the plugin"
+	}
+	if errors.Is(err, context.Canceled) {
+		return "canceled"
+	}
+	return err.Error()
+}
