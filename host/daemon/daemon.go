@@ -1,0 +1,228 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/hemostat/hemostat/host/bus"
+	"github.com/hemostat/hemostat/host/config"
+	"github.com/hemostat/hemostat/host/gate"
+	"github.com/hemostat/hemostat/host/httpapi"
+	"github.com/hemostat/hemostat/host/redisconn"
+	"github.com/hemostat/hemostat/host/role"
+	"github.com/hemostat/hemostat/host/supervisor"
+	"github.com/hemostat/hemostat/sdk"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+)
+
+// Options are what main hands the daemon.
+type Options struct {
+	Config *config.Config
+	Logger hclog.Logger
+	// Self is hemostatd's own executable, re-executed for built-in plugins.
+	Self    string
+	Version string
+	// Ready, when set, is called once everything is started; tests use it
+	// to learn the HTTP address.
+	Ready func(*Daemon)
+}
+
+// Daemon is a running hemostatd.
+type Daemon struct {
+	cfg        *config.Config
+	log        hclog.Logger
+	bus        *bus.Bus
+	supervisor *supervisor.Supervisor
+	gate       *gate.Gate
+	http       *httpapi.Server
+}
+
+// HTTPAddr is the address the HTTP server listens on, "" when disabled.
+func (d *Daemon) HTTPAddr() string {
+	if d.http == nil {
+		return ""
+	}
+	return d.http.Addr()
+}
+
+// shutdownGrace bounds the orderly part of a shutdown: plugin Shutdown
+// calls and the last event-log flush.
+const shutdownGrace = 10 * time.Second
+
+// Run runs hemostatd until ctx ends or a fatal error (Redis gone for good,
+// a broken plugin config). It stops every plugin process on every path.
+func Run(ctx context.Context, opts Options) (err error) {
+	cfg, log := opts.Config, opts.Logger
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m := newMetrics(reg)
+
+	client, redisCloser, err := redisconn.Open(ctx, redisConfig(cfg.Redis), log.Named("redis"))
+	if err != nil {
+		return err
+	}
+	defer closeQuietly(log, "redis", redisCloser)
+
+	d := &Daemon{cfg: cfg, log: log}
+	d.bus = bus.New(client, bus.Options{Logger: log.Named("bus"), Registerer: reg})
+	d.supervisor = supervisor.New(supervisor.Options{
+		Logger: log.Named("plugin"), Self: opts.Self, Host: pluginHost{bus: d.bus}, Registerer: reg,
+	})
+	defer func() {
+		stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownGrace)
+		defer cancel()
+		d.supervisor.Stop(stopCtx)
+		if cerr := d.bus.Close(stopCtx); cerr != nil {
+			log.Error("final event-log flush", "error", cerr)
+		}
+	}()
+
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	runners, err := d.startRoles(runCtx, m)
+	if err != nil {
+		return err
+	}
+	if cfg.HTTP.Address != "" {
+		d.http, err = httpapi.Listen(httpapi.Options{
+			Address: cfg.HTTP.Address, Token: cfg.HTTP.Token, Logger: log.Named("http"),
+			Gatherer: reg, Bus: d.bus, Supervisor: d.supervisor, Gate: d.gate, Version: opts.Version,
+		})
+		if err != nil {
+			return err
+		}
+		runners = append(runners, d.http.Serve)
+	}
+	runners = append(runners, d.bus.Run)
+
+	log.Info("hemostatd running", "version", opts.Version, "config", cfg.File, "http", d.HTTPAddr())
+	if opts.Ready != nil {
+		opts.Ready(d)
+	}
+	return runAll(runCtx, cancel, log, runners)
+}
+
+// runAll runs every runner until ctx ends or one fails; the first failure
+// stops the others and is returned.
+func runAll(ctx context.Context, cancel context.CancelFunc, log hclog.Logger, runners []func(context.Context) error) error {
+	var wg sync.WaitGroup
+	var once sync.Once
+	var first error
+	for _, run := range runners {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+				once.Do(func() { first = err })
+				cancel()
+			}
+		}()
+	}
+	wg.Wait()
+	return first
+}
+
+// startRoles starts the plugins of every enabled role and registers the
+// role runners on the bus. It returns the runners that loop on their own.
+func (d *Daemon) startRoles(ctx context.Context, m *metrics) ([]func(context.Context) error, error) {
+	cfg := d.cfg
+	var runners []func(context.Context) error
+	var errs config.Errors
+	collect := func(err error) {
+		var ce config.Errors
+		if errors.As(err, &ce) {
+			errs = append(errs, ce...)
+		} else if err != nil {
+			errs = append(errs, config.Error{Msg: err.Error()})
+		}
+	}
+	thresholds := Thresholds(cfg.Monitor)
+
+	if cfg.Monitor.Enabled {
+		plugins, err := startRole(ctx, d.supervisor, cfg, sdk.RoleMonitor, cfg.Monitor.Plugins)
+		collect(err)
+		mon := &role.Monitor{Bus: d.bus, Detect: thresholds, Logger: d.log.Named("monitor"), OnSample: m.sample}
+		for _, p := range plugins {
+			mon.Plugins = append(mon.Plugins, p.plugin.Monitor())
+		}
+		runners = append(runners, mon.Run)
+	}
+	if cfg.Analyzer.Enabled {
+		plugins, err := startRole(ctx, d.supervisor, cfg, sdk.RoleAnalyzer, cfg.Analyzer.Plugins)
+		collect(err)
+		an := &role.Analyzer{Bus: d.bus, Logger: d.log.Named("analyzer"), OnDecision: m.decision}
+		for _, p := range plugins {
+			an.Chain = append(an.Chain, role.NamedAnalyzer{Name: p.block.Name, Analyzer: p.plugin.Analyzer()})
+		}
+		an.Register(ctx)
+	}
+	d.gate = gate.New(Policy(cfg.Responder), time.Now)
+	if cfg.Responder.Enabled {
+		plugins, err := startRole(ctx, d.supervisor, cfg, sdk.RoleResponder, cfg.Responder.Plugins)
+		collect(err)
+		re := &role.Responder{Bus: d.bus, Gate: d.gate, Detect: thresholds, Logger: d.log.Named("responder"), OnResult: m.result}
+		for _, p := range plugins {
+			re.Plugins = append(re.Plugins, role.NamedResponder{Name: p.block.Name, Responder: p.plugin.Responder()})
+		}
+		re.Register(ctx)
+		runners = append(runners, re.Run)
+	}
+	if cfg.Alert.Enabled {
+		plugins, err := startRole(ctx, d.supervisor, cfg, sdk.RoleAlert, cfg.Alert.Plugins)
+		collect(err)
+		al := &role.Alert{Bus: d.bus, DedupeWindow: cfg.Alert.DedupeWindow, Logger: d.log.Named("alert"), OnNotify: m.notify}
+		for _, p := range plugins {
+			al.Routes = append(al.Routes, role.Route{
+				Name: p.block.Name, Notifier: p.plugin.Notifier(), Events: p.block.Events, MinSeverity: p.block.MinSeverity,
+			})
+		}
+		al.Register(ctx)
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	return runners, nil
+}
+
+// Thresholds maps the monitor section to the detector's settings.
+func Thresholds(c config.Monitor) role.Thresholds {
+	return role.Thresholds{
+		CPUPct: c.CPUPct, MemoryPct: c.MemoryPct, Sustain: c.Sustain, Grace: c.Grace, Realert: c.Realert,
+		RestartLoopCount: c.RestartLoop.Count, RestartLoopWindow: c.RestartLoop.Window,
+	}
+}
+
+// Policy maps the responder section to the safety gate's policy.
+func Policy(c config.Responder) gate.Policy {
+	return gate.Policy{
+		MinConfidence: c.MinConfidence, Actions: c.Actions, Protected: c.Protected,
+		RequireOptIn: c.RequireOptIn, DryRun: c.DryRun, Cooldown: c.Cooldown,
+		Backoff: gate.Backoff{Initial: c.Backoff.Initial, Max: c.Backoff.Max, ResetAfter: c.Backoff.ResetAfter},
+		Breaker: gate.Breaker{MaxActions: c.Breaker.MaxActions, Window: c.Breaker.Window},
+	}
+}
+
+func redisConfig(c config.Redis) redisconn.Config {
+	return redisconn.Config{
+		Addresses: c.Addresses, SentinelMaster: c.SentinelMaster, Username: c.Username, Password: c.Password, DB: c.DB,
+		TLS: redisconn.TLSConfig{
+			Enabled: c.TLS.Enabled, CAFile: c.TLS.CAFile, CertFile: c.TLS.CertFile, KeyFile: c.TLS.KeyFile,
+			ServerName: c.TLS.ServerName, InsecureSkipVerify: c.TLS.InsecureSkipVerify,
+		},
+	}
+}
+
+func closeQuietly(log hclog.Logger, what string, c io.Closer) {
+	if c == nil {
+		return
+	}
+	if err := c.Close(); err != nil {
+		log.Warn(fmt.Sprintf("close %s", what), "error", err)
+	}
+}

@@ -1,0 +1,53 @@
+package daemon
+
+import (
+	"context"
+	"encoding/json"
+
+	"github.com/hemostat/hemostat/host/bus"
+	"github.com/hemostat/hemostat/host/protocol"
+	"github.com/hemostat/hemostat/sdk"
+)
+
+// pluginHost is the sdk.Host every plugin gets through the broker: the
+// protocol's agent base class, backed by the bus.
+type pluginHost struct {
+	bus *bus.Bus
+}
+
+// agentFor names the publisher of a plugin-published event by its type, so
+// that envelopes stay attributable to a role.
+func agentFor(eventType string) string {
+	switch eventType {
+	case protocol.TypeHealthAlert:
+		return protocol.AgentMonitor
+	case protocol.TypeRemediationNeeded, protocol.TypeFalseAlarm:
+		return protocol.AgentAnalyzer
+	case protocol.TypeRemediationComplete:
+		return protocol.AgentResponder
+	}
+	return protocol.AgentAlert
+}
+
+func (h pluginHost) PublishEvent(ctx context.Context, eventType string, data any) error {
+	_, err := h.bus.Publish(ctx, agentFor(eventType), eventType, data)
+	return err
+}
+
+func (h pluginHost) GetSharedState(ctx context.Context, key string, into any) (bool, error) {
+	raw, ok, err := h.bus.GetState(ctx, key)
+	if err != nil || !ok {
+		return false, err
+	}
+	return true, json.Unmarshal(raw, into)
+}
+
+func (h pluginHost) SetSharedState(ctx context.Context, key string, value any) error {
+	raw, err := json.Marshal(value)
+	if err != nil {
+		return err
+	}
+	return h.bus.SetState(ctx, key, raw, 0)
+}
+
+var _ sdk.Host = pluginHost{}

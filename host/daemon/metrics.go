@@ -1,0 +1,67 @@
+package daemon
+
+import (
+	"time"
+
+	"github.com/hemostat/hemostat/host/protocol"
+	"github.com/hemostat/hemostat/sdk"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// metrics are the role runners' counters; the bus and the supervisor
+// register their own.
+type metrics struct {
+	samples       *prometheus.CounterVec
+	decisions     *prometheus.CounterVec
+	decisionTime  prometheus.Histogram
+	remediations  *prometheus.CounterVec
+	notifications *prometheus.CounterVec
+}
+
+func newMetrics(reg prometheus.Registerer) *metrics {
+	m := &metrics{
+		samples: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hemostat_monitor_samples_total", Help: "Samples received from monitor plugins, by kind (resource or the lifecycle event).",
+		}, []string{"kind"}),
+		decisions: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hemostat_analyzer_decisions_total", Help: "Decisions reached by the analyzer chain, by verdict and analyzer.",
+		}, []string{"verdict", "analyzer"}),
+		decisionTime: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "hemostat_analyzer_decision_seconds", Help: "Time from a health_alert's receipt to its decision.",
+			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16),
+		}),
+		remediations: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hemostat_responder_results_total", Help: "Remediation results, by action and status (success, failed, rejected, deferred, skipped, dry_run, not_applicable).",
+		}, []string{"action", "status"}),
+		notifications: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hemostat_alert_notifications_total", Help: "Notifications handed to alert plugins, by plugin and outcome.",
+		}, []string{"plugin", "outcome"}),
+	}
+	reg.MustRegister(m.samples, m.decisions, m.decisionTime, m.remediations, m.notifications)
+	return m
+}
+
+func (m *metrics) sample(s sdk.Sample) {
+	kind := s.Event
+	if kind == "" {
+		kind = "resource"
+	}
+	m.samples.WithLabelValues(kind).Inc()
+}
+
+func (m *metrics) decision(_ string, d sdk.Decision, took time.Duration) {
+	m.decisions.WithLabelValues(d.Verdict, d.Analyzer).Inc()
+	m.decisionTime.Observe(took.Seconds())
+}
+
+func (m *metrics) result(_ string, r protocol.Result) {
+	m.remediations.WithLabelValues(r.Action, r.Status).Inc()
+}
+
+func (m *metrics) notify(plugin string, _ sdk.Notification, err error) {
+	outcome := "delivered"
+	if err != nil {
+		outcome = "failed"
+	}
+	m.notifications.WithLabelValues(plugin, outcome).Inc()
+}
