@@ -1,0 +1,243 @@
+package e2e
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/hemostat/hemostat/host/protocol"
+	"github.com/hemostat/hemostat/internal/testenv"
+	"github.com/hemostat/hemostat/sdk"
+)
+
+// externalAnalyzer is an analyzer that is not Go: redis-cli in a shell
+// loop, as a team might write one. It restarts every container it hears of.
+const externalAnalyzer = `#!/bin/sh
+port="$1"
+redis-cli -p "$port" --no-raw SUBSCRIBE hemostat:health_alert | while read -r line; do
+  case "$line" in
+    *'"type":"health_alert"'*)
+      c=$(printf '%s' "$line" | sed -n 's/.*"container":"\([^"]*\)".*/\1/p')
+      ts=$(date -u +%Y-%m-%dT%H:%M:%S.000000)
+      redis-cli -p "$port" PUBLISH hemostat:remediation_needed \
+        "{\"timestamp\":\"$ts\",\"agent\":\"Shell-Analyzer\",\"type\":\"remediation_needed\",\"data\":{\"container\":\"$c\",\"action\":\"restart\",\"reason\":\"shell says so\",\"confidence\":0.95,\"metrics\":{}}}" >/dev/null
+      ;;
+  esac
+done
+`
+
+func TestExternalAnalyzerReplacesBuiltIn(t *testing.T) {
+	srv := testenv.StartRedis(t)
+	cfg := strings.Replace(baseConfig, "analyzer {", "analyzer {\n  enabled = false", 1)
+	d := startDaemon(t, srv, cfg)
+	w := watch(t, d.rdb)
+
+	scriptPath := filepath.Join(t.TempDir(), "analyzer.sh")
+	if err := os.WriteFile(scriptPath, []byte(externalAnalyzer), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	port := srv.Addr()[strings.LastIndex(srv.Addr(), ":")+1:]
+	sh := exec.Command("sh", scriptPath, port)
+	sh.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := sh.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		syscall.Kill(-sh.Process.Pid, syscall.SIGKILL)
+		sh.Wait()
+	})
+	// Wait until the shell's subscription is in place.
+	deadline := time.Now().Add(10 * time.Second)
+	for d.rdb.PubSubNumSub(context.Background(), protocol.Channel(protocol.TypeHealthAlert)).Val()[protocol.Channel(protocol.TypeHealthAlert)] == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the shell analyzer never subscribed")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+
+	script(t, d.rdb, sdk.Sample{Container: "web", Status: "exited", Event: sdk.EventDie, ExitCode: 3})
+	need := w.waitFor(t, protocol.TypeRemediationNeeded, "web", nil, 20*time.Second)
+	if need.Env["agent"] != "Shell-Analyzer" {
+		t.Fatalf("remediation_needed came from %v, want the shell analyzer", need.Env["agent"])
+	}
+	done := w.waitFor(t, protocol.TypeRemediationComplete, "web", statusIs("success"), 20*time.Second)
+	checkEnvelope(t, done, protocol.TypeRemediationComplete)
+	if n := w.count(protocol.TypeFalseAlarm, "web"); n != 0 {
+		t.Errorf("the disabled built-in analyzer still answered (%d false alarms)", n)
+	}
+}
+
+func TestPluginKilledIsRestarted(t *testing.T) {
+	srv := testenv.StartRedis(t)
+	d := startDaemon(t, srv, baseConfig)
+	w := watch(t, d.rdb)
+
+	threshold := findPlugin(t, d, "analyzer", "threshold")
+	if err := syscall.Kill(threshold.PID, syscall.SIGKILL); err != nil {
+		t.Fatalf("kill analyzer plugin %d: %v", threshold.PID, err)
+	}
+	// An alert while it is down is not lost: it is escalated, because no
+	// analyzer could judge it.
+	script(t, d.rdb, sdk.Sample{Container: "mid-flow", Status: "exited", Event: sdk.EventDie, ExitCode: 1})
+	first := waitAny(t, w, "mid-flow", 20*time.Second)
+	t.Logf("alert while the analyzer was down → %s", first.Channel)
+
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		p := findPlugin(t, d, "analyzer", "threshold")
+		if p.Restarts >= 1 && p.State == "running" && p.PID != threshold.PID {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the killed plugin was not restarted: %+v", p)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	script(t, d.rdb, sdk.Sample{Container: "after-kill", Status: "exited", Event: sdk.EventDie, ExitCode: 1})
+	w.waitFor(t, protocol.TypeRemediationNeeded, "after-kill", nil, 20*time.Second)
+	w.waitFor(t, protocol.TypeRemediationComplete, "after-kill", statusIs("success"), 20*time.Second)
+	if !strings.Contains(d.metrics(), `hemostat_plugin_restarts_total{name="threshold",role="analyzer"} 1`) {
+		t.Errorf("/metrics does not count the restart")
+	}
+}
+
+// waitAny waits for the first decision or escalation about container.
+func waitAny(t *testing.T, w *watcher, container string, timeout time.Duration) message {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		w.mu.Lock()
+		for _, m := range w.msgs {
+			if m.data()["container"] == container && m.Channel != protocol.Channel(protocol.TypeHealthAlert) {
+				w.mu.Unlock()
+				return m
+			}
+		}
+		w.mu.Unlock()
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("nothing came of the alert for %s", container)
+	return message{}
+}
+
+func findPlugin(t *testing.T, d *daemon, role, name string) pluginStatus {
+	t.Helper()
+	for _, p := range d.plugins() {
+		if strings.EqualFold(p.Role, role) && p.Name == name {
+			return p
+		}
+	}
+	t.Fatalf("plugin %s/%s not in the status: %+v", role, name, d.plugins())
+	return pluginStatus{}
+}
+
+func TestRedisRestartReconnects(t *testing.T) {
+	srv := testenv.StartRedis(t)
+	d := startDaemon(t, srv, baseConfig)
+
+	srv.Stop(t)
+	time.Sleep(500 * time.Millisecond)
+	srv.Restart(t)
+	w := watch(t, d.rdb)
+	// The script lives in Redis and was lost with it: start a new one.
+	script(t, d.rdb, sdk.Sample{Container: "after-redis", Status: "exited", Event: sdk.EventDie, ExitCode: 1})
+	w.waitFor(t, protocol.TypeRemediationComplete, "after-redis", statusIs("success"), 40*time.Second)
+	select {
+	case <-d.exited:
+		t.Fatalf("hemostatd exited: %v", d.exitErr)
+	default:
+	}
+}
+
+func TestBadMessagesAreSkipped(t *testing.T) {
+	srv := testenv.StartRedis(t)
+	d := startDaemon(t, srv, baseConfig)
+	w := watch(t, d.rdb)
+	ctx := context.Background()
+
+	huge := `{"timestamp":"2025-11-03T10:30:45.123456","agent":"x","type":"health_alert","data":{"container":"` +
+		strings.Repeat("a", 10<<20) + `","issues":["x"]}}`
+	bad := []string{
+		`{not json`,
+		`{"timestamp":"2025-11-03T10:30:45.123456","agent":"x","type":5,"data":{}}`,
+		`{"timestamp":"2025-11-03T10:30:45.123456","agent":"x","type":"%s","data":"not an object"}`,
+		`{"timestamp":"2025-11-03T10:30:45.123456","agent":"x","type":"no_such_type","data":{}}`,
+		`{"timestamp":"2025-11-03T10:30:45.123456","agent":"x","type":"%s","data":{"container":7,"issues":"x"}}`,
+		`{"timestamp":"yesterday","agent":"x","type":"%s","data":{"container":"c"}}`,
+		huge,
+	}
+	sent := 0
+	for _, typ := range []string{protocol.TypeHealthAlert, protocol.TypeRemediationNeeded, protocol.TypeRemediationComplete, protocol.TypeFalseAlarm} {
+		for _, b := range bad {
+			msg := b
+			if strings.Contains(b, "%s") {
+				msg = strings.ReplaceAll(b, "%s", typ)
+			}
+			if err := d.rdb.Publish(ctx, protocol.Channel(typ), msg).Err(); err != nil {
+				t.Fatal(err)
+			}
+			sent++
+		}
+	}
+	// hemostatd subscribes to health_alert, remediation_needed and (twice,
+	// for the alert role) the other two; each rejected copy is counted.
+	deadline := time.Now().Add(20 * time.Second)
+	re := regexp.MustCompile(`(?m)^hemostat_bus_invalid_messages_total\{[^}]*\} (\d+)`)
+	for {
+		total := 0
+		for _, m := range re.FindAllStringSubmatch(d.metrics(), -1) {
+			n, _ := strconv.Atoi(m[1])
+			total += n
+		}
+		if total >= sent {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("counted %d invalid messages, sent %d", total, sent)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	// And the daemon is unharmed: a real alert still flows.
+	script(t, d.rdb, sdk.Sample{Container: "after-junk", Status: "exited", Event: sdk.EventDie, ExitCode: 1})
+	w.waitFor(t, protocol.TypeRemediationComplete, "after-junk", statusIs("success"), 20*time.Second)
+}
+
+func TestSIGTERMLeavesNoPluginProcess(t *testing.T) {
+	srv := testenv.StartRedis(t)
+	d := startDaemon(t, srv, baseConfig)
+	var pids []int
+	for _, p := range d.plugins() {
+		if p.PID > 0 {
+			pids = append(pids, p.PID)
+		}
+	}
+	if len(pids) < 5 {
+		t.Fatalf("expected every plugin running, got %+v", d.plugins())
+	}
+	d.stop()
+	if d.exitErr != nil {
+		t.Errorf("hemostatd exited with %v after SIGTERM", d.exitErr)
+	}
+	for _, pid := range pids {
+		if alive(pid) {
+			t.Errorf("plugin process %d outlived hemostatd", pid)
+		}
+	}
+}
+
+// alive reports whether pid is a running (not zombie) process.
+func alive(pid int) bool {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return false
+	}
+	fields := strings.Fields(string(b))
+	return len(fields) > 2 && fields[2] != "Z"
+}
