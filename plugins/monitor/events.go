@@ -90,7 +90,7 @@ func (w *watcher) handle(ctx context.Context, m events.Message) error {
 	action, detail, _ := strings.Cut(string(m.Action), ": ")
 
 	info, known := w.inv.get(id)
-	if known && at.Before(info.InspectedAt) {
+	if known && at.Before(info.SyncedAt) {
 		// A resync inspected the container after this event: its state,
 		// and any sample the change deserved, already include it.
 		return nil
@@ -125,6 +125,9 @@ func (w *watcher) handle(ctx context.Context, m events.Message) error {
 	var mutate func(*sdk.Sample)
 	switch events.Action(action) {
 	case events.ActionStart:
+		// The inspect may already show the exit of a container that
+		// lived for milliseconds; its die event follows.
+		info.Status = "running"
 		info.KillSeen, info.OOMSeen = false, false
 		event = sdk.EventStart
 	case events.ActionRestart:
@@ -225,7 +228,7 @@ func (w *watcher) inspect(ctx context.Context, id string) (*containerInfo, error
 	if err != nil {
 		return nil, err
 	}
-	info := infoFromInspect(c, w.now())
+	info := infoFromInspect(c)
 	info.Reported = w.filter.reported(info.ID, info.Name, info.Labels)
 	return info, nil
 }

@@ -33,21 +33,20 @@ type containerInfo struct {
 	ExitCode     int
 	OOMKilled    bool
 
-	// InspectedAt is when the state above was read from the engine; events
-	// older than it are already reflected in it.
-	InspectedAt time.Time
+	// SyncedAt is when a resync read the state above from the engine;
+	// events older than it are already reflected in it.
+	SyncedAt time.Time
 	// KillSeen and OOMSeen record kill and oom events since the last start.
 	KillSeen bool
 	OOMSeen  bool
 }
 
-// infoFromInspect builds a containerInfo from an inspect taken at now.
-func infoFromInspect(c container.InspectResponse, now time.Time) *containerInfo {
+// infoFromInspect builds a containerInfo from an inspect.
+func infoFromInspect(c container.InspectResponse) *containerInfo {
 	info := &containerInfo{
 		ID:           c.ID,
 		Name:         strings.TrimPrefix(c.Name, "/"),
 		RestartCount: c.RestartCount,
-		InspectedAt:  now,
 	}
 	if c.Config != nil {
 		info.Image = c.Config.Image

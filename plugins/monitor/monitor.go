@@ -17,11 +17,14 @@ import (
 type Monitor struct {
 	log hclog.Logger
 
-	mu      sync.Mutex
-	cfg     settings
-	cli     *client.Client
-	watches map[*watcher]context.CancelFunc
-	wg      sync.WaitGroup
+	mu         sync.Mutex
+	configured bool
+	cfg        settings
+	watches    map[*watcher]context.CancelFunc
+	wg         sync.WaitGroup
+
+	// onSynced, when set (by tests), is called after every resync.
+	onSynced func()
 }
 
 var (
@@ -43,9 +46,10 @@ func New() *Monitor {
 // SetLogger replaces the plugin's logger (stderr JSON by default).
 func (m *Monitor) SetLogger(l hclog.Logger) { m.log = l }
 
-// Configure validates the plugin's settings and prepares the Docker
-// client. It does not contact the engine: an engine that is down is a
-// condition Watch waits out, not a configuration error.
+// Configure validates the plugin's settings, including the Docker
+// connection settings from the environment. It does not contact the
+// engine: an engine that is down is a condition Watch waits out, not a
+// configuration error. A running Watch keeps the settings it started with.
 func (m *Monitor) Configure(_ context.Context, raw json.RawMessage, _ sdk.Host) error {
 	var c Config
 	if err := sdk.DecodeConfig(raw, &c); err != nil {
@@ -55,24 +59,26 @@ func (m *Monitor) Configure(_ context.Context, raw json.RawMessage, _ sdk.Host) 
 	if err != nil {
 		return err
 	}
+	cli, err := newDockerClient(cfg)
+	if err != nil {
+		return sdk.ConfigError{Key: "docker_host", Message: err.Error()}
+	}
+	cli.Close()
+	m.mu.Lock()
+	m.cfg, m.configured = cfg, true
+	m.mu.Unlock()
+	return nil
+}
+
+// newDockerClient returns a client for the configured engine: docker_host,
+// else DOCKER_HOST, DOCKER_TLS_VERIFY and DOCKER_CERT_PATH, else the local
+// socket.
+func newDockerClient(cfg settings) (*client.Client, error) {
 	opts := []client.Opt{client.FromEnv, client.WithAPIVersionNegotiation()}
 	if cfg.dockerHost != "" {
 		opts = append(opts, client.WithHost(cfg.dockerHost))
 	}
-	cli, err := client.NewClientWithOpts(opts...)
-	if err != nil {
-		return sdk.ConfigError{Key: "docker_host", Message: err.Error()}
-	}
-	m.mu.Lock()
-	old := m.cli
-	m.cfg, m.cli = cfg, cli
-	m.mu.Unlock()
-	if old != nil {
-		// Running watches keep the old client until they end; closing it
-		// only drops idle connections.
-		old.Close()
-	}
-	return nil
+	return client.NewClientWithOpts(opts...)
 }
 
 // Watch reports lifecycle events as they happen and resource samples on
@@ -81,12 +87,21 @@ func (m *Monitor) Configure(_ context.Context, raw json.RawMessage, _ sdk.Host) 
 // that goes away is waited for and reconnected to.
 func (m *Monitor) Watch(ctx context.Context, emit func(sdk.Sample) error) error {
 	m.mu.Lock()
-	if m.cli == nil {
+	if !m.configured {
 		m.mu.Unlock()
 		return errNotConfigured
 	}
+	// Each Watch has a client of its own: the client negotiates its API
+	// version on first use, which must not race with another Watch.
+	cli, err := newDockerClient(m.cfg)
+	if err != nil {
+		m.mu.Unlock()
+		return err
+	}
+	defer cli.Close()
 	ctx, cancel := context.WithCancel(ctx)
-	w := newWatcher(m.cli, m.cfg, m.log, detectSelf("/proc", os.Getenv("HOSTNAME")), emit)
+	w := newWatcher(cli, m.cfg, m.log, detectSelf("/proc", os.Getenv("HOSTNAME")), emit)
+	w.onSynced = m.onSynced
 	m.watches[w] = cancel
 	m.wg.Add(1)
 	m.mu.Unlock()
@@ -101,15 +116,14 @@ func (m *Monitor) Watch(ctx context.Context, emit func(sdk.Sample) error) error 
 	return w.run(ctx)
 }
 
-// Shutdown stops every running Watch, waits for them to return and closes
-// the Docker client.
+// Shutdown stops every running Watch and waits for them to return. A
+// later Watch needs a new Configure.
 func (m *Monitor) Shutdown(ctx context.Context) error {
 	m.mu.Lock()
 	for _, cancel := range m.watches {
 		cancel()
 	}
-	cli := m.cli
-	m.cli = nil
+	m.configured = false
 	m.mu.Unlock()
 
 	done := make(chan struct{})
@@ -119,11 +133,8 @@ func (m *Monitor) Shutdown(ctx context.Context) error {
 	}()
 	select {
 	case <-done:
+		return nil
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-	if cli != nil {
-		return cli.Close()
-	}
-	return nil
 }

@@ -24,12 +24,17 @@ func (w *watcher) resync(ctx context.Context) error {
 	g.SetLimit(w.cfg.concurrency)
 	for i, c := range list {
 		g.Go(func() error {
+			at := w.now()
 			info, err := w.inspect(gctx, c.ID)
 			if errdefs.IsNotFound(err) {
 				return nil // removed since the list: its destroy event follows
 			}
+			if err != nil {
+				return err
+			}
+			info.SyncedAt = at
 			fresh[i] = info
-			return err
+			return nil
 		})
 	}
 	if err := g.Wait(); err != nil {
@@ -74,6 +79,9 @@ func (w *watcher) resync(ctx context.Context) error {
 		}
 	}
 	w.synced = true
+	if w.onSynced != nil {
+		w.onSynced()
+	}
 	return nil
 }
 

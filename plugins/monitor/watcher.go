@@ -27,7 +27,8 @@ type watcher struct {
 
 	// synced is set once a resync has reported every container; only the
 	// event loop touches it.
-	synced bool
+	synced   bool
+	onSynced func()
 
 	samplerOnce sync.Once
 	smp         sampler
@@ -70,9 +71,12 @@ func (w *watcher) emit(s sdk.Sample) error {
 	return nil
 }
 
-// run drives the event loop and the resource sampler until ctx ends or a
-// sample cannot be emitted.
+// run waits for the engine, then drives the event loop and the resource
+// sampler until ctx ends or a sample cannot be emitted.
 func (w *watcher) run(ctx context.Context) error {
+	if !w.negotiate(ctx) {
+		return nil
+	}
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return w.watchEvents(ctx) })
 	g.Go(func() error { return w.sampleResources(ctx) })
@@ -82,6 +86,28 @@ func (w *watcher) run(ctx context.Context) error {
 		return err
 	}
 	return nil
+}
+
+// negotiate waits, with backoff, until the engine answers a ping and fixes
+// the client's API version from it. It returns false if ctx ended first.
+// Negotiating up front matters: the client would otherwise negotiate on
+// the first request, racing with the event stream's goroutine.
+func (w *watcher) negotiate(ctx context.Context) bool {
+	b := newBackoff(reconnectMin, reconnectMax)
+	for {
+		ping, err := w.cli.Ping(ctx)
+		if err == nil {
+			w.cli.NegotiateAPIVersionPing(ping)
+			return true
+		}
+		if ctx.Err() != nil {
+			return false
+		}
+		w.log.Warn("docker engine does not answer; retrying", "error", err, "retry_in", b.next)
+		if !b.wait(ctx) {
+			return false
+		}
+	}
 }
 
 // sampler returns the resource sampler, built on first use from the
