@@ -21,7 +21,7 @@ import (
 // loop, as a team might write one. It restarts every container it hears of.
 const externalAnalyzer = `#!/bin/sh
 port="$1"
-redis-cli -p "$port" --no-raw SUBSCRIBE hemostat:health_alert | while read -r line; do
+redis-cli -p "$port" --raw SUBSCRIBE hemostat:health_alert | while read -r line; do
   case "$line" in
     *'"type":"health_alert"'*)
       c=$(printf '%s' "$line" | sed -n 's/.*"container":"\([^"]*\)".*/\1/p')
@@ -53,14 +53,7 @@ func TestExternalAnalyzerReplacesBuiltIn(t *testing.T) {
 		syscall.Kill(-sh.Process.Pid, syscall.SIGKILL)
 		sh.Wait()
 	})
-	// Wait until the shell's subscription is in place.
-	deadline := time.Now().Add(10 * time.Second)
-	for d.rdb.PubSubNumSub(context.Background(), protocol.Channel(protocol.TypeHealthAlert)).Val()[protocol.Channel(protocol.TypeHealthAlert)] == 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("the shell analyzer never subscribed")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	waitSubscribers(t, d, protocol.TypeHealthAlert, 1)
 
 	script(t, d.rdb, sdk.Sample{Container: "web", Status: "exited", Event: sdk.EventDie, ExitCode: 3})
 	need := w.waitFor(t, protocol.TypeRemediationNeeded, "web", nil, 20*time.Second)
@@ -146,9 +139,15 @@ func TestRedisRestartReconnects(t *testing.T) {
 	time.Sleep(500 * time.Millisecond)
 	srv.Restart(t)
 	w := watch(t, d.rdb)
+	// Pub/sub keeps nothing for a subscriber that is away: wait until
+	// hemostatd's roles have subscribed again (the alert role listens on
+	// remediation_complete, the last channel of the flow).
+	for _, typ := range []string{protocol.TypeHealthAlert, protocol.TypeRemediationNeeded, protocol.TypeRemediationComplete} {
+		waitSubscribers(t, d, typ, 1)
+	}
 	// The script lives in Redis and was lost with it: start a new one.
-	script(t, d.rdb, sdk.Sample{Container: "after-redis", Status: "exited", Event: sdk.EventDie, ExitCode: 1})
-	w.waitFor(t, protocol.TypeRemediationComplete, "after-redis", statusIs("success"), 40*time.Second)
+	script(t, d.rdb, sdk.Sample{Container: "after-restart", Status: "exited", Event: sdk.EventDie, ExitCode: 1})
+	w.waitFor(t, protocol.TypeRemediationComplete, "after-restart", statusIs("success"), 40*time.Second)
 	select {
 	case <-d.exited:
 		t.Fatalf("hemostatd exited: %v", d.exitErr)
@@ -240,4 +239,18 @@ func alive(pid int) bool {
 	}
 	fields := strings.Fields(string(b))
 	return len(fields) > 2 && fields[2] != "Z"
+}
+
+// waitSubscribers waits until eventType's channel has at least n
+// subscribers besides the test's own pattern subscription.
+func waitSubscribers(t *testing.T, d *daemon, eventType string, n int64) {
+	t.Helper()
+	ch := protocol.Channel(eventType)
+	deadline := time.Now().Add(30 * time.Second)
+	for d.rdb.PubSubNumSub(context.Background(), ch).Val()[ch] < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("nobody subscribed to %s", ch)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }

@@ -31,7 +31,22 @@ analyzer {
   }
 }
 `,
-			want: []string{"hemostat.hcl:7:7: ", "cpu_pct", "hemostat.hcl:8:7: ", "bogus"},
+			want: []string{"hemostat.hcl:8:7: ", "bogus: unknown setting"},
+		},
+		{
+			name: "plugin rejects a value",
+			config: `plugin_dir = "` + pluginDir + `"
+monitor { enabled = false }
+responder { enabled = false }
+analyzer {
+  plugin "threshold" {
+    config {
+      cpu_pct = -5
+    }
+  }
+}
+`,
+			want: []string{"hemostat.hcl:7:7: ", "cpu_pct"},
 		},
 		{
 			name:   "unknown key",
