@@ -27,10 +27,6 @@ func eventLogListKey(eventType string) string {
 	return protocol.Prefix + "eventlog:{" + protocol.EventLogKey(eventType) + "}"
 }
 
-// eventLogSumKey holds the SHA-1 of the array string last written, to
-// notice another writer.
-func eventLogSumKey(eventType string) string { return eventLogListKey(eventType) + ":sha1" }
-
 // flushTimeout bounds one background flush, so a hung server cannot stall
 // the flusher forever.
 const flushTimeout = 10 * time.Second
@@ -197,7 +193,7 @@ func (l *eventLog) write(ctx context.Context, eventType string, batch []string) 
 	for _, raw := range send {
 		args = append(args, raw)
 	}
-	keys := []string{protocol.EventLogKey(eventType), eventLogListKey(eventType), eventLogSumKey(eventType)}
+	keys := []string{protocol.EventLogKey(eventType), eventLogListKey(eventType)}
 	res, err := eventLogScript.Run(ctx, l.client, keys, args...).Int64Slice()
 	if err != nil {
 		return err

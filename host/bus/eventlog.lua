@@ -3,9 +3,8 @@
 -- KEYS[1]  hemostat:events:<type>, the log as the protocol defines it: a
 --          JSON array string of the newest envelopes.
 -- KEYS[2]  the same envelopes as a list of raw strings, newest last.
--- KEYS[3]  the SHA-1 of the string this script last wrote to KEYS[1].
 -- ARGV[1]  how many envelopes the log keeps.
--- ARGV[2]  the TTL of all three keys, in seconds.
+-- ARGV[2]  the TTL of both keys, in seconds.
 -- ARGV[3…] the envelopes to append, oldest first, exactly as published.
 --
 -- Returns {envelopes in the log now, 1 if KEYS[1] had been written by
@@ -66,32 +65,26 @@ elseif kind ~= 'none' then
   redis.call('DEL', KEYS[1]) -- not a log at all; a valid one replaces it
 end
 
--- Start from what KEYS[1] holds when it is not what this script last
--- wrote (another publisher rewrote it, or it is our first write), so that
--- nobody's events are dropped.
-local last = redis.call('GET', KEYS[3])
-local foreign = 0
-if last then
-  if redis.sha1hex(current) ~= last then foreign = 1 end
-elseif current ~= '' then
+-- This script last wrote the list, joined. If KEYS[1] holds anything else,
+-- another publisher rewrote (or deleted) it since: start from what it
+-- holds, so that nobody's events are dropped. (Comparing is cheap: Lua
+-- interns strings, so equal ones are found equal by one memcmp.)
+local entries = redis.call('LRANGE', KEYS[2], 0, -1)
+local foreign, reread = 0, 0
+if current ~= '[' .. table.concat(entries, ',') .. ']' and (current ~= '' or #entries > 0) then
   foreign = 1
-end
-local reread = 0
-if foreign == 1 or not last then
-  redis.call('DEL', KEYS[2])
   local items = split(current) or {}
-  local first = math.max(1, #items - max + 1)
-  if first <= #items then
-    redis.call('RPUSH', KEYS[2], unpack(items, first, #items))
-    reread = #items - first + 1
-  end
+  entries = {}
+  for i = math.max(1, #items - max + 1), #items do entries[#entries + 1] = items[i] end
+  reread = #entries
+  redis.call('DEL', KEYS[2])
+  if reread > 0 then redis.call('RPUSH', KEYS[2], unpack(entries)) end
 end
 
+for i = 3, #ARGV do entries[#entries + 1] = ARGV[i] end
+local first = math.max(1, #entries - max + 1)
 redis.call('RPUSH', KEYS[2], unpack(ARGV, 3))
 redis.call('LTRIM', KEYS[2], -max, -1)
-local entries = redis.call('LRANGE', KEYS[2], 0, -1)
-local log = '[' .. table.concat(entries, ',') .. ']'
-redis.call('SET', KEYS[1], log, 'EX', ttl)
-redis.call('SET', KEYS[3], redis.sha1hex(log), 'EX', ttl)
 redis.call('EXPIRE', KEYS[2], ttl)
-return {#entries, foreign, reread}
+redis.call('SET', KEYS[1], '[' .. table.concat(entries, ',', first) .. ']', 'EX', ttl)
+return {#entries - first + 1, foreign, reread}

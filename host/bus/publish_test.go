@@ -115,7 +115,7 @@ func TestConcurrentPublishersEventLog(t *testing.T) {
 				}
 			}
 		}
-		for _, key := range []string{logKey, eventLogListKey(protocol.TypeHealthAlert), eventLogSumKey(protocol.TypeHealthAlert)} {
+		for _, key := range []string{logKey, eventLogListKey(protocol.TypeHealthAlert)} {
 			checkTTL(t, client, key, protocol.EventLogTTL)
 		}
 		if n, _ := client.LLen(ctx, eventLogListKey(protocol.TypeHealthAlert)).Result(); n != protocol.EventLogMax {
@@ -210,5 +210,26 @@ func TestPublishAfterClose(t *testing.T) {
 	}
 	if _, err := b.Publish(context.Background(), protocol.AgentMonitor, protocol.TypeFalseAlarm, map[string]string{"container": "c"}); err != ErrClosed {
 		t.Fatalf("Publish after Close = %v, want %v", err, ErrClosed)
+	}
+}
+
+func TestEncodeEnvelopeMatchesEncodingJSON(t *testing.T) {
+	tests := []struct {
+		agent, eventType string
+		data             any
+	}{
+		{protocol.AgentMonitor, protocol.TypeHealthAlert, newSeqData(1, 2)},
+		{`odd "agent" <&> \ é`, "custom.type-1", map[string]any{"html": "<script>&</script>", "u": "\u2028", "n": 1.5e300}},
+		{protocol.AgentAlert, protocol.TypeEscalation, struct{}{}},
+	}
+	for _, tt := range tests {
+		env, err := protocol.NewEnvelope(tt.agent, tt.eventType, tt.data, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, _ := json.Marshal(env)
+		if got := encodeEnvelope(env); string(got) != string(want) {
+			t.Errorf("encodeEnvelope =\n%s\nwant\n%s", got, want)
+		}
 	}
 }
