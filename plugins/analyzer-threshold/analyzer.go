@@ -79,7 +79,7 @@ func (a *Analyzer) decide(req sdk.AnalyzeRequest) sdk.Decision {
 			findings = append(findings, fd)
 		}
 	}
-	add(exitRule(f))
+	add(exitRule(cfg, f))
 	add(unhealthyRule(f))
 	add(memoryRule(cfg, f, seriesOf(req.History, req.Alert, f.memory, cfg.SpikeWindow, memoryOf)))
 	add(cpuRule(cfg, f, seriesOf(req.History, req.Alert, f.cpu, cfg.SpikeWindow, cpuOf)))

@@ -25,6 +25,11 @@ type Config struct {
 	// SpikeWindow is how many of the latest resource samples a trend is
 	// judged over.
 	SpikeWindow int
+	// MemoryAction answers memory trouble — an OOM kill, or memory rising
+	// above the line: "restart" (the default) hands the memory back for a
+	// while; "update_resources" asks the responder to raise the limit,
+	// for workloads that simply outgrew it.
+	MemoryAction string
 }
 
 // DefaultConfig is what an empty config block means.
@@ -35,6 +40,7 @@ func DefaultConfig() Config {
 		RestartLoopCount:  3,
 		RestartLoopWindow: 15 * time.Minute,
 		SpikeWindow:       6,
+		MemoryAction:      sdk.ActionRestart,
 	}
 }
 
@@ -55,6 +61,7 @@ type rawConfig struct {
 	RestartLoopCount  json.RawMessage `json:"restart_loop_count"`
 	RestartLoopWindow json.RawMessage `json:"restart_loop_window"`
 	SpikeWindow       json.RawMessage `json:"spike_window"`
+	MemoryAction      json.RawMessage `json:"memory_action"`
 }
 
 // ParseConfig decodes and validates a config block. Unknown keys are
@@ -77,6 +84,7 @@ func ParseConfig(raw json.RawMessage) (Config, error) {
 	check(decodeCount("restart_loop_count", rc.RestartLoopCount, 1, math.MaxInt32, &cfg.RestartLoopCount))
 	check(decodeDuration("restart_loop_window", rc.RestartLoopWindow, &cfg.RestartLoopWindow))
 	check(decodeCount("spike_window", rc.SpikeWindow, minSpikeWindow, maxSpikeWindow, &cfg.SpikeWindow))
+	check(decodeChoice("memory_action", rc.MemoryAction, []string{sdk.ActionRestart, sdk.ActionUpdateResources}, &cfg.MemoryAction))
 	if len(errs) > 0 {
 		return Config{}, errs
 	}
@@ -137,4 +145,21 @@ func decodeDuration(key string, raw json.RawMessage, into *time.Duration) *sdk.C
 	}
 	*into = d
 	return nil
+}
+
+// decodeChoice reads a string that must be one of choices.
+func decodeChoice(key string, raw json.RawMessage, choices []string, into *string) *sdk.ConfigError {
+	if isUnset(raw) {
+		return nil
+	}
+	var v string
+	if err := json.Unmarshal(raw, &v); err == nil {
+		for _, c := range choices {
+			if v == c {
+				*into = v
+				return nil
+			}
+		}
+	}
+	return &sdk.ConfigError{Key: key, Message: fmt.Sprintf("must be one of %q, not %s", choices, raw)}
 }

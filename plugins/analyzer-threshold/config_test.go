@@ -22,10 +22,10 @@ func TestParseConfig(t *testing.T) {
 		{"null", `null`, def},
 		{"empty object", `{}`, def},
 		{"null values keep defaults", `{"cpu_pct": null, "restart_loop_window": null}`, def},
-		{"every key", `{"cpu_pct": 150, "memory_pct": 90.5, "restart_loop_count": 5, "restart_loop_window": "1h30m", "spike_window": 12}`,
-			Config{CPUPct: 150, MemoryPct: 90.5, RestartLoopCount: 5, RestartLoopWindow: 90 * time.Minute, SpikeWindow: 12}},
+		{"every key", `{"cpu_pct": 150, "memory_pct": 90.5, "restart_loop_count": 5, "restart_loop_window": "1h30m", "spike_window": 12, "memory_action": "update_resources"}`,
+			Config{CPUPct: 150, MemoryPct: 90.5, RestartLoopCount: 5, RestartLoopWindow: 90 * time.Minute, SpikeWindow: 12, MemoryAction: "update_resources"}},
 		{"whole number written as a float", `{"spike_window": 4.0}`,
-			Config{CPUPct: 85, MemoryPct: 70, RestartLoopCount: 3, RestartLoopWindow: 15 * time.Minute, SpikeWindow: 4}},
+			Config{CPUPct: 85, MemoryPct: 70, RestartLoopCount: 3, RestartLoopWindow: 15 * time.Minute, SpikeWindow: 4, MemoryAction: "restart"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := ParseConfig(json.RawMessage(tc.raw))
@@ -56,6 +56,8 @@ func TestParseConfigErrors(t *testing.T) {
 				{Key: "restart_loop_window", Message: `must be longer than zero, not "-1m"`},
 				{Key: "spike_window", Message: "must be between 2 and 1000, not 1"},
 			}},
+		{"memory_action outside its choices", `{"memory_action": "reboot"}`,
+			sdk.ConfigErrors{{Key: "memory_action", Message: `must be one of ["restart" "update_resources"], not "reboot"`}}},
 		{"wrong types", `{"cpu_pct": "high", "restart_loop_count": 2.5, "restart_loop_window": 900, "spike_window": "6"}`,
 			sdk.ConfigErrors{
 				{Key: "cpu_pct", Message: `must be a number of percent, not "high"`},

@@ -49,6 +49,18 @@ func restart(severity int, confidence float64, reason string) finding {
 	return finding{severity, sdk.Decision{Verdict: sdk.VerdictRemediate, Action: sdk.ActionRestart, Reason: reason, Confidence: confidence}}
 }
 
+// memoryRemedy is the configured answer to memory trouble: a restart, or
+// a raised limit. cause says what was seen, without the remedy.
+func memoryRemedy(cfg Config, severity int, confidence float64, cause string) finding {
+	if cfg.MemoryAction == sdk.ActionUpdateResources {
+		return finding{severity, sdk.Decision{
+			Verdict: sdk.VerdictRemediate, Action: sdk.ActionUpdateResources, Confidence: confidence,
+			Reason: cause + "; raising its memory limit",
+		}}
+	}
+	return restart(severity, confidence, cause+"; restarting")
+}
+
 func falseAlarm(severity int, confidence float64, reason string) finding {
 	return finding{severity, sdk.Decision{Verdict: sdk.VerdictFalseAlarm, Reason: reason, Confidence: confidence}}
 }
@@ -91,7 +103,7 @@ func countRecent(remediations []sdk.Remediation, ref time.Time, window time.Dura
 
 // exitRule judges a container that stopped: a crash or an OOM kill is
 // restarted; a clean exit or a stop someone asked for is not a crash.
-func exitRule(f facts) (finding, bool) {
+func exitRule(cfg Config, f facts) (finding, bool) {
 	switch {
 	case f.exited && f.exitCode == 0:
 		return falseAlarm(severityCleanExit, confidenceTrend, "exited with code 0; a clean exit is not a crash"), true
@@ -100,8 +112,14 @@ func exitRule(f facts) (finding, bool) {
 	case f.exited && f.restartingByDocker:
 		return falseAlarm(severityExit, confidenceHealth, fmt.Sprintf("exited with code %d; Docker's restart policy is already restarting it, a second restart would race it", f.exitCode)), true
 	case f.exited && f.oom:
+		if cfg.MemoryAction == sdk.ActionUpdateResources {
+			return memoryRemedy(cfg, severityOOM, confidenceCertain, fmt.Sprintf("exited with code %d after an OOM kill", f.exitCode)), true
+		}
 		return restart(severityOOM, confidenceCertain, fmt.Sprintf("exited with code %d after an OOM kill; restarting (the memory limit may be too low)", f.exitCode)), true
 	case f.oom:
+		if cfg.MemoryAction == sdk.ActionUpdateResources {
+			return memoryRemedy(cfg, severityOOM, confidenceCertain, "OOM killed"), true
+		}
 		return restart(severityOOM, confidenceCertain, "OOM killed; restarting (the memory limit may be too low)"), true
 	case f.exited:
 		return restart(severityExit, confidenceCertain, fmt.Sprintf("exited with code %d; restarting", f.exitCode)), true
@@ -170,11 +188,11 @@ func memoryRule(cfg Config, f facts, s series) (finding, bool) {
 	case latest <= cfg.MemoryPct:
 		return falseAlarm(severityMemory, confidenceTrend, fmt.Sprintf("memory %s%% is below the %s%% line", formatPct(latest), line)), true
 	case len(s) == 1:
-		return restart(severityMemory, confidenceNoTrend, fmt.Sprintf("memory %s%% is above the %s%% line, with no history to tell a leak from a steady load; restarting", formatPct(latest), line)), true
+		return memoryRemedy(cfg, severityMemory, confidenceNoTrend, fmt.Sprintf("memory %s%% is above the %s%% line, with no history to tell a leak from a steady load", formatPct(latest), line)), true
 	}
 	slope := s.slope()
 	if slope > risingSlope {
-		return restart(severityMemory, confidenceTrend, fmt.Sprintf("memory %s%% and rising over %s %s, above the %s%% line: likely a leak; restarting", formatPct(latest), samplesPhrase(len(s)), formatRange(s), line)), true
+		return memoryRemedy(cfg, severityMemory, confidenceTrend, fmt.Sprintf("memory %s%% and rising over %s %s, above the %s%% line: likely a leak", formatPct(latest), samplesPhrase(len(s)), formatRange(s), line)), true
 	}
 	trend, meaning := "flat", "a steady load, not a leak"
 	if slope < -risingSlope {
