@@ -70,7 +70,7 @@ func Run(ctx context.Context, opts Options) (err error) {
 	defer closeQuietly(log, "redis", redisCloser)
 
 	d := &Daemon{cfg: cfg, log: log}
-	d.bus = bus.New(client, bus.Options{Logger: log.Named("bus"), Registerer: reg})
+	d.bus = bus.New(client, bus.Options{Logger: log, Registerer: reg})
 	d.supervisor = supervisor.New(supervisor.Options{
 		Logger: log.Named("plugin"), Self: opts.Self, Host: pluginHost{bus: d.bus}, Registerer: reg,
 	})
