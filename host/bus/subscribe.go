@@ -155,7 +155,7 @@ func (b *Bus) connectLoop(r *runState) error {
 		switch {
 		case established || lostAt.IsZero():
 			lostAt, tries, wait = time.Now(), 0, b.opts.RetryInitial
-			b.log.Warn("lost redis; reconnecting", "address", b.addr(), "error", err, "next_try_in", wait)
+			b.log.Warn("redis connection failed; reconnecting", "address", b.addr(), "error", err, "next_try_in", wait)
 		default:
 			tries++
 			if tries >= b.opts.RetryMax {

@@ -34,6 +34,9 @@ type RedisServer struct {
 	bin  string
 	dir  string
 	port int
+	// conf, if set, is a config file written before each start and given
+	// to redis-server first (Sentinel needs one it can rewrite).
+	conf func(port int) string
 	args []string
 
 	mu   sync.Mutex
@@ -52,14 +55,39 @@ func StartRedis(t testing.TB, extraArgs ...string) *RedisServer {
 		t.Fatalf("testenv: redis-server is not installed (%v); these tests need a real Redis — install the redis-server package", err)
 	}
 	s := &RedisServer{bin: bin, dir: t.TempDir(), args: extraArgs}
+	s.launch(t)
+	return s
+}
+
+// StartSentinel starts a Redis Sentinel on a free loopback port that
+// monitors master under masterName, and stops it when the test ends.
+func StartSentinel(t testing.TB, masterName string, master *RedisServer) *RedisServer {
+	t.Helper()
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		t.Fatalf("testenv: redis-server is not installed (%v); these tests need a real Redis — install the redis-server package", err)
+	}
+	s := &RedisServer{bin: bin, dir: t.TempDir(), args: []string{"--sentinel"}}
+	s.conf = func(port int) string {
+		return fmt.Sprintf("port %d\nbind 127.0.0.1\ndir %s\nsentinel monitor %s 127.0.0.1 %d 1\n",
+			port, s.dir, masterName, master.port)
+	}
+	s.launch(t)
+	return s
+}
+
+// launch starts the server on a fresh free port and registers its stop.
+func (s *RedisServer) launch(t testing.TB) {
+	t.Helper()
 	// Another process may take the free port between our probe and
 	// redis-server's bind; a fresh port on the next attempt fixes that.
 	const attempts = 3
 	for i := 1; ; i++ {
-		s.port, err = freePort()
+		port, err := freePort()
 		if err != nil {
 			t.Fatalf("testenv: find a free port for redis-server: %v", err)
 		}
+		s.port = port
 		if err = s.start(); err == nil {
 			break
 		}
@@ -68,7 +96,6 @@ func StartRedis(t testing.TB, extraArgs ...string) *RedisServer {
 		}
 	}
 	t.Cleanup(func() { s.stop() })
-	return s
 }
 
 // Addr is the server's host:port.
@@ -133,7 +160,15 @@ func (s *RedisServer) start() error {
 		"--daemonize", "no",
 		"--logfile", s.logFile(),
 	}
-	cmd := exec.Command(s.bin, append(args, s.args...)...)
+	args = append(args, s.args...)
+	if s.conf != nil {
+		conf := filepath.Join(s.dir, "redis.conf")
+		if err := os.WriteFile(conf, []byte(s.conf(s.port)), 0o600); err != nil {
+			return err
+		}
+		args = append([]string{conf}, args...)
+	}
+	cmd := exec.Command(s.bin, args...)
 	if err := cmd.Start(); err != nil {
 		return err
 	}
