@@ -21,7 +21,9 @@ http  { address = "{{http}}" }
 monitor   { enabled = false }
 responder { enabled = false }
 alert     { enabled = false }
-analyzer  { plugin "threshold" {} }
+analyzer {
+  plugin "threshold" {}
+}
 `
 
 // BenchmarkAlertToDecision measures health_alert → remediation_needed
