@@ -66,8 +66,11 @@ func (o Options) withDefaults() Options {
 }
 
 // Bus publishes and receives HemoStat envelopes and reads and writes the
-// protocol's keys. Its methods are safe for concurrent use. Close it when
-// done: that writes the event-log appends still queued.
+// protocol's keys. Its methods are safe for concurrent use.
+//
+// The event-log flusher starts with the first Publish, so a Bus that only
+// publishes needs no Run; Close stops it after writing what is queued, so
+// every Bus must be closed.
 type Bus struct {
 	client  redis.UniversalClient
 	opts    Options

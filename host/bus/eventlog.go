@@ -145,6 +145,9 @@ func (l *eventLog) runFlusher() {
 		cancel()
 		switch {
 		case err == nil:
+			if retry > 0 {
+				l.log.Info("event logs written again")
+			}
 			retry = 0
 		case l.ctx.Err() != nil:
 			return // close takes over
