@@ -145,7 +145,7 @@ func checkEnvelope(t *testing.T, m message, eventType string) {
 
 // checkEventLog asserts the envelope was appended to its type's event log,
 // byte for byte, and that the log has its TTL.
-func checkEventLog(t *testing.T, rdb *redis.Client, m message, eventType string) {
+func checkEventLog(t testing.TB, rdb *redis.Client, m message, eventType string) {
 	t.Helper()
 	ctx := context.Background()
 	key := protocol.EventLogKey(eventType)
