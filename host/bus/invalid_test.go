@@ -117,3 +117,20 @@ func counterValue(t *testing.T, c prometheus.Counter) float64 {
 	}
 	return m.GetCounter().GetValue()
 }
+
+func TestCountInvalidData(t *testing.T) {
+	b := newBus(t, testenvClient(t), Options{})
+	env := protocol.Envelope{Timestamp: "2025-11-03T10:30:45.123456", Agent: "x", Type: protocol.TypeRemediationNeeded, Data: []byte(`{"container":"c"}`)}
+	var data protocol.RemediationNeeded
+	err := protocol.DecodeData(env, &data)
+	if err == nil {
+		t.Fatal("data without an action decoded")
+	}
+	b.CountInvalid(env, err)
+	if b.Invalid() != 1 {
+		t.Errorf("Invalid() = %d, want 1", b.Invalid())
+	}
+	if got := counterValue(t, b.metrics.invalid.WithLabelValues(protocol.TypeRemediationNeeded, "missing_field")); got != 1 {
+		t.Errorf("invalid{reason=missing_field} = %v, want 1", got)
+	}
+}
