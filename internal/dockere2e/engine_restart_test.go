@@ -1,0 +1,5 @@
+package dockere2e
+
+import "testing"
+
+func testEngineRestart(t *testing.T) {}

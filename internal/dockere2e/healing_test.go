@@ -1,0 +1,39 @@
+package dockere2e
+
+import "testing"
+
+// scenario is one end-to-end case with its own hemostatd.
+type scenario struct {
+	name string
+	run  func(t *testing.T)
+}
+
+var scenarios = []scenario{
+	{"crash is restarted", testCrash},
+	{"crash loop backs off then breaker escalates", testCrashLoop},
+	{"failing healthcheck is restarted", testUnhealthy},
+	{"sustained CPU is restarted", testCPUHog},
+	{"short CPU spike is a false alarm", testCPUSpike},
+	{"growing memory is restarted before OOM", testMemoryGrowth},
+	{"cooldown defers a second action", testCooldown},
+	{"opt-out label is never touched", testOptOut},
+	{"protected container is rejected", testProtected},
+	{"dry run changes nothing", testDryRun},
+	{"manual stop is not undone", testManualStop},
+	{"container removed mid-action", testRemovedMidAction},
+}
+
+// TestHealing runs every scenario in parallel, each with its own hemostatd
+// and redis-server, then — alone, once they have all finished — the
+// scenario that restarts the Docker engine.
+func TestHealing(t *testing.T) {
+	t.Run("scenarios", func(t *testing.T) {
+		for _, sc := range scenarios {
+			t.Run(sc.name, func(t *testing.T) {
+				t.Parallel()
+				sc.run(t)
+			})
+		}
+	})
+	t.Run("engine restart is survived", testEngineRestart)
+}

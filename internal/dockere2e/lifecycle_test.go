@@ -1,0 +1,254 @@
+package dockere2e
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/docker/docker/api/types/container"
+	"github.com/hemostat/hemostat/host/protocol"
+)
+
+// Short names for the channels a scenario waits on.
+const (
+	alertType    = protocol.TypeHealthAlert
+	neededType   = protocol.TypeRemediationNeeded
+	completeType = protocol.TypeRemediationComplete
+	escalateType = protocol.TypeEscalation
+)
+
+// healed is the trace of a crash healed by one restart.
+var healed = []string{
+	"health_alert Exited with code 3",
+	"remediation_needed restart",
+	"remediation_complete restart success",
+}
+
+// testCrash: a container exits with code 3 and no restart policy; hemostatd
+// restarts it once. The restarted container will crash again 4 s later, so
+// the trace and the state are checked the moment the success arrives.
+func testCrash(t *testing.T) {
+	e := newEngine(t)
+	p := scenarioPrefix()
+	d := startDaemon(t, p, newSettings())
+	name := p + "crash"
+	id := e.run(t, name, []string{"--exit", "3", "--after", "2s"}, nil, nil)
+	before := e.startedAt(t, id)
+
+	done := d.watch.waitFor(t, completeType, name, statusIs("success"), 30*time.Second)
+	e.expectRestarted(t, id, before)
+	d.watch.expectTrace(t, name, healed...)
+	if got := done.str("result", "state_after"); got != "running" {
+		t.Errorf("state_after = %q, want running", got)
+	}
+	need := d.watch.waitFor(t, neededType, name, nil, 0)
+	if !strings.Contains(need.str("reason"), "code 3") {
+		t.Errorf("remediation_needed reason %q does not name the exit code", need.str("reason"))
+	}
+}
+
+// testCrashLoop: a container that exits 1 a second after every start is
+// restarted with growing delays (deferred in between, with retry_at), and
+// after breaker.max_actions restarts the breaker escalates once instead of
+// acting again.
+func testCrashLoop(t *testing.T) {
+	const maxActions = 4
+	e := newEngine(t)
+	p := scenarioPrefix()
+	s := newSettings()
+	s.BackoffInitial, s.BackoffMax, s.BreakerMax = "1s", "8s", maxActions
+	d := startDaemon(t, p, s)
+	name := p + "loop"
+	id := e.run(t, name, []string{"--exit", "1", "--after", "1s"}, nil, nil)
+
+	esc := d.watch.waitFor(t, escalateType, name, nil, 90*time.Second)
+	if esc.str("source") != protocol.EscalatedByBreaker || !strings.Contains(esc.str("reason"), "circuit breaker") {
+		t.Errorf("escalation = %s, want source %s and a circuit breaker reason", esc.Raw, protocol.EscalatedByBreaker)
+	}
+	// The container stays down: nothing restarts it any more.
+	d.watch.quiet(t, name, 4*time.Second, 30*time.Second)
+	c := e.inspect(t, id)
+	if c.State.Status != container.StateExited {
+		t.Fatalf("after the escalation %s is %s, want exited", name, c.State.Status)
+	}
+
+	var successes []message
+	var escalations int
+	for _, m := range d.watch.of(name) {
+		switch m.typ() {
+		case escalateType:
+			escalations++
+		case completeType:
+			switch status := m.str("result", "status"); status {
+			case "success":
+				successes = append(successes, m)
+			case "deferred":
+				if m.str("result", "retry_at") == "" || !strings.Contains(m.str("result", "reason"), "backoff") {
+					t.Errorf("deferred without retry_at or backoff reason: %s", m.Raw)
+				}
+			case "rejected":
+				if !strings.Contains(m.str("result", "reason"), "circuit breaker") {
+					t.Errorf("rejected for another reason than the breaker: %s", m.Raw)
+				}
+			default:
+				t.Errorf("unexpected status %q: %s", status, m.Raw)
+			}
+		}
+	}
+	if len(successes) != maxActions || escalations != 1 {
+		t.Fatalf("%d restarts and %d escalations, want %d and exactly 1:\n%s", len(successes), escalations, maxActions, d.watch.dump(name))
+	}
+	last := d.watch.trace(name)
+	if tail := last[len(last)-2:]; tail[0] != "remediation_complete restart rejected" || tail[1] != "escalation circuit_breaker restart" {
+		t.Errorf("trace ends with %q, want the breaker's rejection then the escalation", tail)
+	}
+	if deferred := strings.Count(strings.Join(last, "\n"), "restart deferred"); deferred == 0 {
+		t.Errorf("no deferred action between the restarts:\n%s", d.watch.dump(name))
+	}
+	var gaps []time.Duration
+	for i := 1; i < len(successes); i++ {
+		gaps = append(gaps, successes[i].At.Sub(successes[i-1].At))
+	}
+	for i := 1; i < len(gaps); i++ {
+		if gaps[i] <= gaps[i-1] {
+			t.Errorf("gaps between restarts %v do not grow", gaps)
+			break
+		}
+	}
+	t.Logf("gaps between restarts: %v", gaps)
+}
+
+// testUnhealthy: a healthcheck that starts failing after 3 s makes Docker
+// report unhealthy; hemostatd restarts the container and the restart waits
+// for it to be healthy again.
+func testUnhealthy(t *testing.T) {
+	e := newEngine(t)
+	p := scenarioPrefix()
+	d := startDaemon(t, p, newSettings())
+	name := p + "sick"
+	id := e.run(t, name, []string{"--unhealthy-after", "3s"}, &container.Config{Healthcheck: &container.HealthConfig{
+		Test: []string{"CMD", "/sickapp", "health"}, Interval: 300 * time.Millisecond, Timeout: 2 * time.Second, Retries: 2,
+	}}, nil)
+	before := e.startedAt(t, id)
+
+	d.watch.waitFor(t, completeType, name, statusIs("success"), 40*time.Second)
+	c := e.inspect(t, id)
+	e.expectRestarted(t, id, before)
+	if c.State.Health == nil || c.State.Health.Status != container.Healthy {
+		t.Errorf("health after the restart = %+v, want healthy", c.State.Health)
+	}
+	d.watch.expectTrace(t, name,
+		"health_alert Health check failing",
+		"remediation_needed restart",
+		"remediation_complete restart success",
+	)
+}
+
+// testCooldown: with a flat one-hour cooldown the second crash is deferred,
+// not acted on, and the container stays down.
+func testCooldown(t *testing.T) {
+	e := newEngine(t)
+	p := scenarioPrefix()
+	s := newSettings()
+	s.Cooldown = "1h"
+	d := startDaemon(t, p, s)
+	name := p + "cool"
+	id := e.run(t, name, []string{"--exit", "3", "--after", "2s"}, nil, nil)
+
+	d.watch.waitFor(t, completeType, name, statusIs("success"), 30*time.Second)
+	restarted := e.startedAt(t, id)
+	deferred := d.watch.waitFor(t, completeType, name, statusIs("deferred"), 30*time.Second)
+	d.watch.quiet(t, name, 3*time.Second, 20*time.Second)
+	d.watch.expectTrace(t, name, append(healed,
+		"health_alert Exited with code 3",
+		"remediation_needed restart",
+		"remediation_complete restart deferred",
+	)...)
+	if r := deferred.str("result", "reason"); !strings.Contains(r, "cooldown") || deferred.str("result", "retry_at") == "" {
+		t.Errorf("deferred result %s, want a cooldown reason and retry_at", deferred.Raw)
+	}
+	e.expectUntouched(t, id, container.StateExited, restarted)
+}
+
+// testManualStop: a person stops a running container (its stop signal is
+// SIGKILL, so it exits 137 like a crash would); hemostatd must not bring it
+// back.
+func testManualStop(t *testing.T) {
+	e := newEngine(t)
+	p := scenarioPrefix()
+	d := startDaemon(t, p, newSettings())
+	name := p + "stop"
+	id := e.run(t, name, []string{"--idle"}, &container.Config{StopSignal: "SIGKILL"}, nil)
+	before := e.startedAt(t, id)
+	waitWatched(t, d, name)
+
+	timeout := 5
+	if err := e.cli.ContainerStop(context.Background(), id, container.StopOptions{Timeout: &timeout}); err != nil {
+		t.Fatal(err)
+	}
+	c := e.waitState(t, id, "exited", exited, 20*time.Second)
+	if c.State.ExitCode != 137 {
+		t.Fatalf("exit code after docker stop = %d, want 137 (SIGKILL)", c.State.ExitCode)
+	}
+	time.Sleep(4 * time.Second) // several sampling intervals: room for a wrong alert
+	d.watch.quiet(t, name, 2*time.Second, 20*time.Second)
+	d.watch.expectTrace(t, name)
+	e.expectUntouched(t, id, container.StateExited, before)
+}
+
+// testRemovedMidAction: the container is removed while the responder waits
+// for it to become healthy after the restart. The action fails with a
+// clear error, and the daemon goes on healing another container.
+func testRemovedMidAction(t *testing.T) {
+	e := newEngine(t)
+	p := scenarioPrefix()
+	d := startDaemon(t, p, newSettings())
+	victim := p + "gone"
+	// The first health check runs only after 30 s: the restart's wait for
+	// healthy is still going on when the container is removed.
+	id := e.run(t, victim, []string{"--exit", "3", "--after", "2s"}, &container.Config{Healthcheck: &container.HealthConfig{
+		Test: []string{"CMD", "/sickapp", "health"}, Interval: 30 * time.Second, Retries: 1,
+	}}, nil)
+	before := e.startedAt(t, id)
+
+	d.watch.waitFor(t, neededType, victim, nil, 30*time.Second)
+	e.waitState(t, id, "started again", func(s *container.State) bool {
+		return s.Running && s.StartedAt != before
+	}, 10*time.Second)
+	if err := e.cli.ContainerRemove(context.Background(), id, container.RemoveOptions{Force: true}); err != nil {
+		t.Fatal(err)
+	}
+	failed := d.watch.waitFor(t, completeType, victim, nil, 30*time.Second)
+	if failed.str("result", "status") != "failed" || !strings.Contains(failed.str("result", "error"), "no longer exists") {
+		t.Errorf("remediation_complete = %s, want failed: no longer exists", failed.Raw)
+	}
+	d.watch.quiet(t, victim, 2*time.Second, 20*time.Second)
+	d.watch.expectTrace(t, victim,
+		"health_alert Exited with code 3",
+		"remediation_needed restart",
+		"remediation_complete restart failed",
+	)
+
+	// The daemon is unharmed: another crash is still healed.
+	d.alive()
+	other := p + "next"
+	otherID := e.run(t, other, []string{"--exit", "3", "--after", "2s"}, nil, nil)
+	otherBefore := e.startedAt(t, otherID)
+	d.watch.waitFor(t, completeType, other, statusIs("success"), 30*time.Second)
+	e.expectRestarted(t, otherID, otherBefore)
+	d.watch.expectTrace(t, other, healed...)
+}
+
+// waitWatched waits until the monitor has sampled the container (its stats
+// key exists), so that what the test does next is seen.
+func waitWatched(t testing.TB, d *daemon, name string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for d.rdb.Exists(context.Background(), protocol.StatsKey(name)).Val() == 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("hemostatd never sampled %s", name)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}

@@ -1,0 +1,109 @@
+package dockere2e
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/docker/docker/api/types/container"
+	"github.com/hemostat/hemostat/host/protocol"
+)
+
+// testCPUHog: a container burning half a core stays above the CPU line for
+// the sustain window; the analyzer sees a sustained breach and it is
+// restarted. Realert (1m) keeps the restarted hog from a second round
+// within the test.
+func testCPUHog(t *testing.T) {
+	e := newEngine(t)
+	p := scenarioPrefix()
+	s := newSettings()
+	s.CPUPct, s.AnalyzerCPUPct = 20, 20
+	d := startDaemon(t, p, s)
+	name := p + "hog"
+	id := e.run(t, name, []string{"--cpu", "1"}, nil, &container.HostConfig{Resources: container.Resources{NanoCPUs: 500_000_000}})
+	before := e.startedAt(t, id)
+
+	d.watch.waitFor(t, completeType, name, statusIs("success"), 60*time.Second)
+	e.expectRestarted(t, id, before)
+	d.watch.quiet(t, name, 3*time.Second, 20*time.Second)
+	d.watch.expectTrace(t, name,
+		"health_alert High CPU: N%",
+		"remediation_needed restart",
+		"remediation_complete restart success",
+	)
+}
+
+// testCPUSpike: a one-second burst in a quiet container crosses the line
+// with sustain = 0s; the analyzer sees a single high sample in its window
+// and calls it a false alarm. The burst is a second sickapp started by
+// exec once the container has a few quiet samples, so the window has
+// something to compare with.
+func testCPUSpike(t *testing.T) {
+	e := newEngine(t)
+	p := scenarioPrefix()
+	s := newSettings()
+	s.CPUPct, s.AnalyzerCPUPct, s.Sustain, s.SpikeWindow = 30, 30, "0s", 3
+	d := startDaemon(t, p, s)
+	name := p + "spike"
+	id := e.run(t, name, []string{"--idle"}, nil, nil)
+	before := e.startedAt(t, id)
+	waitHistory(t, d, name, 3)
+
+	ctx := context.Background()
+	exec, err := e.cli.ContainerExecCreate(ctx, id, container.ExecOptions{Cmd: []string{"/sickapp", "--spike", "1s", "--exit", "0", "--after", "1500ms"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.cli.ContainerExecStart(ctx, exec.ID, container.ExecStartOptions{Detach: true}); err != nil {
+		t.Fatal(err)
+	}
+	fa := d.watch.waitFor(t, protocol.TypeFalseAlarm, name, nil, 30*time.Second)
+	time.Sleep(3 * time.Second) // the burst is over; room for a wrong second alert
+	d.watch.quiet(t, name, 2*time.Second, 20*time.Second)
+	d.watch.expectTrace(t, name, "health_alert High CPU: N%", "false_alarm")
+	if r := fa.str("reason"); !strings.Contains(strings.ToLower(r), "spike") {
+		t.Errorf("false alarm reason %q does not call it a spike", r)
+	}
+	e.expectUntouched(t, id, container.StateRunning, before)
+}
+
+// testMemoryGrowth: memory grows 4 MiB/s toward a 64 MiB limit; the
+// monitor alerts at 30% after the sustain window, the analyzer sees it
+// rising and the container is restarted long before the OOM killer would
+// act (about 16 s after start).
+func testMemoryGrowth(t *testing.T) {
+	e := newEngine(t)
+	p := scenarioPrefix()
+	s := newSettings()
+	s.MemoryPct, s.AnalyzerMemoryPct = 30, 30
+	d := startDaemon(t, p, s)
+	name := p + "leak"
+	const limit = 64 << 20
+	id := e.run(t, name, []string{"--mem-mb-per-sec", "4"}, nil, &container.HostConfig{Resources: container.Resources{Memory: limit}})
+	before := e.startedAt(t, id)
+
+	d.watch.waitFor(t, completeType, name, statusIs("success"), 60*time.Second)
+	e.expectRestarted(t, id, before)
+	d.watch.quiet(t, name, 3*time.Second, 20*time.Second)
+	d.watch.expectTrace(t, name,
+		"health_alert High memory: N%",
+		"remediation_needed restart",
+		"remediation_complete restart success",
+	)
+	if got := e.inspect(t, id).HostConfig.Memory; got != limit {
+		t.Errorf("memory limit after a restart = %d, want unchanged %d", got, limit)
+	}
+}
+
+// waitHistory waits until the container's sample history holds n samples.
+func waitHistory(t testing.TB, d *daemon, name string, n int64) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for d.rdb.LLen(context.Background(), protocol.HistoryKey(name)).Val() < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("hemostatd did not sample %s %d times", name, n)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
