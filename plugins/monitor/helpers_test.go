@@ -174,3 +174,13 @@ func waitExited(t *testing.T, cli *client.Client, id string) {
 		t.Fatalf("wait for %s: %v", id[:12], err)
 	}
 }
+
+func hclogNull() hclog.Logger { return hclog.NewNullLogger() }
+
+func mustJSON(t testing.TB, v any) string {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(raw)
+}
