@@ -17,6 +17,7 @@ type metrics struct {
 	dropped    *prometheus.CounterVec
 	batchSize  prometheus.Histogram
 	reconnects prometheus.Counter
+	replayed   prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -46,6 +47,10 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "hemostat_bus_reconnects_total",
 			Help: "Subscriptions re-established after the connection to Redis was lost.",
 		}),
+		replayed: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "hemostat_bus_replayed_total",
+			Help: "Envelopes published while the subscription was down, handed on from the event logs after it came back.",
+		}),
 	}
 	if reg != nil {
 		m.published = register(reg, m.published)
@@ -54,6 +59,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		m.dropped = register(reg, m.dropped)
 		m.batchSize = register(reg, m.batchSize)
 		m.reconnects = register(reg, m.reconnects)
+		m.replayed = register(reg, m.replayed)
 	}
 	return m
 }

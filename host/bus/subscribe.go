@@ -59,6 +59,12 @@ type runState struct {
 	wg          sync.WaitGroup
 	dispatchers map[string]chan protocol.Envelope
 	pubsub      *redis.PubSub // the current session's; guarded by Bus.mu
+	// recent is what each type received lately, for replays; replayed is
+	// what the last replay handed on, so that the same envelope arriving
+	// live as well is not handled twice. Both are used only by the session
+	// goroutine.
+	recent   map[string]*recent
+	replayed map[uint64]struct{}
 }
 
 // startDispatcher starts the goroutine that feeds one type's handlers.
@@ -113,7 +119,10 @@ func (b *Bus) Run(ctx context.Context) error {
 		return errors.New("bus: Run is already running")
 	}
 	ctx, cancel := context.WithCancel(ctx)
-	r := &runState{ctx: ctx, cancel: cancel, done: make(chan struct{}), dispatchers: make(map[string]chan protocol.Envelope)}
+	r := &runState{
+		ctx: ctx, cancel: cancel, done: make(chan struct{}),
+		dispatchers: make(map[string]chan protocol.Envelope), recent: make(map[string]*recent),
+	}
 	for eventType := range b.handlers {
 		r.startDispatcher(b, eventType)
 	}
@@ -141,13 +150,15 @@ func (b *Bus) connectLoop(r *runState) error {
 	)
 	for {
 		established := false
-		err := b.session(r, func() {
+		err := b.session(r, func() (outageBegan time.Time) {
 			established = true
 			if !lostAt.IsZero() {
 				b.metrics.reconnects.Inc()
 				b.log.Info("reconnected to redis", "address", b.addr(), "outage", roundDuration(time.Since(lostAt)), "tries", tries)
 			}
+			outageBegan = lostAt
 			lostAt, tries = time.Time{}, 0
+			return outageBegan
 		})
 		if r.ctx.Err() != nil {
 			return nil
@@ -176,8 +187,9 @@ func (b *Bus) connectLoop(r *runState) error {
 
 // session subscribes to every channel with a handler and receives until
 // the connection fails or ctx ends. It calls up once the server has
-// answered, i.e. the subscriptions are in place.
-func (b *Bus) session(r *runState, up func()) error {
+// answered, i.e. the subscriptions are in place; when up reports that an
+// outage ended, what was published meanwhile is replayed from the logs.
+func (b *Bus) session(r *runState, up func() time.Time) error {
 	ps := b.client.Subscribe(r.ctx)
 	defer ps.Close()
 	// A read blocked on the socket does not watch ctx; closing does.
@@ -217,7 +229,9 @@ func (b *Bus) session(r *runState, up func()) error {
 			break
 		}
 	}
-	up()
+	if outageBegan := up(); !outageBegan.IsZero() {
+		b.replay(r, outageBegan.Add(-replaySkew))
+	}
 
 	pinged := false
 	for {
@@ -265,7 +279,15 @@ func (b *Bus) receive(r *runState, m *redis.Message) {
 		b.rejectMessage(eventType, len(m.Payload), err)
 		return
 	}
+	if r.takeReplayed(eventType, m.Payload) {
+		return // already handed on by the replay that just ran
+	}
+	b.deliver(r, eventType, m.Payload, env)
+}
 
+// deliver queues an envelope for its type's handlers and remembers it.
+func (b *Bus) deliver(r *runState, eventType, payload string, env protocol.Envelope) {
+	r.remember(eventType, payload)
 	b.mu.Lock()
 	q := r.dispatchers[eventType]
 	b.mu.Unlock()
