@@ -63,6 +63,7 @@ func Run(ctx context.Context, opts Options) (err error) {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m := newMetrics(reg)
 
+	redisconn.SetClientLogger(log.Named("redis"))
 	client, redisCloser, err := redisconn.Open(ctx, redisConfig(cfg.Redis), log.Named("redis"))
 	if err != nil {
 		return err
