@@ -1,6 +1,10 @@
 package dockere2e
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/hemostat/hemostat/sdk"
+)
 
 // scenario is one end-to-end case with its own hemostatd.
 type scenario struct {
@@ -14,7 +18,8 @@ var scenarios = []scenario{
 	{"failing healthcheck is restarted", testUnhealthy},
 	{"sustained CPU is restarted", testCPUHog},
 	{"short CPU spike is a false alarm", testCPUSpike},
-	{"growing memory is restarted before OOM", testMemoryGrowth},
+	{"growing memory is restarted before OOM", testMemoryGrowth(sdk.ActionRestart)},
+	{"growing memory gets a raised limit", testMemoryGrowth(sdk.ActionUpdateResources)},
 	{"cooldown defers a second action", testCooldown},
 	{"opt-out label is never touched", testOptOut},
 	{"protected container is rejected", testProtected},

@@ -8,6 +8,7 @@ import (
 
 	"github.com/docker/docker/api/types/container"
 	"github.com/hemostat/hemostat/host/protocol"
+	"github.com/hemostat/hemostat/sdk"
 )
 
 // testCPUHog: a container burning half a core stays above the CPU line for
@@ -70,29 +71,46 @@ func testCPUSpike(t *testing.T) {
 
 // testMemoryGrowth: memory grows 4 MiB/s toward a 64 MiB limit; the
 // monitor alerts at 30% after the sustain window, the analyzer sees it
-// rising and the container is restarted long before the OOM killer would
-// act (about 16 s after start).
-func testMemoryGrowth(t *testing.T) {
-	e := newEngine(t)
-	p := scenarioPrefix()
-	s := newSettings()
-	s.MemoryPct, s.AnalyzerMemoryPct = 30, 30
-	d := startDaemon(t, p, s)
-	name := p + "leak"
-	const limit = 64 << 20
-	id := e.run(t, name, []string{"--mem-mb-per-sec", "4"}, nil, &container.HostConfig{Resources: container.Resources{Memory: limit}})
-	before := e.startedAt(t, id)
+// rising, and the container is treated long before the OOM killer would
+// act (about 16 s after start): by default with a restart, or, with the
+// analyzer's memory_action = "update_resources" and that action allowed,
+// by raising its limit (resource_factor 1.5) without a restart.
+func testMemoryGrowth(action string) func(t *testing.T) {
+	return func(t *testing.T) {
+		e := newEngine(t)
+		p := scenarioPrefix()
+		s := newSettings()
+		s.MemoryPct, s.AnalyzerMemoryPct = 30, 30
+		if action == sdk.ActionUpdateResources {
+			s.AnalyzerExtra = `memory_action = "update_resources"`
+			s.Actions = append(s.Actions, sdk.ActionUpdateResources)
+		}
+		d := startDaemon(t, p, s)
+		name := p + "leak"
+		const limit = 64 << 20
+		id := e.run(t, name, []string{"--mem-mb-per-sec", "4"}, nil, &container.HostConfig{Resources: container.Resources{Memory: limit}})
+		before := e.startedAt(t, id)
 
-	d.watch.waitFor(t, completeType, name, statusIs("success"), 60*time.Second)
-	e.expectRestarted(t, id, before)
-	d.watch.quiet(t, name, 3*time.Second, 20*time.Second)
-	d.watch.expectTrace(t, name,
-		"health_alert High memory: N%",
-		"remediation_needed restart",
-		"remediation_complete restart success",
-	)
-	if got := e.inspect(t, id).HostConfig.Memory; got != limit {
-		t.Errorf("memory limit after a restart = %d, want unchanged %d", got, limit)
+		d.watch.waitFor(t, completeType, name, statusIs("success"), 60*time.Second)
+		c := e.inspect(t, id)
+		d.watch.quiet(t, name, 3*time.Second, 20*time.Second)
+		d.watch.expectTrace(t, name,
+			"health_alert High memory: N%",
+			"remediation_needed "+action,
+			"remediation_complete "+action+" success",
+		)
+		switch action {
+		case sdk.ActionRestart:
+			e.expectRestarted(t, id, before)
+			if c.HostConfig.Memory != limit {
+				t.Errorf("memory limit after a restart = %d, want unchanged %d", c.HostConfig.Memory, limit)
+			}
+		case sdk.ActionUpdateResources:
+			if want := int64(limit * 3 / 2); c.HostConfig.Memory != want {
+				t.Errorf("memory limit = %d, want %d (raised by resource_factor 1.5)", c.HostConfig.Memory, want)
+			}
+			e.expectUntouched(t, id, container.StateRunning, before)
+		}
 	}
 }
 

@@ -186,15 +186,16 @@ func (w *watcher) waitFor(t testing.TB, eventType, container string, match func(
 	return w.waitN(t, eventType, container, 1, match, timeout)[0]
 }
 
-// quiet waits until nothing about container has arrived for period, so
-// that a trace compared afterwards is complete; it gives up after limit.
+// quiet waits until nothing about container has arrived for period, the
+// call itself counting as the start of the silence, so that a trace
+// compared afterwards is complete; it gives up after limit.
 func (w *watcher) quiet(t testing.TB, container string, period, limit time.Duration) {
 	t.Helper()
-	end := time.Now().Add(limit)
+	start := time.Now()
+	end := start.Add(limit)
 	for {
-		msgs := w.of(container)
-		last := time.Time{}
-		if len(msgs) > 0 {
+		last := start
+		if msgs := w.of(container); len(msgs) > 0 && msgs[len(msgs)-1].At.After(start) {
 			last = msgs[len(msgs)-1].At
 		}
 		if time.Since(last) >= period {
