@@ -61,8 +61,10 @@ func TestReplayAfterReconnect(t *testing.T) {
 	if len(containers) != 3 || containers[0] != "before" || containers[1] != "during" || containers[2] != "after" {
 		t.Errorf("handled %v, want [before during after]", containers)
 	}
-	if n := counterValue(t, b.metrics.replayed); n != 1 {
-		t.Errorf("replayed = %v, want 1", n)
+	// "after" may reach the log before the replay reads it; then the replay
+	// hands it on and its live copy is dropped. Either way once.
+	if n := counterValue(t, b.metrics.replayed); n != 1 && n != 2 {
+		t.Errorf("replayed = %v, want 1 (or 2 when the replay saw the later envelope too)", n)
 	}
 	if err := stop(); err != nil {
 		t.Fatal(err)
