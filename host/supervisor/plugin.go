@@ -27,17 +27,18 @@ const (
 
 // Status is one plugin as the dashboard and `hemostatd plugins` show it.
 type Status struct {
-	Role, Name string
+	Role string `json:"role"`
+	Name string `json:"name"`
 	// Path is the executable as configured; empty for a built-in plugin.
-	Path string
+	Path string `json:"path,omitempty"`
 	// PID is the running process's; 0 when none runs.
-	PID   int
-	State string
+	PID   int    `json:"pid"`
+	State string `json:"state"`
 	// Restarts counts relaunches after a crash or hang.
-	Restarts  int
-	LastError string
+	Restarts  int    `json:"restarts"`
+	LastError string `json:"last_error,omitempty"`
 	// Since is when the plugin entered State.
-	Since time.Time
+	Since time.Time `json:"since"`
 }
 
 // Plugin is one supervised plugin. Its role adapters stay valid across
