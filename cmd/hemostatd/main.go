@@ -131,12 +131,10 @@ func validate(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, err)
 		return 1
 	}
-	self, err := os.Executable()
-	if err != nil {
-		fmt.Fprintln(stderr, err)
+	self, log, ok := toolSetup(stderr)
+	if !ok {
 		return 1
 	}
-	log := hclog.New(&hclog.LoggerOptions{Name: "hemostatd", Level: hclog.Warn, Output: stderr})
 	if err := daemon.Validate(context.Background(), cfg, self, log); err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1
@@ -155,12 +153,10 @@ func listPlugins(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, err)
 		return 1
 	}
-	self, err := os.Executable()
-	if err != nil {
-		fmt.Fprintln(stderr, err)
+	self, log, ok := toolSetup(stderr)
+	if !ok {
 		return 1
 	}
-	log := hclog.New(&hclog.LoggerOptions{Name: "hemostatd", Level: hclog.Warn, Output: stderr})
 	list, warnings, err := daemon.ListPlugins(context.Background(), cfg.PluginDir, self, log)
 	for _, w := range warnings {
 		fmt.Fprintf(stderr, "warning: skipped %s: %s\n", w.Path, w.Reason)
@@ -171,6 +167,17 @@ func listPlugins(args []string, stdout, stderr io.Writer) int {
 	}
 	daemon.WriteListing(stdout, list)
 	return 0
+}
+
+// toolSetup is what the validate and plugins subcommands share: the
+// executable that serves built-in plugins, and a quiet logger.
+func toolSetup(stderr io.Writer) (self string, log hclog.Logger, ok bool) {
+	self, err := os.Executable()
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return "", nil, false
+	}
+	return self, hclog.New(&hclog.LoggerOptions{Name: "hemostatd", Level: hclog.Warn, Output: stderr}), true
 }
 
 func newLogger(cfg *config.Config, out io.Writer) hclog.Logger {

@@ -2,11 +2,8 @@ package daemon
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"io"
-	"os"
 	"text/tabwriter"
 	"time"
 
@@ -42,7 +39,7 @@ func ListPlugins(ctx context.Context, dir, self string, log hclog.Logger) ([]Lis
 		l.Version, l.ProtocolVersion = info.Version, info.ProtocolVersion
 		return l
 	}
-	selfSum, _ := fileSHA256(self)
+	selfSum, _ := supervisor.FileSHA256(self)
 	for _, e := range builtin.List() {
 		l := Listing{Role: e.Role, Name: e.Name, Source: "built-in", SHA256: selfSum}
 		out = append(out, probe(l, supervisor.Spec{Role: e.Role, Name: e.Name}))
@@ -58,18 +55,6 @@ func ListPlugins(ctx context.Context, dir, self string, log hclog.Logger) ([]Lis
 	return out, warnings, nil
 }
 
-func fileSHA256(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
-}
 
 // WriteListing prints a listing as an aligned table.
 func WriteListing(w io.Writer, list []Listing) {

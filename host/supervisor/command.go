@@ -50,8 +50,9 @@ func secureConfig(pin string) (*plugin.SecureConfig, error) {
 	return &plugin.SecureConfig{Checksum: sum, Hash: sha256.New()}, nil
 }
 
-// fileSHA256 is the hex SHA-256 of a file's content.
-func fileSHA256(path string) (string, error) {
+// FileSHA256 is the hex SHA-256 of a file's content, as a plugin block's
+// sha256 pin expects it.
+func FileSHA256(path string) (string, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return "", err
@@ -69,7 +70,7 @@ func fileSHA256(path string) (string, error) {
 // who upgraded the plugin on purpose can update the pin.
 func startError(spec Spec, cmd *exec.Cmd, err error) error {
 	if errors.Is(err, plugin.ErrChecksumsDoNotMatch) {
-		actual, herr := fileSHA256(cmd.Path)
+		actual, herr := FileSHA256(cmd.Path)
 		if herr != nil {
 			actual = "unreadable: " + herr.Error()
 		}

@@ -72,7 +72,7 @@ func inspect(path, base string) (Found, string) {
 	case info.Mode().Perm()&0o111 == 0:
 		return Found{}, "not executable"
 	}
-	sum, err := fileSHA256(path)
+	sum, err := FileSHA256(path)
 	if err != nil {
 		return Found{}, err.Error()
 	}

@@ -14,7 +14,7 @@ import (
 func TestDiscover(t *testing.T) {
 	dir := t.TempDir()
 	analyzer := pluginBinary(t, "analyzer")
-	sum, err := fileSHA256(analyzer)
+	sum, err := FileSHA256(analyzer)
 	if err != nil {
 		t.Fatal(err)
 	}

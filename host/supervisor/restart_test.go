@@ -230,7 +230,7 @@ func TestRejectedOnRestartFails(t *testing.T) {
 	s := newSupervisor(t, testOptions(t, sdk.NewMemoryHost()))
 	dir := t.TempDir()
 	path := copyBinary(t, pluginBinary(t, "analyzer"), dir, "hemostat-analyzer-swapped")
-	sum, err := fileSHA256(path)
+	sum, err := FileSHA256(path)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -192,11 +192,11 @@ func TestConfigureRejected(t *testing.T) {
 
 func TestSHA256Pin(t *testing.T) {
 	analyzer := pluginBinary(t, "analyzer")
-	right, err := fileSHA256(analyzer)
+	right, err := FileSHA256(analyzer)
 	if err != nil {
 		t.Fatal(err)
 	}
-	other, err := fileSHA256(pluginBinary(t, "monitor"))
+	other, err := FileSHA256(pluginBinary(t, "monitor"))
 	if err != nil {
 		t.Fatal(err)
 	}
