@@ -55,7 +55,6 @@ func ListPlugins(ctx context.Context, dir, self string, log hclog.Logger) ([]Lis
 	return out, warnings, nil
 }
 
-
 // WriteListing prints a listing as an aligned table.
 func WriteListing(w io.Writer, list []Listing) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
