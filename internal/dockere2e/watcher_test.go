@@ -232,3 +232,33 @@ func (w *watcher) expectTrace(t testing.TB, container string, want ...string) {
 func statusIs(status string) func(message) bool {
 	return func(m message) bool { return m.str("result", "status") == status }
 }
+
+// len is how many messages have arrived so far: a mark for awaitAfter.
+func (w *watcher) len() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return len(w.msgs)
+}
+
+// awaitAfter waits for the first message of eventType about container,
+// among those that arrived after mark, that satisfies match.
+func (w *watcher) awaitAfter(t testing.TB, mark int, eventType, container string, match func(message) bool, timeout time.Duration) message {
+	t.Helper()
+	deadline := time.After(timeout)
+	for {
+		w.mu.Lock()
+		msgs := w.msgs[mark:]
+		w.mu.Unlock()
+		for _, m := range msgs {
+			if m.typ() == eventType && m.container() == container && match(m) {
+				return m
+			}
+		}
+		select {
+		case <-w.more:
+		case <-time.After(20 * time.Millisecond):
+		case <-deadline:
+			t.Fatalf("no %s for %s within %s; envelopes about it:\n%s", eventType, container, timeout, w.dump(container))
+		}
+	}
+}
