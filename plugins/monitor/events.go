@@ -13,14 +13,14 @@ import (
 	"github.com/hemostat/hemostat/sdk"
 )
 
-// watchedActions are the container events the plugin subscribes to. kill
-// and rename are not reported: kill tells a requested stop from a crash,
-// rename keeps names current.
+// watchedActions are the container events the plugin subscribes to. kill,
+// rename and update are not reported: kill tells a requested stop from a
+// crash, rename keeps names current, update refreshes the restart policy.
 var watchedActions = []events.Action{
 	events.ActionDie, events.ActionOOM, events.ActionHealthStatus,
 	events.ActionStart, events.ActionRestart, events.ActionDestroy,
 	events.ActionPause, events.ActionUnPause, events.ActionStop,
-	events.ActionKill, events.ActionRename,
+	events.ActionKill, events.ActionRename, events.ActionUpdate,
 }
 
 // watchEvents keeps an event subscription open, reconnecting with backoff
@@ -107,13 +107,15 @@ func (w *watcher) handle(ctx context.Context, m events.Message) error {
 		info.Status = "removed"
 		return w.emitEvent(ctx, info, sdk.EventDestroy, nil)
 	}
-	if !known || action == string(events.ActionStart) || action == string(events.ActionRename) {
+	if !known {
+		// First sight: one inspect for what never changes. A known
+		// container is not inspected again; an inspect can wait on the
+		// engine's lock of a container in the middle of exiting, and
+		// every event after it would wait too.
 		fresh, err := w.inspect(ctx, id)
-		switch {
-		case err == nil:
-			fresh.KillSeen, fresh.OOMSeen = info.KillSeen, info.OOMSeen
-			info, known = *fresh, true
-		case !known:
+		if err == nil {
+			info = *fresh
+		} else {
 			// Gone already (docker run --rm): the event's attributes are
 			// all there is.
 			info = infoFromEvent(m)
@@ -125,10 +127,19 @@ func (w *watcher) handle(ctx context.Context, m events.Message) error {
 	var mutate func(*sdk.Sample)
 	switch events.Action(action) {
 	case events.ActionStart:
-		// The inspect may already show the exit of a container that
-		// lived for milliseconds; its die event follows.
+		// An inspect may already show the exit of a container that lived
+		// for milliseconds; its die event follows.
+		if known && info.Status != "restarting" {
+			// docker start and docker restart reset the count; only the
+			// restart policy's own restarts add to it (see applyDie).
+			info.RestartCount = 0
+		}
+		if known || info.StartedAt.IsZero() {
+			info.StartedAt = at
+		}
 		info.Status = "running"
-		info.KillSeen, info.OOMSeen = false, false
+		info.Health = healthOnStart(info.Health)
+		info.KillSeen, info.OOMSeen, info.OOMKilled = false, false, false
 		event = sdk.EventStart
 	case events.ActionRestart:
 		event = sdk.EventRestart
@@ -137,6 +148,10 @@ func (w *watcher) handle(ctx context.Context, m events.Message) error {
 	case events.ActionRename:
 		if name := m.Actor.Attributes["name"]; name != "" {
 			info.Name = strings.TrimPrefix(name, "/")
+		}
+	case events.ActionUpdate:
+		if fresh, err := w.inspect(ctx, id); err == nil {
+			info.RestartPolicy = fresh.RestartPolicy
 		}
 	case events.ActionOOM:
 		info.OOMSeen, info.OOMKilled = true, true
@@ -167,6 +182,15 @@ func (w *watcher) handle(ctx context.Context, m events.Message) error {
 		return nil
 	}
 	return w.emitEvent(ctx, info, event, mutate)
+}
+
+// healthOnStart is the health a container starts with: the engine resets
+// a container with a health check to "starting".
+func healthOnStart(previous string) string {
+	if previous == "" {
+		return ""
+	}
+	return sdk.HealthStarting
 }
 
 // applyDie updates info for a die with the event's exit code, predicting

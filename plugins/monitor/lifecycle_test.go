@@ -45,7 +45,10 @@ func TestOOMKill(t *testing.T) {
 	const limit = 32 << 20
 	name, _ := runSickapp(t, cli, container.Config{},
 		&container.HostConfig{Resources: container.Resources{Memory: limit, MemorySwap: limit}},
-		"--log", "allocating", "--alloc-mb", "128")
+		// Growing for a moment rather than all at once leaves the runtime
+		// time to watch the cgroup: an OOM in a container's first
+		// milliseconds has no oom event (the die still says OOMKilled).
+		"--log", "allocating", "--mem-mb-per-sec", "256")
 
 	oom := rec.waitFor(t, name, eventTimeout, "oom", event(sdk.EventOOM))
 	if !oom.OOMKilled {
