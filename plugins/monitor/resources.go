@@ -9,11 +9,16 @@ import (
 // sampleResources emits a resource sample for every running, reported
 // container on each tick of the interval, until ctx ends.
 func (w *watcher) sampleResources(ctx context.Context) error {
+	select {
+	case <-ctx.Done():
+		return nil
+	case <-w.firstSync:
+	}
 	t := time.NewTicker(w.cfg.interval)
 	defer t.Stop()
 	prev := map[string]reading{}
-	// A first pass right away primes the CPU counters, so that the first
-	// tick already has a delta to report.
+	// A first pass as soon as the containers are known primes the CPU
+	// counters, so that the first tick already has a delta to report.
 	if err := w.sampleOnce(ctx, prev, false); err != nil {
 		return err
 	}

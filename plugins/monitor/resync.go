@@ -78,7 +78,10 @@ func (w *watcher) resync(ctx context.Context) error {
 			}
 		}
 	}
-	w.synced = true
+	if !w.synced {
+		w.synced = true
+		close(w.firstSync)
+	}
 	if w.onSynced != nil {
 		w.onSynced()
 	}

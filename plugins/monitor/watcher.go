@@ -29,6 +29,9 @@ type watcher struct {
 	// event loop touches it.
 	synced   bool
 	onSynced func()
+	// firstSync is closed after the first resync, when the inventory is
+	// worth sampling.
+	firstSync chan struct{}
 
 	samplerOnce sync.Once
 	smp         sampler
@@ -47,9 +50,10 @@ func newWatcher(cli *client.Client, cfg settings, log hclog.Logger, self selfIde
 			exclude: cfg.exclude,
 			self:    self,
 		},
-		inv: newInventory(),
-		out: out,
-		now: func() time.Time { return time.Now().UTC() },
+		inv:       newInventory(),
+		out:       out,
+		firstSync: make(chan struct{}),
+		now:       func() time.Time { return time.Now().UTC() },
 	}
 }
 
