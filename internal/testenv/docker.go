@@ -125,17 +125,24 @@ func ensureTestImage(cli *client.Client) (string, error) {
 }
 
 // sickappDir finds the sickapp sources beside this file, so that tests in
-// any package of the module reach them.
+// any package of the module reach them; a binary built with -trimpath
+// asks the go command where the module lives instead.
 func sickappDir() (string, error) {
-	_, file, _, ok := runtime.Caller(0)
-	if !ok {
-		return "", errors.New("cannot locate the testenv package's source")
+	var candidates []string
+	if _, file, _, ok := runtime.Caller(0); ok && filepath.IsAbs(file) {
+		candidates = append(candidates, filepath.Join(filepath.Dir(file), "..", "testimage", "sickapp"))
 	}
-	dir := filepath.Join(filepath.Dir(file), "..", "testimage", "sickapp")
-	if _, err := os.Stat(filepath.Join(dir, "main.go")); err != nil {
-		return "", fmt.Errorf("sickapp sources: %w", err)
+	if out, err := exec.Command("go", "env", "GOMOD").Output(); err == nil {
+		if mod := strings.TrimSpace(string(out)); mod != "" && mod != os.DevNull {
+			candidates = append(candidates, filepath.Join(filepath.Dir(mod), "internal", "testimage", "sickapp"))
+		}
 	}
-	return dir, nil
+	for _, dir := range candidates {
+		if _, err := os.Stat(filepath.Join(dir, "main.go")); err == nil {
+			return dir, nil
+		}
+	}
+	return "", errors.New("cannot find the sickapp sources (internal/testimage/sickapp)")
 }
 
 // hashDir hashes the names and contents of the regular files in dir, plus
