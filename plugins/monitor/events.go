@@ -158,6 +158,14 @@ func (w *watcher) handle(ctx context.Context, m events.Message) error {
 		event = sdk.EventOOM
 	case events.ActionDie:
 		w.applyDie(&info, m.Actor.Attributes["exitCode"])
+		if info.ExitCode == oomExitCode && !info.OOMSeen && !info.KillSeen {
+			// The engine sends no oom event for a container killed in
+			// its first milliseconds; only its state says so. A 137 with
+			// no kill before it is rare enough to ask.
+			if fresh, err := w.inspect(ctx, id); err == nil && fresh.OOMKilled {
+				info.OOMKilled = true
+			}
+		}
 		event = sdk.EventDie
 		mutate = func(s *sdk.Sample) {
 			s.StopRequested = info.KillSeen
@@ -183,6 +191,10 @@ func (w *watcher) handle(ctx context.Context, m events.Message) error {
 	}
 	return w.emitEvent(ctx, info, event, mutate)
 }
+
+// oomExitCode is a process's exit code after SIGKILL, which is what the
+// kernel's OOM killer sends.
+const oomExitCode = 137
 
 // healthOnStart is the health a container starts with: the engine resets
 // a container with a health check to "starting".

@@ -63,6 +63,22 @@ func TestOOMKill(t *testing.T) {
 	}
 }
 
+// TestOOMKillAtStart allocates everything at once. The kill may come
+// before the runtime watches the cgroup, and then the engine sends no oom
+// event; with or without it, the die sample must say OOMKilled.
+func TestOOMKillAtStart(t *testing.T) {
+	cli := testenv.Docker(t)
+	rec := startMonitor(t, map[string]any{})
+	const limit = 16 << 20
+	name, _ := runSickapp(t, cli, container.Config{},
+		&container.HostConfig{Resources: container.Resources{Memory: limit, MemorySwap: limit}},
+		"--alloc-mb", "256")
+	die := rec.waitFor(t, name, eventTimeout, "die", event(sdk.EventDie))
+	if !die.OOMKilled || die.ExitCode != 137 || die.StopRequested {
+		t.Errorf("die sample = %+v, want OOMKilled, exit 137, not a requested stop", die)
+	}
+}
+
 func TestHealthStatusUnhealthy(t *testing.T) {
 	cli := testenv.Docker(t)
 	rec := startMonitor(t, map[string]any{})
