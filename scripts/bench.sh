@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Runs the benchmarks behind the README's figures. Every figure is reported
+# beside a baseline measured in the same run (raw PUBLISH, a bare pub/sub
+# round trip, the engine event's own arrival, a direct call).
+#
+#   scripts/bench.sh              all of them (a few minutes)
+#   scripts/bench.sh ./host/bus   one package
+#
+# It needs what the tests need: run scripts/test.sh once on a fresh machine.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ $# -gt 0 ]; then
+	go test -run XXX -bench . "$@"
+	exit
+fi
+go test -run XXX -bench . -benchtime 3s ./host/bus
+go test -run XXX -bench . ./host/gate ./host/supervisor ./host/config ./plugins/analyzer-threshold
+go test -run XXX -bench BenchmarkAlertToDecision -benchtime 500x ./internal/e2e
+go test -run XXX -bench . ./plugins/monitor ./plugins/responder-docker
+go test -run XXX -bench . ./internal/dockere2e
