@@ -73,7 +73,7 @@ func Run(ctx context.Context, opts Options) (err error) {
 	d := &Daemon{cfg: cfg, log: log}
 	d.bus = bus.New(client, bus.Options{Logger: log, Registerer: reg})
 	d.supervisor = supervisor.New(supervisor.Options{
-		Logger: log.Named("plugin"), Self: opts.Self, Host: pluginHost{bus: d.bus}, Registerer: reg,
+		Logger: log, Self: opts.Self, Host: pluginHost{bus: d.bus}, Registerer: reg,
 	})
 	defer func() {
 		stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownGrace)

@@ -26,7 +26,7 @@ type Listing struct {
 // ListPlugins lists the built-in plugins and those found in dir, asking each
 // its version and protocol version by launching it.
 func ListPlugins(ctx context.Context, dir, self string, log hclog.Logger) ([]Listing, []supervisor.Skipped, error) {
-	opts := supervisor.Options{Logger: log.Named("plugin"), Self: self}
+	opts := supervisor.Options{Logger: log, Self: self}
 	var out []Listing
 	probe := func(l Listing, spec supervisor.Spec) Listing {
 		pctx, cancel := context.WithTimeout(ctx, 10*time.Second)

@@ -14,7 +14,7 @@ import (
 // every problem comes back as config.Errors at its file position. Plugins
 // are stopped again before it returns. No Redis is needed.
 func Validate(ctx context.Context, cfg *config.Config, self string, log hclog.Logger) error {
-	sup := supervisor.New(supervisor.Options{Logger: log.Named("plugin"), Self: self, Host: nil})
+	sup := supervisor.New(supervisor.Options{Logger: log, Self: self, Host: nil})
 	defer sup.Stop(context.WithoutCancel(ctx))
 	var errs config.Errors
 	for _, r := range []struct {

@@ -23,6 +23,7 @@ import (
 	"github.com/docker/docker/api/types/build"
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/client"
 	"github.com/docker/docker/errdefs"
 )
@@ -192,27 +193,74 @@ func buildSickapp(ctx context.Context, src string) ([]byte, error) {
 
 // tarball packs files into an in-memory tar: the build context.
 func tarball(files map[string][]byte) (io.Reader, error) {
+	entries := make([]File, 0, len(files))
+	for name, data := range files {
+		mode := int64(0o644)
+		if name == "sickapp" {
+			mode = 0o755
+		}
+		entries = append(entries, File{Name: name, Mode: mode, Data: data})
+	}
+	return tarFiles(entries)
+}
+
+// File is one entry of an image build context.
+type File struct {
+	Name string
+	Mode int64 // permission bits, kept by the image's COPY
+	Data []byte
+	Dir  bool // an empty directory; Data is ignored
+}
+
+func tarFiles(files []File) (io.Reader, error) {
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
-	names := make([]string, 0, len(files))
-	for name := range files {
-		names = append(names, name)
-	}
-	slices.Sort(names)
-	for _, name := range names {
-		data := files[name]
-		hdr := &tar.Header{Name: name, Mode: 0o644, Size: int64(len(data)), Typeflag: tar.TypeReg}
-		if name == "sickapp" {
-			hdr.Mode = 0o755
+	files = slices.Clone(files)
+	slices.SortFunc(files, func(a, b File) int { return strings.Compare(a.Name, b.Name) })
+	for _, f := range files {
+		hdr := &tar.Header{Name: f.Name, Mode: f.Mode, Size: int64(len(f.Data)), Typeflag: tar.TypeReg}
+		if f.Dir {
+			hdr.Name, hdr.Size, hdr.Typeflag = strings.TrimSuffix(f.Name, "/")+"/", 0, tar.TypeDir
 		}
 		if err := tw.WriteHeader(hdr); err != nil {
 			return nil, err
 		}
-		if _, err := tw.Write(data); err != nil {
-			return nil, err
+		if !f.Dir {
+			if _, err := tw.Write(f.Data); err != nil {
+				return nil, err
+			}
 		}
 	}
 	return &buf, tw.Close()
+}
+
+// BuildImage builds ref from a build context of files (a Dockerfile among
+// them) with the classic builder and no network, removes it when the test
+// ends, and fails the test with the build's own error.
+func BuildImage(t testing.TB, cli *client.Client, ref string, files []File) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), dockerTimeout)
+	defer cancel()
+	buildCtx, err := tarFiles(files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := cli.ImageBuild(ctx, buildCtx, build.ImageBuildOptions{
+		Tags: []string{ref}, Labels: map[string]string{TestLabel: "1"},
+		Remove: true, ForceRemove: true, NetworkMode: "none", Version: build.BuilderV1,
+	})
+	if err != nil {
+		t.Fatalf("build %s: %v", ref, err)
+	}
+	defer resp.Body.Close()
+	if err := buildError(resp.Body); err != nil {
+		t.Fatalf("build %s: %v", ref, err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), dockerTimeout)
+		defer cancel()
+		cli.ImageRemove(ctx, ref, image.RemoveOptions{Force: true, PruneChildren: true})
+	})
 }
 
 // buildError reads the build's JSON progress stream to its end and returns
