@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"fmt"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +11,7 @@ import (
 	"time"
 
 	"github.com/hemostat/hemostat/host/protocol"
+	"github.com/hemostat/hemostat/internal/daemontest"
 	"github.com/hemostat/hemostat/sdk"
 	"github.com/redis/go-redis/v9"
 )
@@ -61,61 +61,31 @@ func TestVersionAndPluginsCommands(t *testing.T) {
 // TestEmbeddedRedis runs hemostatd with no Redis address: it starts its
 // own on loopback and the whole flow runs through it.
 func TestEmbeddedRedis(t *testing.T) {
-	bin, pluginDir := build(t)
-	httpAddr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	_, pluginDir := build(t)
+	httpAddr := daemontest.FreeAddr(t)
 	cfg := strings.NewReplacer(`redis { address = "{{redis}}" }`, "", "{{http}}", httpAddr, "{{plugins}}", pluginDir).Replace(baseConfig)
-	path := filepath.Join(t.TempDir(), "hemostat.hcl")
-	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	logs := &syncBuffer{}
-	cmd := exec.Command(bin, "-config", path)
-	cmd.Stdout, cmd.Stderr = logs, logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
+	d := daemontest.Start(t, daemontest.Options{Config: cfg, HTTP: httpAddr})
+	// SIGINT stops it as cleanly as SIGTERM.
 	defer func() {
-		cmd.Process.Signal(os.Interrupt)
-		select {
-		case <-exited:
-		case <-time.After(20 * time.Second):
-			cmd.Process.Kill()
-			t.Error("hemostatd did not stop on SIGINT")
-		}
-		if t.Failed() {
-			t.Logf("hemostatd log:\n%s", logs.String())
+		if err := d.StopWith(os.Interrupt); err != nil {
+			t.Errorf("hemostatd exited with %v after SIGINT", err)
 		}
 	}()
 	addr := regexp.MustCompile(`started embedded redis.*address=(127\.0\.0\.1:\d+)`)
 	var rdb *redis.Client
 	deadline := time.Now().Add(30 * time.Second)
 	for rdb == nil {
-		if m := addr.FindStringSubmatch(logs.String()); m != nil {
+		if m := addr.FindStringSubmatch(d.Logs()); m != nil {
 			rdb = redis.NewClient(&redis.Options{Addr: m[1]})
 			defer rdb.Close()
 		} else if time.Now().After(deadline) {
-			t.Fatalf("no embedded redis address in the log:\n%s", logs.String())
+			t.Fatalf("no embedded redis address in the log:\n%s", d.Logs())
 		} else {
 			time.Sleep(50 * time.Millisecond)
 		}
 	}
-	for {
-		resp, err := http.Get("http://" + httpAddr + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				break
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("not healthy:\n%s", logs.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	w := watch(t, rdb)
+	w := daemontest.Watch(t, rdb)
 	script(t, rdb, sdk.Sample{Container: "solo", Status: "exited", Event: sdk.EventDie, ExitCode: 1})
-	done := w.waitFor(t, protocol.TypeRemediationComplete, "solo", statusIs("success"), 20*time.Second)
+	done := w.WaitFor(t, protocol.TypeRemediationComplete, "solo", daemontest.StatusIs("success"), 20*time.Second)
 	checkEventLog(t, rdb, done, protocol.TypeRemediationComplete)
 }

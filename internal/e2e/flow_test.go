@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hemostat/hemostat/host/protocol"
+	"github.com/hemostat/hemostat/internal/daemontest"
 	"github.com/hemostat/hemostat/internal/testenv"
 	"github.com/hemostat/hemostat/sdk"
 	"github.com/redis/go-redis/v9"
@@ -61,7 +62,7 @@ var (
 )
 
 // checkEnvelope asserts every field the protocol documents, with its type.
-func checkEnvelope(t *testing.T, m message, eventType string) {
+func checkEnvelope(t *testing.T, m daemontest.Message, eventType string) {
 	t.Helper()
 	env := m.Env
 	if env == nil {
@@ -76,7 +77,7 @@ func checkEnvelope(t *testing.T, m message, eventType string) {
 	if env["type"] != eventType {
 		t.Errorf("type %q, want %q", env["type"], eventType)
 	}
-	d := m.data()
+	d := m.Data()
 	str := func(key string) {
 		if s, ok := d[key].(string); !ok || s == "" {
 			t.Errorf("%s: data.%s = %#v, want a non-empty string", eventType, key, d[key])
@@ -145,7 +146,7 @@ func checkEnvelope(t *testing.T, m message, eventType string) {
 
 // checkEventLog asserts the envelope was appended to its type's event log,
 // byte for byte, and that the log has its TTL.
-func checkEventLog(t testing.TB, rdb *redis.Client, m message, eventType string) {
+func checkEventLog(t testing.TB, rdb *redis.Client, m daemontest.Message, eventType string) {
 	t.Helper()
 	ctx := context.Background()
 	key := protocol.EventLogKey(eventType)
@@ -177,28 +178,28 @@ func checkEventLog(t testing.TB, rdb *redis.Client, m message, eventType string)
 func TestFlowThroughRealPlugins(t *testing.T) {
 	srv := testenv.StartRedis(t)
 	d := startDaemon(t, srv, baseConfig)
-	w := watch(t, d.rdb)
+	w := daemontest.Watch(t, d.rdb)
 
 	script(t, d.rdb,
 		sdk.Sample{Container: "api", Status: "running", CPUPct: 10, MemoryPct: 20},
 		sdk.Sample{Container: "api", Status: "exited", Event: sdk.EventDie, ExitCode: 1, Labels: map[string]string{"app": "api"}},
 	)
-	alert := w.waitFor(t, protocol.TypeHealthAlert, "api", nil, 20*time.Second)
+	alert := w.WaitFor(t, protocol.TypeHealthAlert, "api", nil, 20*time.Second)
 	checkEnvelope(t, alert, protocol.TypeHealthAlert)
-	if issues := alert.data()["issues"].([]any); issues[0] != "Exited with code 1" {
+	if issues := alert.Data()["issues"].([]any); issues[0] != "Exited with code 1" {
 		t.Errorf("issues = %v", issues)
 	}
-	need := w.waitFor(t, protocol.TypeRemediationNeeded, "api", nil, 20*time.Second)
+	need := w.WaitFor(t, protocol.TypeRemediationNeeded, "api", nil, 20*time.Second)
 	checkEnvelope(t, need, protocol.TypeRemediationNeeded)
-	if need.data()["action"] != "restart" || need.data()["confidence"] != 0.9 {
-		t.Errorf("remediation_needed = %v, want restart at 0.9", need.data())
+	if need.Data()["action"] != "restart" || need.Data()["confidence"] != 0.9 {
+		t.Errorf("remediation_needed = %v, want restart at 0.9", need.Data())
 	}
-	done := w.waitFor(t, protocol.TypeRemediationComplete, "api", nil, 20*time.Second)
+	done := w.WaitFor(t, protocol.TypeRemediationComplete, "api", nil, 20*time.Second)
 	checkEnvelope(t, done, protocol.TypeRemediationComplete)
-	if r := done.data()["result"].(map[string]any); r["status"] != "success" {
+	if r := done.Data()["result"].(map[string]any); r["status"] != "success" {
 		t.Errorf("result = %v, want success", r)
 	}
-	for typ, m := range map[string]message{
+	for typ, m := range map[string]daemontest.Message{
 		protocol.TypeHealthAlert: alert, protocol.TypeRemediationNeeded: need, protocol.TypeRemediationComplete: done,
 	} {
 		checkEventLog(t, d.rdb, m, typ)
@@ -246,19 +247,19 @@ func TestFlowThroughRealPlugins(t *testing.T) {
 	// The example plugin, dropped into the plugin directory, judges its
 	// containers first: maintenance means a false alarm and no action.
 	script(t, d.rdb, sdk.Sample{Container: "batch-nightly", Status: "exited", Event: sdk.EventDie, ExitCode: 2})
-	fa := w.waitFor(t, protocol.TypeFalseAlarm, "batch-nightly", nil, 20*time.Second)
+	fa := w.WaitFor(t, protocol.TypeFalseAlarm, "batch-nightly", nil, 20*time.Second)
 	checkEnvelope(t, fa, protocol.TypeFalseAlarm)
 
 	// A second crash inside the backoff is deferred, not dropped.
 	script(t, d.rdb, sdk.Sample{Container: "api", Status: "exited", Event: sdk.EventDie, ExitCode: 1})
-	deferred := w.waitFor(t, protocol.TypeRemediationComplete, "api", statusIs("deferred"), 20*time.Second)
-	if r := deferred.data()["result"].(map[string]any); r["retry_at"] == nil || r["reason"] == "" {
+	deferred := w.WaitFor(t, protocol.TypeRemediationComplete, "api", daemontest.StatusIs("deferred"), 20*time.Second)
+	if r := deferred.Data()["result"].(map[string]any); r["retry_at"] == nil || r["reason"] == "" {
 		t.Errorf("deferred result lacks retry_at or reason: %v", r)
 	}
 	// A failing action is reported as failed.
 	script(t, d.rdb, sdk.Sample{Container: "doomed", Status: "exited", Event: sdk.EventDie, ExitCode: 1})
-	w.waitFor(t, protocol.TypeRemediationComplete, "doomed", statusIs("failed"), 20*time.Second)
-	if n := w.count(protocol.TypeRemediationComplete, "batch-nightly"); n != 0 {
+	w.WaitFor(t, protocol.TypeRemediationComplete, "doomed", daemontest.StatusIs("failed"), 20*time.Second)
+	if n := w.Count(protocol.TypeRemediationComplete, "batch-nightly"); n != 0 {
 		t.Errorf("maintenance container got %d remediations", n)
 	}
 }

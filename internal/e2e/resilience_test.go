@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/hemostat/hemostat/host/protocol"
+	"github.com/hemostat/hemostat/internal/daemontest"
 	"github.com/hemostat/hemostat/internal/testenv"
 	"github.com/hemostat/hemostat/sdk"
 )
@@ -37,7 +38,7 @@ func TestExternalAnalyzerReplacesBuiltIn(t *testing.T) {
 	srv := testenv.StartRedis(t)
 	cfg := strings.Replace(baseConfig, "analyzer {", "analyzer {\n  enabled = false", 1)
 	d := startDaemon(t, srv, cfg)
-	w := watch(t, d.rdb)
+	w := daemontest.Watch(t, d.rdb)
 
 	scriptPath := filepath.Join(t.TempDir(), "analyzer.sh")
 	if err := os.WriteFile(scriptPath, []byte(externalAnalyzer), 0o755); err != nil {
@@ -56,13 +57,13 @@ func TestExternalAnalyzerReplacesBuiltIn(t *testing.T) {
 	waitSubscribers(t, d, protocol.TypeHealthAlert, 1)
 
 	script(t, d.rdb, sdk.Sample{Container: "web", Status: "exited", Event: sdk.EventDie, ExitCode: 3})
-	need := w.waitFor(t, protocol.TypeRemediationNeeded, "web", nil, 20*time.Second)
+	need := w.WaitFor(t, protocol.TypeRemediationNeeded, "web", nil, 20*time.Second)
 	if need.Env["agent"] != "Shell-Analyzer" {
 		t.Fatalf("remediation_needed came from %v, want the shell analyzer", need.Env["agent"])
 	}
-	done := w.waitFor(t, protocol.TypeRemediationComplete, "web", statusIs("success"), 20*time.Second)
+	done := w.WaitFor(t, protocol.TypeRemediationComplete, "web", daemontest.StatusIs("success"), 20*time.Second)
 	checkEnvelope(t, done, protocol.TypeRemediationComplete)
-	if n := w.count(protocol.TypeFalseAlarm, "web"); n != 0 {
+	if n := w.Count(protocol.TypeFalseAlarm, "web"); n != 0 {
 		t.Errorf("the disabled built-in analyzer still answered (%d false alarms)", n)
 	}
 }
@@ -70,7 +71,7 @@ func TestExternalAnalyzerReplacesBuiltIn(t *testing.T) {
 func TestPluginKilledIsRestarted(t *testing.T) {
 	srv := testenv.StartRedis(t)
 	d := startDaemon(t, srv, baseConfig)
-	w := watch(t, d.rdb)
+	w := daemontest.Watch(t, d.rdb)
 
 	threshold := findPlugin(t, d, "analyzer", "threshold")
 	if err := syscall.Kill(threshold.PID, syscall.SIGKILL); err != nil {
@@ -79,7 +80,7 @@ func TestPluginKilledIsRestarted(t *testing.T) {
 	// An alert while it is down is not lost: it is escalated, because no
 	// analyzer could judge it.
 	script(t, d.rdb, sdk.Sample{Container: "mid-flow", Status: "exited", Event: sdk.EventDie, ExitCode: 1})
-	first := waitAny(t, w, "mid-flow", 20*time.Second)
+	first := w.WaitAbout(t, "mid-flow", decided, 20*time.Second)
 	t.Logf("alert while the analyzer was down → %s", first.Channel)
 
 	deadline := time.Now().Add(30 * time.Second)
@@ -94,41 +95,27 @@ func TestPluginKilledIsRestarted(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	script(t, d.rdb, sdk.Sample{Container: "after-kill", Status: "exited", Event: sdk.EventDie, ExitCode: 1})
-	w.waitFor(t, protocol.TypeRemediationNeeded, "after-kill", nil, 20*time.Second)
-	w.waitFor(t, protocol.TypeRemediationComplete, "after-kill", statusIs("success"), 20*time.Second)
-	if !strings.Contains(d.metrics(), `hemostat_plugin_restarts_total{name="threshold",role="analyzer"} 1`) {
+	w.WaitFor(t, protocol.TypeRemediationNeeded, "after-kill", nil, 20*time.Second)
+	w.WaitFor(t, protocol.TypeRemediationComplete, "after-kill", daemontest.StatusIs("success"), 20*time.Second)
+	if !strings.Contains(d.Metrics(t), `hemostat_plugin_restarts_total{name="threshold",role="analyzer"} 1`) {
 		t.Errorf("/metrics does not count the restart")
 	}
 }
 
-// waitAny waits for the first decision or escalation about container.
-func waitAny(t *testing.T, w *watcher, container string, timeout time.Duration) message {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for time.Now().Before(deadline) {
-		w.mu.Lock()
-		for _, m := range w.msgs {
-			if m.data()["container"] == container && m.Channel != protocol.Channel(protocol.TypeHealthAlert) {
-				w.mu.Unlock()
-				return m
-			}
-		}
-		w.mu.Unlock()
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatalf("nothing came of the alert for %s", container)
-	return message{}
+// decided matches a decision or escalation: whatever comes of an alert.
+func decided(m daemontest.Message) bool {
+	return m.Type() != protocol.TypeHealthAlert
 }
 
-func findPlugin(t *testing.T, d *daemon, role, name string) pluginStatus {
+func findPlugin(t *testing.T, d *daemon, role, name string) daemontest.PluginStatus {
 	t.Helper()
-	for _, p := range d.plugins() {
+	for _, p := range d.Plugins(t) {
 		if strings.EqualFold(p.Role, role) && p.Name == name {
 			return p
 		}
 	}
-	t.Fatalf("plugin %s/%s not in the status: %+v", role, name, d.plugins())
-	return pluginStatus{}
+	t.Fatalf("plugin %s/%s not in the status: %+v", role, name, d.Plugins(t))
+	return daemontest.PluginStatus{}
 }
 
 func TestRedisRestartReconnects(t *testing.T) {
@@ -138,7 +125,7 @@ func TestRedisRestartReconnects(t *testing.T) {
 	srv.Stop(t)
 	time.Sleep(500 * time.Millisecond)
 	srv.Restart(t)
-	w := watch(t, d.rdb)
+	w := daemontest.Watch(t, d.rdb)
 	// Pub/sub keeps nothing for a subscriber that is away: wait until
 	// hemostatd's roles have subscribed again (the alert role listens on
 	// remediation_complete, the last channel of the flow).
@@ -147,18 +134,14 @@ func TestRedisRestartReconnects(t *testing.T) {
 	}
 	// The script lives in Redis and was lost with it: start a new one.
 	script(t, d.rdb, sdk.Sample{Container: "after-restart", Status: "exited", Event: sdk.EventDie, ExitCode: 1})
-	w.waitFor(t, protocol.TypeRemediationComplete, "after-restart", statusIs("success"), 40*time.Second)
-	select {
-	case <-d.exited:
-		t.Fatalf("hemostatd exited: %v", d.exitErr)
-	default:
-	}
+	w.WaitFor(t, protocol.TypeRemediationComplete, "after-restart", daemontest.StatusIs("success"), 40*time.Second)
+	d.Alive(t)
 }
 
 func TestBadMessagesAreSkipped(t *testing.T) {
 	srv := testenv.StartRedis(t)
 	d := startDaemon(t, srv, baseConfig)
-	w := watch(t, d.rdb)
+	w := daemontest.Watch(t, d.rdb)
 	ctx := context.Background()
 
 	huge := `{"timestamp":"2025-11-03T10:30:45.123456","agent":"x","type":"health_alert","data":{"container":"` +
@@ -191,7 +174,7 @@ func TestBadMessagesAreSkipped(t *testing.T) {
 	re := regexp.MustCompile(`(?m)^hemostat_bus_invalid_messages_total\{[^}]*\} (\d+)`)
 	for {
 		total := 0
-		for _, m := range re.FindAllStringSubmatch(d.metrics(), -1) {
+		for _, m := range re.FindAllStringSubmatch(d.Metrics(t), -1) {
 			n, _ := strconv.Atoi(m[1])
 			total += n
 		}
@@ -205,24 +188,23 @@ func TestBadMessagesAreSkipped(t *testing.T) {
 	}
 	// And the daemon is unharmed: a real alert still flows.
 	script(t, d.rdb, sdk.Sample{Container: "after-junk", Status: "exited", Event: sdk.EventDie, ExitCode: 1})
-	w.waitFor(t, protocol.TypeRemediationComplete, "after-junk", statusIs("success"), 20*time.Second)
+	w.WaitFor(t, protocol.TypeRemediationComplete, "after-junk", daemontest.StatusIs("success"), 20*time.Second)
 }
 
 func TestSIGTERMLeavesNoPluginProcess(t *testing.T) {
 	srv := testenv.StartRedis(t)
 	d := startDaemon(t, srv, baseConfig)
 	var pids []int
-	for _, p := range d.plugins() {
+	for _, p := range d.Plugins(t) {
 		if p.PID > 0 {
 			pids = append(pids, p.PID)
 		}
 	}
 	if len(pids) < 5 {
-		t.Fatalf("expected every plugin running, got %+v", d.plugins())
+		t.Fatalf("expected every plugin running, got %+v", d.Plugins(t))
 	}
-	d.stop()
-	if d.exitErr != nil {
-		t.Errorf("hemostatd exited with %v after SIGTERM", d.exitErr)
+	if err := d.Stop(); err != nil {
+		t.Errorf("hemostatd exited with %v after SIGTERM", err)
 	}
 	for _, pid := range pids {
 		if alive(pid) {
