@@ -12,6 +12,7 @@ import (
 	"github.com/docker/docker/api/types/events"
 	"github.com/docker/docker/api/types/filters"
 	"github.com/hemostat/hemostat/host/protocol"
+	"github.com/hemostat/hemostat/internal/daemontest"
 )
 
 // eventsPerOp is how many engine events one benchmark operation times;
@@ -86,13 +87,13 @@ func benchDetection(b *testing.B, c detectionCase) {
 	b.ResetTimer()
 	for b.Loop() {
 		for range eventsPerOp {
-			mark := d.watch.len()
+			mark := d.watch.Len()
 			if err := e.cli.ContainerStart(ctx, id, container.StartOptions{}); err != nil {
 				b.Fatal(err)
 			}
 			at, arrived := awaitEngineEvent(b, msgs, errs, c.action)
-			alert := d.watch.awaitAfter(b, mark, alertType, name, func(m message) bool {
-				is := m.issues()
+			alert := d.watch.AwaitAfter(b, mark, alertType, name, func(m daemontest.Message) bool {
+				is := m.Issues()
 				return len(is) > 0 && is[0] == c.issue
 			}, 30*time.Second)
 			full = append(full, alert.At.Sub(at))

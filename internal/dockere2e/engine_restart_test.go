@@ -14,6 +14,7 @@ import (
 
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/client"
+	"github.com/hemostat/hemostat/internal/daemontest"
 )
 
 // Bounds of the engine restart.
@@ -55,14 +56,14 @@ func testEngineRestart(t *testing.T) {
 	probe := p + "probe"
 	e.run(t, probe, []string{"--idle"}, nil, nil)
 	waitWatched(t, d, probe)
-	d.alive()
+	d.Alive(t)
 	name := p + "after"
 	id := e.run(t, name, []string{"--exit", "3", "--after", "2s"}, nil, nil)
 	started := e.startedAt(t, id)
-	d.watch.waitFor(t, completeType, name, statusIs("success"), 60*time.Second)
+	d.watch.WaitFor(t, completeType, name, daemontest.StatusIs("success"), 60*time.Second)
 	e.expectRestarted(t, id, started)
-	d.watch.expectTrace(t, name, healed...)
-	if !strings.Contains(d.logs.String(), "docker events stream lost") {
+	d.watch.ExpectTrace(t, name, healed...)
+	if !strings.Contains(d.Logs(), "docker events stream lost") {
 		t.Errorf("hemostatd's log does not show the monitor losing its event stream: was the engine restarted?")
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/docker/docker/api/types/container"
+	"github.com/hemostat/hemostat/internal/daemontest"
 )
 
 // testOptOut: a container labelled hemostat.enable=false crashes beside one
@@ -23,10 +24,10 @@ func testOptOut(t *testing.T) {
 	e.run(t, control, []string{"--exit", "3", "--after", "1s"}, nil, nil)
 
 	// The control's healing shows the daemon was watching all along.
-	d.watch.waitFor(t, completeType, control, statusIs("success"), 30*time.Second)
+	d.watch.WaitFor(t, completeType, control, daemontest.StatusIs("success"), 30*time.Second)
 	e.waitState(t, id, "exited", exited, 10*time.Second)
-	d.watch.quiet(t, out, 3*time.Second, 10*time.Second)
-	d.watch.expectTrace(t, out)
+	d.watch.Quiet(t, out, 3*time.Second, 10*time.Second)
+	d.watch.ExpectTrace(t, out)
 	e.expectUntouched(t, id, container.StateExited, before)
 }
 
@@ -40,14 +41,14 @@ func testProtected(t *testing.T) {
 	id := e.run(t, name, []string{"--exit", "3", "--after", "1s"}, nil, nil)
 	before := e.startedAt(t, id)
 
-	rejected := d.watch.waitFor(t, completeType, name, nil, 30*time.Second)
-	d.watch.quiet(t, name, 3*time.Second, 20*time.Second)
-	d.watch.expectTrace(t, name,
+	rejected := d.watch.WaitFor(t, completeType, name, nil, 30*time.Second)
+	d.watch.Quiet(t, name, 3*time.Second, 20*time.Second)
+	d.watch.ExpectTrace(t, name,
 		"health_alert Exited with code 3",
 		"remediation_needed restart",
 		"remediation_complete restart rejected",
 	)
-	if r := rejected.str("result", "reason"); !strings.Contains(r, "protected") {
+	if r := rejected.Str("result", "reason"); !strings.Contains(r, "protected") {
 		t.Errorf("rejection reason %q does not say the container is protected", r)
 	}
 	e.expectUntouched(t, id, container.StateExited, before)
@@ -65,14 +66,14 @@ func testDryRun(t *testing.T) {
 	id := e.run(t, name, []string{"--exit", "3", "--after", "1s"}, nil, nil)
 	before := e.startedAt(t, id)
 
-	done := d.watch.waitFor(t, completeType, name, nil, 30*time.Second)
-	d.watch.quiet(t, name, 3*time.Second, 20*time.Second)
-	d.watch.expectTrace(t, name,
+	done := d.watch.WaitFor(t, completeType, name, nil, 30*time.Second)
+	d.watch.Quiet(t, name, 3*time.Second, 20*time.Second)
+	d.watch.ExpectTrace(t, name,
 		"health_alert Exited with code 3",
 		"remediation_needed restart",
 		"remediation_complete restart dry_run",
 	)
-	if dry, _ := done.result()["dry_run"].(bool); !dry {
+	if dry, _ := done.Result()["dry_run"].(bool); !dry {
 		t.Errorf("result.dry_run is not true: %s", done.Raw)
 	}
 	e.expectUntouched(t, id, container.StateExited, before)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/docker/docker/api/types/container"
 	"github.com/hemostat/hemostat/host/protocol"
+	"github.com/hemostat/hemostat/internal/daemontest"
 )
 
 // Short names for the channels a scenario waits on.
@@ -36,15 +37,15 @@ func testCrash(t *testing.T) {
 	id := e.run(t, name, []string{"--exit", "3", "--after", "2s"}, nil, nil)
 	before := e.startedAt(t, id)
 
-	done := d.watch.waitFor(t, completeType, name, statusIs("success"), 30*time.Second)
+	done := d.watch.WaitFor(t, completeType, name, daemontest.StatusIs("success"), 30*time.Second)
 	e.expectRestarted(t, id, before)
-	d.watch.expectTrace(t, name, healed...)
-	if got := done.str("result", "state_after"); got != "running" {
+	d.watch.ExpectTrace(t, name, healed...)
+	if got := done.Str("result", "state_after"); got != "running" {
 		t.Errorf("state_after = %q, want running", got)
 	}
-	need := d.watch.waitFor(t, neededType, name, nil, 0)
-	if !strings.Contains(need.str("reason"), "code 3") {
-		t.Errorf("remediation_needed reason %q does not name the exit code", need.str("reason"))
+	need := d.watch.WaitFor(t, neededType, name, nil, 0)
+	if !strings.Contains(need.Str("reason"), "code 3") {
+		t.Errorf("remediation_needed reason %q does not name the exit code", need.Str("reason"))
 	}
 }
 
@@ -62,33 +63,33 @@ func testCrashLoop(t *testing.T) {
 	name := p + "loop"
 	id := e.run(t, name, []string{"--exit", "1", "--after", "1s"}, nil, nil)
 
-	esc := d.watch.waitFor(t, escalateType, name, nil, 90*time.Second)
-	if esc.str("source") != protocol.EscalatedByBreaker || !strings.Contains(esc.str("reason"), "circuit breaker") {
+	esc := d.watch.WaitFor(t, escalateType, name, nil, 90*time.Second)
+	if esc.Str("source") != protocol.EscalatedByBreaker || !strings.Contains(esc.Str("reason"), "circuit breaker") {
 		t.Errorf("escalation = %s, want source %s and a circuit breaker reason", esc.Raw, protocol.EscalatedByBreaker)
 	}
 	// The container stays down: nothing restarts it any more.
-	d.watch.quiet(t, name, 4*time.Second, 30*time.Second)
+	d.watch.Quiet(t, name, 4*time.Second, 30*time.Second)
 	c := e.inspect(t, id)
 	if c.State.Status != container.StateExited {
 		t.Fatalf("after the escalation %s is %s, want exited", name, c.State.Status)
 	}
 
-	var successes []message
+	var successes []daemontest.Message
 	var escalations int
-	for _, m := range d.watch.of(name) {
-		switch m.typ() {
+	for _, m := range d.watch.Of(name) {
+		switch m.Type() {
 		case escalateType:
 			escalations++
 		case completeType:
-			switch status := m.str("result", "status"); status {
+			switch status := m.Str("result", "status"); status {
 			case "success":
 				successes = append(successes, m)
 			case "deferred":
-				if m.str("result", "retry_at") == "" || !strings.Contains(m.str("result", "reason"), "backoff") {
+				if m.Str("result", "retry_at") == "" || !strings.Contains(m.Str("result", "reason"), "backoff") {
 					t.Errorf("deferred without retry_at or backoff reason: %s", m.Raw)
 				}
 			case "rejected":
-				if !strings.Contains(m.str("result", "reason"), "circuit breaker") {
+				if !strings.Contains(m.Str("result", "reason"), "circuit breaker") {
 					t.Errorf("rejected for another reason than the breaker: %s", m.Raw)
 				}
 			default:
@@ -97,14 +98,14 @@ func testCrashLoop(t *testing.T) {
 		}
 	}
 	if len(successes) != maxActions || escalations != 1 {
-		t.Fatalf("%d restarts and %d escalations, want %d and exactly 1:\n%s", len(successes), escalations, maxActions, d.watch.dump(name))
+		t.Fatalf("%d restarts and %d escalations, want %d and exactly 1:\n%s", len(successes), escalations, maxActions, d.watch.Dump(name))
 	}
-	last := d.watch.trace(name)
+	last := d.watch.Trace(name)
 	if tail := last[len(last)-2:]; tail[0] != "remediation_complete restart rejected" || tail[1] != "escalation circuit_breaker restart" {
 		t.Errorf("trace ends with %q, want the breaker's rejection then the escalation", tail)
 	}
 	if deferred := strings.Count(strings.Join(last, "\n"), "restart deferred"); deferred == 0 {
-		t.Errorf("no deferred action between the restarts:\n%s", d.watch.dump(name))
+		t.Errorf("no deferred action between the restarts:\n%s", d.watch.Dump(name))
 	}
 	var gaps []time.Duration
 	for i := 1; i < len(successes); i++ {
@@ -132,13 +133,13 @@ func testUnhealthy(t *testing.T) {
 	}}, nil)
 	before := e.startedAt(t, id)
 
-	d.watch.waitFor(t, completeType, name, statusIs("success"), 40*time.Second)
+	d.watch.WaitFor(t, completeType, name, daemontest.StatusIs("success"), 40*time.Second)
 	c := e.inspect(t, id)
 	e.expectRestarted(t, id, before)
 	if c.State.Health == nil || c.State.Health.Status != container.Healthy {
 		t.Errorf("health after the restart = %+v, want healthy", c.State.Health)
 	}
-	d.watch.expectTrace(t, name,
+	d.watch.ExpectTrace(t, name,
 		"health_alert Health check failing",
 		"remediation_needed restart",
 		"remediation_complete restart success",
@@ -156,16 +157,16 @@ func testCooldown(t *testing.T) {
 	name := p + "cool"
 	id := e.run(t, name, []string{"--exit", "3", "--after", "2s"}, nil, nil)
 
-	d.watch.waitFor(t, completeType, name, statusIs("success"), 30*time.Second)
+	d.watch.WaitFor(t, completeType, name, daemontest.StatusIs("success"), 30*time.Second)
 	restarted := e.startedAt(t, id)
-	deferred := d.watch.waitFor(t, completeType, name, statusIs("deferred"), 30*time.Second)
-	d.watch.quiet(t, name, 3*time.Second, 20*time.Second)
-	d.watch.expectTrace(t, name, append(healed,
+	deferred := d.watch.WaitFor(t, completeType, name, daemontest.StatusIs("deferred"), 30*time.Second)
+	d.watch.Quiet(t, name, 3*time.Second, 20*time.Second)
+	d.watch.ExpectTrace(t, name, append(healed,
 		"health_alert Exited with code 3",
 		"remediation_needed restart",
 		"remediation_complete restart deferred",
 	)...)
-	if r := deferred.str("result", "reason"); !strings.Contains(r, "cooldown") || deferred.str("result", "retry_at") == "" {
+	if r := deferred.Str("result", "reason"); !strings.Contains(r, "cooldown") || deferred.Str("result", "retry_at") == "" {
 		t.Errorf("deferred result %s, want a cooldown reason and retry_at", deferred.Raw)
 	}
 	e.expectUntouched(t, id, container.StateExited, restarted)
@@ -192,8 +193,8 @@ func testManualStop(t *testing.T) {
 		t.Fatalf("exit code after docker stop = %d, want 137 (SIGKILL)", c.State.ExitCode)
 	}
 	time.Sleep(4 * time.Second) // several sampling intervals: room for a wrong alert
-	d.watch.quiet(t, name, 2*time.Second, 20*time.Second)
-	d.watch.expectTrace(t, name)
+	d.watch.Quiet(t, name, 2*time.Second, 20*time.Second)
+	d.watch.ExpectTrace(t, name)
 	e.expectUntouched(t, id, container.StateExited, before)
 }
 
@@ -212,32 +213,32 @@ func testRemovedMidAction(t *testing.T) {
 	}}, nil)
 	before := e.startedAt(t, id)
 
-	d.watch.waitFor(t, neededType, victim, nil, 30*time.Second)
+	d.watch.WaitFor(t, neededType, victim, nil, 30*time.Second)
 	e.waitState(t, id, "started again", func(s *container.State) bool {
 		return s.Running && s.StartedAt != before
 	}, 10*time.Second)
 	if err := e.cli.ContainerRemove(context.Background(), id, container.RemoveOptions{Force: true}); err != nil {
 		t.Fatal(err)
 	}
-	failed := d.watch.waitFor(t, completeType, victim, nil, 30*time.Second)
-	if failed.str("result", "status") != "failed" || !strings.Contains(failed.str("result", "error"), "no longer exists") {
+	failed := d.watch.WaitFor(t, completeType, victim, nil, 30*time.Second)
+	if failed.Str("result", "status") != "failed" || !strings.Contains(failed.Str("result", "error"), "no longer exists") {
 		t.Errorf("remediation_complete = %s, want failed: no longer exists", failed.Raw)
 	}
-	d.watch.quiet(t, victim, 2*time.Second, 20*time.Second)
-	d.watch.expectTrace(t, victim,
+	d.watch.Quiet(t, victim, 2*time.Second, 20*time.Second)
+	d.watch.ExpectTrace(t, victim,
 		"health_alert Exited with code 3",
 		"remediation_needed restart",
 		"remediation_complete restart failed",
 	)
 
 	// The daemon is unharmed: another crash is still healed.
-	d.alive()
+	d.Alive(t)
 	other := p + "next"
 	otherID := e.run(t, other, []string{"--exit", "3", "--after", "2s"}, nil, nil)
 	otherBefore := e.startedAt(t, otherID)
-	d.watch.waitFor(t, completeType, other, statusIs("success"), 30*time.Second)
+	d.watch.WaitFor(t, completeType, other, daemontest.StatusIs("success"), 30*time.Second)
 	e.expectRestarted(t, otherID, otherBefore)
-	d.watch.expectTrace(t, other, healed...)
+	d.watch.ExpectTrace(t, other, healed...)
 }
 
 // waitWatched waits until the monitor has sampled the container (its stats

@@ -8,6 +8,7 @@ import (
 
 	"github.com/docker/docker/api/types/container"
 	"github.com/hemostat/hemostat/host/protocol"
+	"github.com/hemostat/hemostat/internal/daemontest"
 	"github.com/hemostat/hemostat/sdk"
 )
 
@@ -25,10 +26,10 @@ func testCPUHog(t *testing.T) {
 	id := e.run(t, name, []string{"--cpu", "1"}, nil, &container.HostConfig{Resources: container.Resources{NanoCPUs: 500_000_000}})
 	before := e.startedAt(t, id)
 
-	d.watch.waitFor(t, completeType, name, statusIs("success"), 60*time.Second)
+	d.watch.WaitFor(t, completeType, name, daemontest.StatusIs("success"), 60*time.Second)
 	e.expectRestarted(t, id, before)
-	d.watch.quiet(t, name, 3*time.Second, 20*time.Second)
-	d.watch.expectTrace(t, name,
+	d.watch.Quiet(t, name, 3*time.Second, 20*time.Second)
+	d.watch.ExpectTrace(t, name,
 		"health_alert High CPU: N%",
 		"remediation_needed restart",
 		"remediation_complete restart success",
@@ -59,11 +60,11 @@ func testCPUSpike(t *testing.T) {
 	if err := e.cli.ContainerExecStart(ctx, exec.ID, container.ExecStartOptions{Detach: true}); err != nil {
 		t.Fatal(err)
 	}
-	fa := d.watch.waitFor(t, protocol.TypeFalseAlarm, name, nil, 30*time.Second)
+	fa := d.watch.WaitFor(t, protocol.TypeFalseAlarm, name, nil, 30*time.Second)
 	time.Sleep(3 * time.Second) // the burst is over; room for a wrong second alert
-	d.watch.quiet(t, name, 2*time.Second, 20*time.Second)
-	d.watch.expectTrace(t, name, "health_alert High CPU: N%", "false_alarm")
-	if r := fa.str("reason"); !strings.Contains(strings.ToLower(r), "spike") {
+	d.watch.Quiet(t, name, 2*time.Second, 20*time.Second)
+	d.watch.ExpectTrace(t, name, "health_alert High CPU: N%", "false_alarm")
+	if r := fa.Str("reason"); !strings.Contains(strings.ToLower(r), "spike") {
 		t.Errorf("false alarm reason %q does not call it a spike", r)
 	}
 	e.expectUntouched(t, id, container.StateRunning, before)
@@ -91,10 +92,10 @@ func testMemoryGrowth(action string) func(t *testing.T) {
 		id := e.run(t, name, []string{"--mem-mb-per-sec", "4"}, nil, &container.HostConfig{Resources: container.Resources{Memory: limit}})
 		before := e.startedAt(t, id)
 
-		d.watch.waitFor(t, completeType, name, statusIs("success"), 60*time.Second)
+		d.watch.WaitFor(t, completeType, name, daemontest.StatusIs("success"), 60*time.Second)
 		c := e.inspect(t, id)
-		d.watch.quiet(t, name, 3*time.Second, 20*time.Second)
-		d.watch.expectTrace(t, name,
+		d.watch.Quiet(t, name, 3*time.Second, 20*time.Second)
+		d.watch.ExpectTrace(t, name,
 			"health_alert High memory: N%",
 			"remediation_needed "+action,
 			"remediation_complete "+action+" success",
