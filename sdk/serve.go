@@ -3,6 +3,8 @@ package sdk
 import (
 	"fmt"
 	"os"
+	"os/signal"
+	"syscall"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
@@ -33,6 +35,12 @@ func Serve(cfg ServeConfig) {
 	if logger == nil {
 		logger = Logger(cfg.Name)
 	}
+	// hemostatd owns the plugin's life: it asks with a Shutdown call, then
+	// kills, and the kernel kills the plugin should hemostatd die. A
+	// SIGTERM sent to the whole process group — by a service manager, or
+	// timeout(1) — must not cut that orderly shutdown short. go-plugin
+	// already ignores SIGINT for the same reason.
+	signal.Ignore(syscall.SIGTERM)
 	plugin.Serve(&plugin.ServeConfig{
 		HandshakeConfig:  Handshake,
 		VersionedPlugins: map[int]plugin.PluginSet{ProtocolVersion: set},

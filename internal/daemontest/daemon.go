@@ -99,12 +99,22 @@ func (d *Daemon) Stop() error {
 // is killed and the test fails. Once hemostatd has exited, StopWith only
 // returns how.
 func (d *Daemon) StopWith(sig os.Signal) error {
+	return d.stop(sig, func() { d.cmd.Process.Signal(sig) })
+}
+
+// StopGroup sends sig to hemostatd's whole process group, its plugins
+// included, as systemd or a terminal does, and waits like StopWith.
+func (d *Daemon) StopGroup(sig syscall.Signal) error {
+	return d.stop(sig, func() { signalGroup(d.cmd.Process.Pid, sig) })
+}
+
+func (d *Daemon) stop(sig os.Signal, send func()) error {
 	select {
 	case <-d.exited:
 		return d.exitErr
 	default:
 	}
-	d.cmd.Process.Signal(sig)
+	send()
 	select {
 	case <-d.exited:
 	case <-time.After(stopTimeout):

@@ -192,24 +192,45 @@ func TestBadMessagesAreSkipped(t *testing.T) {
 }
 
 func TestSIGTERMLeavesNoPluginProcess(t *testing.T) {
-	srv := testenv.StartRedis(t)
-	d := startDaemon(t, srv, baseConfig)
-	var pids []int
-	for _, p := range d.Plugins(t) {
-		if p.PID > 0 {
-			pids = append(pids, p.PID)
-		}
-	}
-	if len(pids) < 5 {
-		t.Fatalf("expected every plugin running, got %+v", d.Plugins(t))
-	}
-	if err := d.Stop(); err != nil {
-		t.Errorf("hemostatd exited with %v after SIGTERM", err)
-	}
-	for _, pid := range pids {
-		if alive(pid) {
-			t.Errorf("plugin process %d outlived hemostatd", pid)
-		}
+	for _, tc := range []struct {
+		name string
+		stop func(d *daemontest.Daemon) error
+	}{
+		{"to hemostatd", func(d *daemontest.Daemon) error { return d.Stop() }},
+		// systemd and terminals signal the whole group: the plugins must
+		// still wait for hemostatd's orderly Shutdown call.
+		{"to the process group", func(d *daemontest.Daemon) error { return d.StopGroup(syscall.SIGTERM) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := testenv.StartRedis(t)
+			d := startDaemon(t, srv, baseConfig)
+			var pids []int
+			for _, p := range d.Plugins(t) {
+				if p.PID > 0 {
+					pids = append(pids, p.PID)
+				}
+			}
+			if len(pids) < 5 {
+				t.Fatalf("expected every plugin running, got %+v", d.Plugins(t))
+			}
+			if err := tc.stop(d.Daemon); err != nil {
+				t.Errorf("hemostatd exited with %v after SIGTERM", err)
+			}
+			for _, pid := range pids {
+				if alive(pid) {
+					t.Errorf("plugin process %d outlived hemostatd", pid)
+				}
+			}
+			logs := d.Logs()
+			if n := strings.Count(logs, "plugin stopped"); n != len(pids) {
+				t.Errorf("%d plugins stopped in order, want %d", n, len(pids))
+			}
+			for _, bad := range []string{"signal: terminated", "shutdown RPC failed"} {
+				if strings.Contains(logs, bad) {
+					t.Errorf("the shutdown was not orderly: the log says %q", bad)
+				}
+			}
+		})
 	}
 }
 
