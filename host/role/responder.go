@@ -132,8 +132,13 @@ func (r *Responder) act(ctx context.Context, need protocol.RemediationNeeded, dr
 		Container: need.Container, Action: need.Action, Reason: need.Reason, Confidence: need.Confidence,
 		DryRun: dryRun, Params: map[string]string{"trigger": trigger(need.Issues)},
 	})
+	// A call that failed (the plugin crashed, hung or is restarting)
+	// never reached the container: it is reported, but it is not an
+	// action, so it neither advances the backoff nor counts for the
+	// breaker. The next alert tries again.
+	acted := err == nil
 	if err != nil {
-		res = sdk.Result{Status: sdk.StatusFailed, Error: err.Error()}
+		res = sdk.Result{Status: sdk.StatusFailed, Error: "responder plugin " + plugin.Name + ": " + err.Error()}
 	}
 	if dryRun && res.Status == sdk.StatusSuccess {
 		res.Status = sdk.StatusDryRun
@@ -142,7 +147,7 @@ func (r *Responder) act(ctx context.Context, need protocol.RemediationNeeded, dr
 		Status: res.Status, Reason: need.Reason, Error: res.Error, DurationMS: res.Duration.Milliseconds(),
 		StateAfter: res.StateAfter, DryRun: dryRun, Details: res.Details,
 	}
-	if !dryRun && (res.Status == sdk.StatusSuccess || res.Status == sdk.StatusFailed) {
+	if acted && !dryRun && (res.Status == sdk.StatusSuccess || res.Status == sdk.StatusFailed) {
 		r.Gate.Record(need.Container, need.Action, res.Status)
 		rec := sdk.Remediation{Time: time.Now().UTC(), Action: need.Action, Status: res.Status, Reason: need.Reason}
 		if _, err := r.Bus.RecordRemediation(ctx, need.Container, rec); err != nil {

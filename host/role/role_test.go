@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -216,6 +217,9 @@ func (r *recordingResponder) Remediate(_ context.Context, req sdk.RemediateReque
 	defer r.mu.Unlock()
 	r.calls[req.Container]++
 	r.last = req
+	if req.Container == "plugin-down" {
+		return sdk.Result{}, errors.New("plugin unavailable")
+	}
 	if req.DryRun {
 		return sdk.Result{Status: sdk.StatusDryRun}, nil
 	}
@@ -290,6 +294,20 @@ func TestResponderGateDeferralAndRecheck(t *testing.T) {
 	}
 	if n := plugin.count("web"); n != 1 {
 		t.Errorf("plugin acted %d times on web, want 1", n)
+	}
+
+	// A plugin call that fails is reported, but it touched nothing: the
+	// next request is not held back by a backoff.
+	r.publish(t, protocol.AgentAnalyzer, protocol.TypeRemediationNeeded, need("plugin-down", 0.9))
+	r.publish(t, protocol.AgentAnalyzer, protocol.TypeRemediationNeeded, need("plugin-down", 0.9))
+	got = r.waitFor(t, protocol.TypeRemediationComplete, "plugin-down", 2)
+	for _, env := range got {
+		if res := decode[protocol.RemediationComplete](t, env).Result; res.Status != "failed" || !strings.Contains(res.Error, "plugin unavailable") {
+			t.Errorf("plugin-down: result %+v, want failed with the plugin's error and no deferral", res)
+		}
+	}
+	if n := plugin.count("plugin-down"); n != 2 {
+		t.Errorf("plugin asked %d times for plugin-down, want 2", n)
 	}
 
 	// Refusals still report why.
