@@ -131,11 +131,13 @@ func (b *Bus) Run(ctx context.Context) error {
 	b.closeMu.RUnlock()
 
 	defer func() {
-		cancel()
-		r.wg.Wait()
+		// Unpublished first, so that a Subscribe racing the teardown
+		// starts no dispatcher the Wait below would miss.
 		b.mu.Lock()
 		b.run = nil
 		b.mu.Unlock()
+		cancel()
+		r.wg.Wait()
 		close(r.done)
 	}()
 	return b.connectLoop(r)

@@ -174,17 +174,19 @@ func (d *Daemon) startRoles(ctx context.Context, m *metrics) ([]func(context.Con
 		re.Register(ctx)
 		runners = append(runners, re.Run)
 	}
+	// The alert role always runs: with alert plugins disabled, the log
+	// alert still reports everything.
+	al := &role.Alert{Bus: d.bus, DedupeWindow: cfg.Alert.DedupeWindow, Logger: d.log.Named("alert"), OnNotify: m.notify}
 	if cfg.Alert.Enabled {
 		plugins, err := startRole(ctx, d.supervisor, cfg, sdk.RoleAlert, cfg.Alert.Plugins)
 		collect(err)
-		al := &role.Alert{Bus: d.bus, DedupeWindow: cfg.Alert.DedupeWindow, Logger: d.log.Named("alert"), OnNotify: m.notify}
 		for _, p := range plugins {
 			al.Routes = append(al.Routes, role.Route{
 				Name: p.block.Name, Notifier: p.plugin.Notifier(), Events: p.block.Events, MinSeverity: p.block.MinSeverity,
 			})
 		}
-		al.Register(ctx)
 	}
+	al.Register(ctx)
 	if len(errs) > 0 {
 		return nil, errs
 	}

@@ -94,14 +94,17 @@ func (m *Monitor) handle(ctx context.Context, det *detector, s sdk.Sample) {
 	if m.OnSample != nil {
 		m.OnSample(s)
 	}
-	optedOut := s.Labels[LabelEnable] == "false"
-	if !optedOut && s.Event != sdk.EventDestroy {
+	// Stats are for the containers HemoStat looks after. The history keeps
+	// every sample, opted-out and destroyed containers included: the
+	// responder reads labels (the opt-out) and removals from it, whoever
+	// asked it to act.
+	if s.Labels[LabelEnable] != "false" && s.Event != sdk.EventDestroy {
 		if err := m.Bus.SetStats(ctx, protocol.StatsFromSample(s)); err != nil {
 			m.Logger.Error("write stats", "container", s.Container, "error", err)
 		}
-		if err := m.Bus.AppendSample(ctx, s); err != nil {
-			m.Logger.Error("append history", "container", s.Container, "error", err)
-		}
+	}
+	if err := m.Bus.AppendSample(ctx, s); err != nil {
+		m.Logger.Error("append history", "container", s.Container, "error", err)
 	}
 	found, ok := det.observe(s)
 	if !ok {

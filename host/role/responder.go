@@ -110,8 +110,10 @@ func (r *Responder) handle(ctx context.Context, need protocol.RemediationNeeded,
 		}
 		return
 	case gate.Defer:
-		retryAt := r.Gate.Defer(req)
+		// Parked before the gate can hand the request back, so that the
+		// retry always carries the full request.
 		r.park(need)
+		retryAt := r.Gate.Defer(req)
 		r.complete(ctx, need, protocol.Result{Status: sdk.StatusDeferred, Reason: v.Reason, RetryAt: protocol.FormatTimestamp(retryAt)})
 		select {
 		case r.wakeup <- struct{}{}:
