@@ -119,6 +119,11 @@ func (r *Responder) remediate(ctx context.Context, req sdk.RemediateRequest) sdk
 	if err != nil {
 		return engineFailure(req.Container, "inspect", err)
 	}
+	if !refersTo(target, req.Container) {
+		// The container asked for is gone and the engine matched the
+		// name as an ID prefix of another one.
+		return failed(goneError(req.Container))
+	}
 	// Lock by ID, so that a request naming the container and one giving
 	// its ID wait for each other, then look again: the state seen before
 	// waiting may be stale.
