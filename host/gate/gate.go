@@ -146,6 +146,23 @@ func (g *Gate) Forget(container string) {
 	delete(g.parked, container)
 }
 
+// ForgetActionsBefore drops what the gate knows about container when its
+// newest action is older than t, and reports whether it did. A container
+// of that name destroyed at t is not the one those actions were for: the
+// one that replaces it (compose recreating a service) starts with a clean
+// slate instead of inheriting an open breaker.
+func (g *Gate) ForgetActionsBefore(container string, t time.Time) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	st := g.states[container]
+	if st == nil || !st.lastAt.Before(t) {
+		return false
+	}
+	delete(g.states, container)
+	delete(g.parked, container)
+	return true
+}
+
 // state returns the live state of container, dropping it when stale; nil
 // when there is none. Call with g.mu held.
 func (g *Gate) state(container string, now time.Time) *containerState {

@@ -2,6 +2,7 @@ package role
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"github.com/hemostat/hemostat/host/bus"
 	"github.com/hemostat/hemostat/host/gate"
 	"github.com/hemostat/hemostat/host/protocol"
+	"github.com/hemostat/hemostat/host/supervisor"
 	"github.com/hemostat/hemostat/sdk"
 )
 
@@ -33,13 +35,17 @@ type Responder struct {
 	Logger hclog.Logger
 	// OnResult is an optional observer, for metrics.
 	OnResult func(container string, r protocol.Result)
+	// PluginRetryDelay is the wait before a request whose responder plugin
+	// could not be reached is tried again; default 5s.
+	PluginRetryDelay time.Duration
 
 	work   *serializer
 	wakeup chan struct{}
 
-	mu     sync.Mutex
-	caps   map[string][]string                   // plugin name → actions
-	parked map[string]protocol.RemediationNeeded // container → deferred request
+	mu      sync.Mutex
+	caps    map[string][]string                   // plugin name → actions
+	parked  map[string]protocol.RemediationNeeded // container → deferred request
+	retries map[string]int                        // container → unreachable-plugin tries in a row
 }
 
 // Register subscribes the role to its channel; call before the bus runs.
@@ -87,7 +93,7 @@ func (r *Responder) Run(ctx context.Context) error {
 }
 
 func (r *Responder) handle(ctx context.Context, need protocol.RemediationNeeded, recheck bool) {
-	labels := r.labels(ctx, need.Container)
+	labels := r.observe(ctx, need.Container)
 	if recheck {
 		if sick, why := r.stillSick(ctx, need); !sick {
 			r.complete(ctx, need, protocol.Result{Status: sdk.StatusSkipped, Reason: "deferred action dropped on re-check: " + why})
@@ -125,20 +131,31 @@ func (r *Responder) handle(ctx context.Context, need protocol.RemediationNeeded,
 }
 
 func (r *Responder) act(ctx context.Context, need protocol.RemediationNeeded, dryRun bool) {
-	plugin, ok := r.pluginFor(ctx, need.Action)
+	plugin, ok, err := r.pluginFor(ctx, need.Action)
 	if !ok {
+		if err != nil {
+			r.retryLater(ctx, need, err)
+			return
+		}
 		r.complete(ctx, need, protocol.Result{Status: sdk.StatusRejected, Reason: fmt.Sprintf("no responder plugin offers the action %q", need.Action)})
 		return
 	}
 	res, err := plugin.Responder.Remediate(ctx, sdk.RemediateRequest{
 		Container: need.Container, Action: need.Action, Reason: need.Reason, Confidence: need.Confidence,
-		DryRun: dryRun, Params: map[string]string{"trigger": trigger(need.Issues)},
+		DryRun: dryRun, Params: remediateParams(need),
 	})
-	// A call that failed (the plugin crashed, hung or is restarting)
-	// never reached the container: it is reported, but it is not an
-	// action, so it neither advances the backoff nor counts for the
-	// breaker. The next alert tries again.
-	acted := err == nil
+	if errors.Is(err, supervisor.ErrUnavailable) {
+		// The plugin crashed or is restarting: the call never reached
+		// the container. It is no action — no backoff, no breaker — and
+		// it is not dropped either: it is tried again shortly.
+		r.retryLater(ctx, need, err)
+		return
+	}
+	r.forgetRetries(need.Container)
+	// Any other error (a deadline, the plugin's own failure) came after
+	// the plugin was asked: it may well have touched the container, so
+	// it counts as a failed action.
+	acted := true
 	if err != nil {
 		res = sdk.Result{Status: sdk.StatusFailed, Error: "responder plugin " + plugin.Name + ": " + err.Error()}
 	}
@@ -176,7 +193,10 @@ func (r *Responder) complete(ctx context.Context, need protocol.RemediationNeede
 }
 
 // pluginFor returns the first responder whose capabilities include action.
-func (r *Responder) pluginFor(ctx context.Context, action string) (NamedResponder, bool) {
+// When none does but some could not be asked, the error says why, and the
+// request is retried rather than refused.
+func (r *Responder) pluginFor(ctx context.Context, action string) (NamedResponder, bool, error) {
+	var unasked error
 	for _, p := range r.Plugins {
 		r.mu.Lock()
 		caps, ok := r.caps[p.Name]
@@ -185,6 +205,7 @@ func (r *Responder) pluginFor(ctx context.Context, action string) (NamedResponde
 			var err error
 			if caps, err = p.Responder.Capabilities(ctx); err != nil {
 				r.Logger.Warn("responder capabilities", "plugin", p.Name, "error", err)
+				unasked = fmt.Errorf("responder plugin %s: %w", p.Name, err)
 				continue
 			}
 			r.mu.Lock()
@@ -192,18 +213,84 @@ func (r *Responder) pluginFor(ctx context.Context, action string) (NamedResponde
 			r.mu.Unlock()
 		}
 		if slices.Contains(caps, action) {
-			return p, true
+			return p, true, nil
 		}
 	}
-	return NamedResponder{}, false
+	return NamedResponder{}, false, unasked
 }
 
-// labels reads the container's labels from its newest sample, for the
-// gate's opt-in and opt-out checks; nil when unknown.
-func (r *Responder) labels(ctx context.Context, container string) map[string]string {
-	h, err := r.Bus.History(ctx, container, 1)
+// Retries of a request whose responder plugin could not be reached: a
+// minute at the default delay, longer than the supervisor's restart
+// backoff takes to bring a crashed plugin back.
+const (
+	defaultPluginRetryDelay = 5 * time.Second
+	pluginRetries           = 12
+)
+
+// retryLater reports the request deferred and hands it back to the
+// responder after pluginRetryDelay, at most pluginRetries times in a row;
+// then it is reported failed.
+func (r *Responder) retryLater(ctx context.Context, need protocol.RemediationNeeded, cause error) {
+	r.mu.Lock()
+	if r.retries == nil {
+		r.retries = map[string]int{}
+	}
+	r.retries[need.Container]++
+	n := r.retries[need.Container]
+	r.mu.Unlock()
+	if n > pluginRetries {
+		r.forgetRetries(need.Container)
+		r.complete(ctx, need, protocol.Result{Status: sdk.StatusFailed, Reason: need.Reason,
+			Error: fmt.Sprintf("no responder plugin could be reached in %d tries: %v", pluginRetries, cause)})
+		return
+	}
+	delay := r.PluginRetryDelay
+	if delay <= 0 {
+		delay = defaultPluginRetryDelay
+	}
+	retryAt := time.Now().Add(delay)
+	r.complete(ctx, need, protocol.Result{Status: sdk.StatusDeferred, RetryAt: protocol.FormatTimestamp(retryAt),
+		Reason: fmt.Sprintf("responder plugin unavailable (%v); retrying in %s", cause, delay)})
+	time.AfterFunc(delay, func() {
+		if ctx.Err() == nil {
+			r.work.do(ctx, need.Container, func() { r.handle(ctx, need, true) })
+		}
+	})
+}
+
+func (r *Responder) forgetRetries(container string) {
+	r.mu.Lock()
+	delete(r.retries, container)
+	r.mu.Unlock()
+}
+
+// remediateParams tells the plugin what the host knows beyond the action:
+// whether it answers a resource threshold (subject to the plugin's
+// start-up grace) or a lifecycle event (acted on at once).
+func remediateParams(need protocol.RemediationNeeded) map[string]string {
+	return map[string]string{"trigger": trigger(need.Issues)}
+}
+
+// observeDepth is how many recent samples the responder reads before
+// acting: enough to see a removal among the events around it.
+const observeDepth = 20
+
+// observe reads the container's recent history: its labels from the
+// newest sample, for the gate's opt-in and opt-out checks (nil when
+// unknown); and a removal since the gate's last action, which makes the
+// gate forget the old container's actions.
+func (r *Responder) observe(ctx context.Context, container string) map[string]string {
+	h, err := r.Bus.History(ctx, container, observeDepth)
 	if err != nil || len(h) == 0 {
 		return nil
+	}
+	for i := len(h) - 1; i >= 0; i-- {
+		if h[i].Event == sdk.EventDestroy {
+			if r.Gate.ForgetActionsBefore(container, h[i].Time) {
+				r.Logger.Info("container was removed since its last action; its backoff and breaker start over", "container", container)
+			}
+			break
+		}
 	}
 	return h[len(h)-1].Labels
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -13,6 +15,7 @@ import (
 	"github.com/hemostat/hemostat/host/bus"
 	"github.com/hemostat/hemostat/host/gate"
 	"github.com/hemostat/hemostat/host/protocol"
+	"github.com/hemostat/hemostat/host/supervisor"
 	"github.com/hemostat/hemostat/internal/testenv"
 	"github.com/hemostat/hemostat/sdk"
 	"github.com/redis/go-redis/v9"
@@ -217,8 +220,11 @@ func (r *recordingResponder) Remediate(_ context.Context, req sdk.RemediateReque
 	defer r.mu.Unlock()
 	r.calls[req.Container]++
 	r.last = req
-	if req.Container == "plugin-down" {
-		return sdk.Result{}, errors.New("plugin unavailable")
+	switch {
+	case req.Container == "plugin-down" && r.calls[req.Container] <= 2:
+		return sdk.Result{}, fmt.Errorf("restarting: %w", supervisor.ErrUnavailable)
+	case req.Container == "plugin-broken":
+		return sdk.Result{}, errors.New("deadline exceeded")
 	}
 	if req.DryRun {
 		return sdk.Result{Status: sdk.StatusDryRun}, nil
@@ -244,6 +250,7 @@ func TestResponderGateDeferralAndRecheck(t *testing.T) {
 		re = &Responder{
 			Bus: b, Gate: gate.New(policy, time.Now), Logger: hclog.NewNullLogger(),
 			Plugins: []NamedResponder{{"record", plugin}}, Detect: testThresholds(),
+			PluginRetryDelay: 50 * time.Millisecond,
 		}
 		re.Register(ctx)
 	})
@@ -296,18 +303,28 @@ func TestResponderGateDeferralAndRecheck(t *testing.T) {
 		t.Errorf("plugin acted %d times on web, want 1", n)
 	}
 
-	// A plugin call that fails is reported, but it touched nothing: the
-	// next request is not held back by a backoff.
+	// A plugin that cannot be reached touched nothing: the request is
+	// deferred and tried again until it works, and only that counts.
+	exited("plugin-down")
 	r.publish(t, protocol.AgentAnalyzer, protocol.TypeRemediationNeeded, need("plugin-down", 0.9))
-	r.publish(t, protocol.AgentAnalyzer, protocol.TypeRemediationNeeded, need("plugin-down", 0.9))
-	got = r.waitFor(t, protocol.TypeRemediationComplete, "plugin-down", 2)
-	for _, env := range got {
-		if res := decode[protocol.RemediationComplete](t, env).Result; res.Status != "failed" || !strings.Contains(res.Error, "plugin unavailable") {
-			t.Errorf("plugin-down: result %+v, want failed with the plugin's error and no deferral", res)
-		}
+	got = r.waitFor(t, protocol.TypeRemediationComplete, "plugin-down", 3)
+	if s := []string{status(got[0]), status(got[1]), status(got[2])}; s[0] != "deferred" || s[1] != "deferred" || s[2] != "success" {
+		t.Errorf("plugin-down statuses = %v, want deferred, deferred, success", s)
 	}
-	if n := plugin.count("plugin-down"); n != 2 {
-		t.Errorf("plugin asked %d times for plugin-down, want 2", n)
+	if res := decode[protocol.RemediationComplete](t, got[0]).Result; !strings.Contains(res.Reason, "unavailable") || res.RetryAt == "" {
+		t.Errorf("plugin-down first result = %+v, want the plugin's unavailability and a retry time", res)
+	}
+	if n := plugin.count("plugin-down"); n != 3 {
+		t.Errorf("plugin asked %d times for plugin-down, want 3", n)
+	}
+	// Any other error came after the plugin was asked: it counts as a
+	// failed action, so the next request waits out the backoff.
+	exited("plugin-broken")
+	r.publish(t, protocol.AgentAnalyzer, protocol.TypeRemediationNeeded, need("plugin-broken", 0.9))
+	r.publish(t, protocol.AgentAnalyzer, protocol.TypeRemediationNeeded, need("plugin-broken", 0.9))
+	got = r.waitFor(t, protocol.TypeRemediationComplete, "plugin-broken", 2)
+	if s := []string{status(got[0]), status(got[1])}; s[0] != "failed" || s[1] != "deferred" {
+		t.Errorf("plugin-broken statuses = %v, want failed, deferred", s)
 	}
 
 	// Refusals still report why.
@@ -378,6 +395,7 @@ func (f *flakyNotifier) Notify(_ context.Context, n sdk.Notification) error {
 	return nil
 }
 
+// titles lists what was delivered, sorted.
 func (f *flakyNotifier) titles() []string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -385,6 +403,7 @@ func (f *flakyNotifier) titles() []string {
 	for _, n := range f.got {
 		out = append(out, n.Severity+" "+n.Title)
 	}
+	slices.Sort(out)
 	return out
 }
 
@@ -420,6 +439,9 @@ func TestAlertDedupeRoutingAndRetries(t *testing.T) {
 	time.Sleep(100 * time.Millisecond)
 	wantAll := []string{"info api: restart succeeded", "info False alarm on api", "critical api: restart FAILED", "critical api needs a person"}
 	wantPager := []string{"critical api: restart FAILED", "critical api needs a person"}
+	// Different channels are dispatched independently: compare as sets.
+	slices.Sort(wantAll)
+	slices.Sort(wantPager)
 	if got := all.titles(); !equal(got, wantAll) {
 		t.Errorf("route all got %q, want %q (after two failed deliveries, deduplicated)", got, wantAll)
 	}
