@@ -139,12 +139,13 @@ func (w *watcher) handle(ctx context.Context, m events.Message) error {
 		}
 		info.Status = "running"
 		info.Health = healthOnStart(info.Health)
-		info.KillSeen, info.OOMSeen, info.OOMKilled = false, false, false
+		info.StopRequested, info.PolicyCancelled, info.ManuallyStopped = false, false, false
+		info.OOMSeen, info.OOMKilled = false, false
 		event = sdk.EventStart
 	case events.ActionRestart:
 		event = sdk.EventRestart
 	case events.ActionKill:
-		info.KillSeen = true
+		info.applyKill(killSignal(m.Actor.Attributes))
 	case events.ActionRename:
 		if name := m.Actor.Attributes["name"]; name != "" {
 			info.Name = strings.TrimPrefix(name, "/")
@@ -158,7 +159,7 @@ func (w *watcher) handle(ctx context.Context, m events.Message) error {
 		event = sdk.EventOOM
 	case events.ActionDie:
 		w.applyDie(&info, m.Actor.Attributes["exitCode"])
-		if info.ExitCode == oomExitCode && !info.OOMSeen && !info.KillSeen {
+		if info.ExitCode == oomExitCode && !info.OOMSeen && !info.StopRequested {
 			// The engine sends no oom event for a container killed in
 			// its first milliseconds; only its state says so. A 137 with
 			// no kill before it is rare enough to ask.
@@ -168,7 +169,7 @@ func (w *watcher) handle(ctx context.Context, m events.Message) error {
 		}
 		event = sdk.EventDie
 		mutate = func(s *sdk.Sample) {
-			s.StopRequested = info.KillSeen
+			s.StopRequested = info.StopRequested
 			s.RestartingByDocker = info.Status == "restarting"
 		}
 	case events.ActionStop:
@@ -214,7 +215,7 @@ func (w *watcher) applyDie(info *containerInfo, exitCode string) {
 	}
 	info.OOMKilled = info.OOMSeen
 	info.FinishedAt = w.now()
-	if info.willRestart(info.ExitCode, info.KillSeen) {
+	if info.willRestart(info.ExitCode) {
 		info.Status = "restarting"
 		info.RestartCount++
 	} else {

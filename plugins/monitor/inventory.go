@@ -4,6 +4,7 @@ import (
 	"maps"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/docker/docker/api/types/container"
@@ -21,6 +22,10 @@ type containerInfo struct {
 	Tty           bool
 	CgroupParent  string
 	RestartPolicy container.RestartPolicy
+	// StopSignal is the container's own stop signal (its config's or its
+	// image's STOPSIGNAL), 0 when it has none and the engine's default,
+	// SIGTERM, applies.
+	StopSignal syscall.Signal
 	// Reported is false for containers out of scope; they are tracked
 	// only so that their events are dropped without an inspect.
 	Reported bool
@@ -36,9 +41,15 @@ type containerInfo struct {
 	// SyncedAt is when a resync read the state above from the engine;
 	// events older than it are already reflected in it.
 	SyncedAt time.Time
-	// KillSeen and OOMSeen record kill and oom events since the last start.
-	KillSeen bool
-	OOMSeen  bool
+	// The flags below record what kill and oom events said since the last
+	// start (see applyKill). StopRequested: a kill asked the container to
+	// exit, so its exit is not a crash. PolicyCancelled: the engine
+	// cancelled the restart policy for the next exit. ManuallyStopped: a
+	// kill of any kind came, which an unless-stopped policy honours.
+	StopRequested   bool
+	PolicyCancelled bool
+	ManuallyStopped bool
+	OOMSeen         bool
 }
 
 // infoFromInspect builds a containerInfo from an inspect.
@@ -52,6 +63,7 @@ func infoFromInspect(c container.InspectResponse) *containerInfo {
 		info.Image = c.Config.Image
 		info.Labels = maps.Clone(c.Config.Labels)
 		info.Tty = c.Config.Tty
+		info.StopSignal = parseSignal(c.Config.StopSignal)
 	}
 	if c.HostConfig != nil {
 		info.RestartPolicy = c.HostConfig.RestartPolicy
@@ -107,16 +119,17 @@ func (c *containerInfo) exitCodeIfStopped() int {
 
 // willRestart predicts, as the engine's restart manager decides, whether a
 // container that just exited with exitCode is brought back by its restart
-// policy. A kill (docker stop, docker kill, a responder's restart) cancels
-// the policy for that exit.
-func (c *containerInfo) willRestart(exitCode int, stopRequested bool) bool {
-	if stopRequested {
+// policy, given the kills seen since it started (see applyKill).
+func (c *containerInfo) willRestart(exitCode int) bool {
+	if c.PolicyCancelled {
 		return false
 	}
 	p := c.RestartPolicy
 	switch {
-	case p.IsAlways(), p.IsUnlessStopped():
+	case p.IsAlways():
 		return true
+	case p.IsUnlessStopped():
+		return !c.ManuallyStopped
 	case p.IsOnFailure():
 		return exitCode != 0 && (p.MaximumRetryCount == 0 || c.RestartCount < p.MaximumRetryCount)
 	}

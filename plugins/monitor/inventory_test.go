@@ -13,28 +13,32 @@ func TestWillRestart(t *testing.T) {
 		return container.RestartPolicy{Name: name, MaximumRetryCount: max}
 	}
 	tests := []struct {
-		name     string
-		policy   container.RestartPolicy
-		restarts int
-		exit     int
-		stopped  bool
-		want     bool
+		name      string
+		policy    container.RestartPolicy
+		restarts  int
+		exit      int
+		cancelled bool // the engine cancelled the policy (applyKill)
+		manual    bool // any kill came (applyKill)
+		want      bool
 	}{
-		{"no policy", policy("no", 0), 0, 1, false, false},
-		{"empty policy", policy("", 0), 0, 1, false, false},
-		{"always, clean exit", policy("always", 0), 0, 0, false, true},
-		{"always, stopped", policy("always", 0), 0, 0, true, false},
-		{"unless-stopped", policy("unless-stopped", 0), 5, 2, false, true},
-		{"on-failure, failure", policy("on-failure", 0), 9, 1, false, true},
-		{"on-failure, success", policy("on-failure", 0), 0, 0, false, false},
-		{"on-failure, retries left", policy("on-failure", 3), 2, 1, false, true},
-		{"on-failure, retries used", policy("on-failure", 3), 3, 1, false, false},
-		{"on-failure, killed", policy("on-failure", 0), 0, 137, true, false},
+		{"no policy", policy("no", 0), 0, 1, false, false, false},
+		{"empty policy", policy("", 0), 0, 1, false, false, false},
+		{"always, clean exit", policy("always", 0), 0, 0, false, false, true},
+		{"always, cancelled", policy("always", 0), 0, 0, true, true, false},
+		{"always, killed without cancelling", policy("always", 0), 0, 1, false, true, true},
+		{"unless-stopped", policy("unless-stopped", 0), 5, 2, false, false, true},
+		{"unless-stopped, killed without cancelling", policy("unless-stopped", 0), 0, 1, false, true, false},
+		{"on-failure, failure", policy("on-failure", 0), 9, 1, false, false, true},
+		{"on-failure, success", policy("on-failure", 0), 0, 0, false, false, false},
+		{"on-failure, retries left", policy("on-failure", 3), 2, 1, false, false, true},
+		{"on-failure, retries used", policy("on-failure", 3), 3, 1, false, false, false},
+		{"on-failure, cancelled", policy("on-failure", 0), 0, 137, true, true, false},
+		{"on-failure, killed without cancelling", policy("on-failure", 0), 0, 1, false, true, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := containerInfo{RestartPolicy: tt.policy, RestartCount: tt.restarts}
-			if got := c.willRestart(tt.exit, tt.stopped); got != tt.want {
+			c := containerInfo{RestartPolicy: tt.policy, RestartCount: tt.restarts, PolicyCancelled: tt.cancelled, ManuallyStopped: tt.manual}
+			if got := c.willRestart(tt.exit); got != tt.want {
 				t.Fatalf("willRestart = %v, want %v", got, tt.want)
 			}
 		})
