@@ -56,6 +56,12 @@ func TestMissedChanges(t *testing.T) {
 	paused.Status = "paused"
 	unhealthy := running
 	unhealthy.Health = "unhealthy"
+	terminated := died
+	terminated.ExitCode = 143
+	interrupted := died
+	interrupted.ExitCode = 130
+	oomKilled := died
+	oomKilled.ExitCode, oomKilled.OOMKilled = 137, true
 
 	tests := []struct {
 		name           string
@@ -64,15 +70,19 @@ func TestMissedChanges(t *testing.T) {
 		cur            containerInfo
 		want           []string
 		wantRestarting bool
+		wantStop       bool
 	}{
-		{"unchanged", running, true, running, nil, false},
-		{"died", running, true, died, []string{sdk.EventDie}, false},
-		{"died and restarted", running, true, restarted, []string{sdk.EventDie, sdk.EventStart}, true},
-		{"paused", running, true, paused, []string{sdk.EventPause}, false},
-		{"unpaused", paused, true, running, []string{sdk.EventUnpause}, false},
-		{"became unhealthy", running, true, unhealthy, []string{sdk.EventHealthStatus}, false},
-		{"new and running", containerInfo{}, false, running, []string{sdk.EventStart}, false},
-		{"new and already exited", containerInfo{}, false, died, []string{sdk.EventDie}, false},
+		{"unchanged", running, true, running, nil, false, false},
+		{"died", running, true, died, []string{sdk.EventDie}, false, false},
+		{"died and restarted", running, true, restarted, []string{sdk.EventDie, sdk.EventStart}, true, false},
+		{"paused", running, true, paused, []string{sdk.EventPause}, false, false},
+		{"unpaused", paused, true, running, []string{sdk.EventUnpause}, false, false},
+		{"became unhealthy", running, true, unhealthy, []string{sdk.EventHealthStatus}, false, false},
+		{"new and running", containerInfo{}, false, running, []string{sdk.EventStart}, false, false},
+		{"new and already exited", containerInfo{}, false, died, []string{sdk.EventDie}, false, false},
+		{"stopped by SIGTERM", running, true, terminated, []string{sdk.EventDie}, false, true},
+		{"stopped by SIGINT", running, true, interrupted, []string{sdk.EventDie}, false, true},
+		{"OOM killed", running, true, oomKilled, []string{sdk.EventDie}, false, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -92,8 +102,8 @@ func TestMissedChanges(t *testing.T) {
 			if len(got) > 0 && got[0].event == sdk.EventDie {
 				s := got[0].info.sample(t0)
 				got[0].mutate(&s)
-				if s.RestartingByDocker != tt.wantRestarting || s.ExitCode != tt.cur.ExitCode {
-					t.Fatalf("die sample = %+v, want RestartingByDocker %v, exit %d", s, tt.wantRestarting, tt.cur.ExitCode)
+				if s.RestartingByDocker != tt.wantRestarting || s.ExitCode != tt.cur.ExitCode || s.StopRequested != tt.wantStop {
+					t.Fatalf("die sample = %+v, want RestartingByDocker %v, exit %d, StopRequested %v", s, tt.wantRestarting, tt.cur.ExitCode, tt.wantStop)
 				}
 			}
 		})

@@ -109,8 +109,13 @@ func missedChanges(old containerInfo, known bool, cur containerInfo) []change {
 			} else if die.Status == "running" || die.Status == "paused" {
 				die.Status = "exited"
 			}
+			// The events that would say whether the exit was asked for are
+			// lost; the exit code tells a stop by signal (the engine
+			// stopping every container on its shutdown) from a crash.
+			requested := cur.exitWasRequested(cur.ExitCode, cur.OOMKilled)
 			out = append(out, change{info: die, event: sdk.EventDie, mutate: func(s *sdk.Sample) {
 				s.RestartingByDocker = restarting
+				s.StopRequested = requested
 			}})
 		}
 	}
