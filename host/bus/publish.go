@@ -10,6 +10,11 @@ import (
 	"github.com/hemostat/hemostat/host/protocol"
 )
 
+// ErrNotDelivered marks a Publish that Redis did not take — it is away or
+// failing — as opposed to data that cannot be published at all: the same
+// call may succeed later.
+var ErrNotDelivered = errors.New("not delivered")
+
 // Publish stamps data (which must encode to a JSON object) into an
 // envelope, PUBLISHes it on hemostat:<eventType> at once and queues it for
 // the type's event log. It returns the envelope as published. An error
@@ -33,7 +38,7 @@ func (b *Bus) Publish(ctx context.Context, agent, eventType string, data any) (p
 		return protocol.Envelope{}, ErrClosed
 	}
 	if err := b.client.Publish(ctx, protocol.Channel(eventType), raw).Err(); err != nil {
-		return protocol.Envelope{}, fmt.Errorf("bus: publish %s to redis at %s: %w", eventType, b.addr(), err)
+		return protocol.Envelope{}, fmt.Errorf("bus: publish %s to redis at %s: %w: %w", eventType, b.addr(), ErrNotDelivered, err)
 	}
 	b.metrics.published.WithLabelValues(eventType).Inc()
 	// The log gets the very bytes subscribers got.

@@ -86,7 +86,13 @@ func Run(ctx context.Context, opts Options) (err error) {
 
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	runners, err := d.startRoles(runCtx, m)
+	// Role work — a plugin call, a restart under way, its report — runs
+	// under workCtx, which outlives runCtx by shutdownGrace: SIGTERM stops
+	// new work at once but lets work under way finish and be reported.
+	workCtx, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelWork()
+	runners, closers, err := d.startRoles(runCtx, workCtx, m)
+	defer closeRoles(log, closers, cancelWork)
 	if err != nil {
 		return err
 	}
@@ -129,11 +135,38 @@ func runAll(ctx context.Context, cancel context.CancelFunc, log hclog.Logger, ru
 	return first
 }
 
+// closeRoles lets the roles finish the work under way, for shutdownGrace at
+// most; then it cancels what is left. It runs before the plugins are
+// stopped and the bus closed, which the work still needs.
+func closeRoles(log hclog.Logger, closers []func(), cancelWork context.CancelFunc) {
+	done := make(chan struct{})
+	go func() {
+		var wg sync.WaitGroup
+		for _, c := range closers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				c()
+			}()
+		}
+		wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(shutdownGrace):
+		log.Warn("work under way did not finish within the shutdown grace; cancelling it", "grace", shutdownGrace)
+		cancelWork()
+		<-done
+	}
+}
+
 // startRoles starts the plugins of every enabled role and registers the
-// role runners on the bus. It returns the runners that loop on their own.
-func (d *Daemon) startRoles(ctx context.Context, m *metrics) ([]func(context.Context) error, error) {
+// role runners on the bus. It returns the runners that loop on their own,
+// and the roles' closers. ctx is the runners'; work is what the roles'
+// plugin calls and publishes run under.
+func (d *Daemon) startRoles(ctx, work context.Context, m *metrics) (runners []func(context.Context) error, closers []func(), err error) {
 	cfg := d.cfg
-	var runners []func(context.Context) error
 	var errs config.Errors
 	collect := func(err error) {
 		var ce config.Errors
@@ -161,7 +194,8 @@ func (d *Daemon) startRoles(ctx context.Context, m *metrics) ([]func(context.Con
 		for _, p := range plugins {
 			an.Chain = append(an.Chain, role.NamedAnalyzer{Name: p.block.Name, Analyzer: p.plugin.Analyzer()})
 		}
-		an.Register(ctx)
+		an.Register(work)
+		closers = append(closers, an.Close)
 	}
 	d.gate = gate.New(Policy(cfg.Responder), time.Now)
 	if cfg.Responder.Enabled {
@@ -171,7 +205,8 @@ func (d *Daemon) startRoles(ctx context.Context, m *metrics) ([]func(context.Con
 		for _, p := range plugins {
 			re.Plugins = append(re.Plugins, role.NamedResponder{Name: p.block.Name, Responder: p.plugin.Responder()})
 		}
-		re.Register(ctx)
+		re.Register(work)
+		closers = append(closers, re.Close)
 		runners = append(runners, re.Run)
 	}
 	// The alert role always runs: with alert plugins disabled, the log
@@ -186,11 +221,12 @@ func (d *Daemon) startRoles(ctx context.Context, m *metrics) ([]func(context.Con
 			})
 		}
 	}
-	al.Register(ctx)
+	al.Register(work)
+	closers = append(closers, al.Close)
 	if len(errs) > 0 {
-		return nil, errs
+		return nil, closers, errs
 	}
-	return runners, nil
+	return runners, closers, nil
 }
 
 // Thresholds maps the monitor section to the detector's settings.

@@ -51,6 +51,8 @@ type Alert struct {
 }
 
 // Register subscribes the role to its channels; call before the bus runs.
+// ctx bounds deliveries and should outlive the bus's run by a grace
+// period (see Close).
 func (a *Alert) Register(ctx context.Context) {
 	a.work = newSerializer(4)
 	a.seen = map[string]time.Time{}
@@ -61,14 +63,15 @@ func (a *Alert) Register(ctx context.Context) {
 		a.RetryInitial = time.Second
 	}
 	for _, t := range []string{protocol.TypeRemediationComplete, protocol.TypeFalseAlarm, protocol.TypeEscalation} {
-		a.Bus.Subscribe(t, a.handle)
+		a.Bus.Subscribe(t, func(_ context.Context, env protocol.Envelope) { a.handle(ctx, env) })
 	}
 }
 
-// Wait blocks until deliveries under way are done.
-func (a *Alert) Wait() {
+// Close refuses new notifications and waits until deliveries under way
+// are done.
+func (a *Alert) Close() {
 	if a.work != nil {
-		a.work.wait()
+		a.work.close()
 	}
 }
 

@@ -30,15 +30,20 @@ type Analyzer struct {
 	OnDecision func(container string, d sdk.Decision, took time.Duration)
 
 	work *serializer
+	pub  *publisher
 }
 
 // Register subscribes the role to its channel; call before the bus runs.
+// ctx bounds the role's work — plugin calls and publishes — and should
+// outlive the bus's run by a grace period, so that work under way at
+// shutdown can finish (see Close).
 func (a *Analyzer) Register(ctx context.Context) {
 	a.work = newSerializer(8)
+	a.pub = &publisher{bus: a.Bus, agent: protocol.AgentAnalyzer, log: a.Logger}
 	if a.HistorySize <= 0 {
 		a.HistorySize = 30
 	}
-	a.Bus.Subscribe(protocol.TypeHealthAlert, func(ctx context.Context, env protocol.Envelope) {
+	a.Bus.Subscribe(protocol.TypeHealthAlert, func(_ context.Context, env protocol.Envelope) {
 		var alert protocol.HealthAlert
 		if err := protocol.DecodeData(env, &alert); err != nil {
 			a.Bus.CountInvalid(env, err)
@@ -48,10 +53,12 @@ func (a *Analyzer) Register(ctx context.Context) {
 	})
 }
 
-// Wait blocks until alerts being judged are done.
-func (a *Analyzer) Wait() {
+// Close refuses new alerts and waits until those being judged, and their
+// publishes, are done.
+func (a *Analyzer) Close() {
 	if a.work != nil {
-		a.work.wait()
+		a.work.close()
+		a.pub.wait()
 	}
 }
 
@@ -141,10 +148,7 @@ func (a *Analyzer) publish(ctx context.Context, alert protocol.HealthAlert, d sd
 			Container: alert.Container, Reason: d.Reason, Source: protocol.EscalatedByAnalyzer, Issues: alert.Issues,
 		}
 	}
-	if _, err := a.Bus.Publish(ctx, protocol.AgentAnalyzer, eventType, data); err != nil {
-		a.Logger.Error("publish decision", "type", eventType, "container", alert.Container, "error", err)
-		return
-	}
+	a.pub.publish(ctx, eventType, data, alert.Container)
 	a.Logger.Info("decision", "container", alert.Container, "verdict", d.Verdict, "action", d.Action,
 		"confidence", d.Confidence, "analyzer", d.Analyzer, "reason", d.Reason)
 }

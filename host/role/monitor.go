@@ -21,6 +21,8 @@ type Monitor struct {
 	Detect   Thresholds
 	Logger   hclog.Logger
 	OnSample func(sdk.Sample) // optional observer, for metrics
+
+	pub *publisher
 }
 
 // watchRetryMax caps the pause between two Watch attempts of a plugin that
@@ -39,6 +41,8 @@ func (m *Monitor) Run(ctx context.Context) error {
 		}()
 	}
 	det := newDetector(m.Detect)
+	m.pub = &publisher{bus: m.Bus, agent: protocol.AgentMonitor, log: m.Logger}
+	defer m.pub.wait()
 	sweep := time.NewTicker(time.Minute)
 	defer sweep.Stop()
 	defer wg.Wait()
@@ -116,10 +120,7 @@ func (m *Monitor) handle(ctx context.Context, det *detector, s sdk.Sample) {
 		Metrics:   metricsMap(s),
 		Sample:    &s,
 	}
-	if _, err := m.Bus.Publish(ctx, protocol.AgentMonitor, protocol.TypeHealthAlert, alert); err != nil {
-		m.Logger.Error("publish health_alert", "container", s.Container, "issues", found.Issues, "error", err)
-		return
-	}
+	m.pub.publish(ctx, protocol.TypeHealthAlert, alert, s.Container)
 	m.Logger.Info("health alert", "container", s.Container, "issues", found.Issues)
 }
 

@@ -39,8 +39,10 @@ type Responder struct {
 	// could not be reached is tried again; default 5s.
 	PluginRetryDelay time.Duration
 
-	work   *serializer
-	wakeup chan struct{}
+	work    *serializer
+	workCtx context.Context
+	pub     *publisher
+	wakeup  chan struct{}
 
 	mu      sync.Mutex
 	caps    map[string][]string                   // plugin name → actions
@@ -49,11 +51,15 @@ type Responder struct {
 }
 
 // Register subscribes the role to its channel; call before the bus runs.
+// ctx bounds the role's work — plugin calls and publishes — and should
+// outlive the bus's run by a grace period, so that an action under way at
+// shutdown completes and is reported (see Close).
 func (r *Responder) Register(ctx context.Context) {
-	r.work = newSerializer(4)
+	r.work, r.workCtx = newSerializer(4), ctx
+	r.pub = &publisher{bus: r.Bus, agent: protocol.AgentResponder, log: r.Logger}
 	r.wakeup = make(chan struct{}, 1)
 	r.caps = map[string][]string{}
-	r.Bus.Subscribe(protocol.TypeRemediationNeeded, func(ctx context.Context, env protocol.Envelope) {
+	r.Bus.Subscribe(protocol.TypeRemediationNeeded, func(_ context.Context, env protocol.Envelope) {
 		var need protocol.RemediationNeeded
 		if err := protocol.DecodeData(env, &need); err != nil {
 			r.Bus.CountInvalid(env, err)
@@ -65,8 +71,9 @@ func (r *Responder) Register(ctx context.Context) {
 
 // Run serves deferred actions until ctx ends: when a container's backoff
 // expires, its parked request is re-checked and acted on if the container
-// is still sick.
+// is still sick. The work itself runs under Register's context.
 func (r *Responder) Run(ctx context.Context) error {
+	work := r.workCtx
 	for {
 		wait := time.Hour
 		if at, ok := r.Gate.NextDue(); ok {
@@ -76,7 +83,6 @@ func (r *Responder) Run(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			timer.Stop()
-			r.work.wait()
 			return nil
 		case <-r.wakeup:
 			timer.Stop()
@@ -86,9 +92,18 @@ func (r *Responder) Run(ctx context.Context) error {
 				if parked, ok := r.parkedNeed(req.Container); ok {
 					need = parked
 				}
-				r.work.do(ctx, req.Container, func() { r.handle(ctx, need, true) })
+				r.work.do(work, req.Container, func() { r.handle(work, need, true) })
 			}
 		}
+	}
+}
+
+// Close refuses new requests and waits until the actions under way are
+// done and reported.
+func (r *Responder) Close() {
+	if r.work != nil {
+		r.work.close()
+		r.pub.wait()
 	}
 }
 
@@ -110,9 +125,7 @@ func (r *Responder) handle(ctx context.Context, need protocol.RemediationNeeded,
 		r.complete(ctx, need, protocol.Result{Status: sdk.StatusRejected, Reason: v.Reason})
 		if v.FirstEscalation {
 			esc := protocol.Escalation{Container: need.Container, Reason: v.Reason, Source: protocol.EscalatedByBreaker, Action: need.Action, Issues: need.Issues}
-			if _, err := r.Bus.Publish(ctx, protocol.AgentResponder, protocol.TypeEscalation, esc); err != nil {
-				r.Logger.Error("publish escalation", "container", need.Container, "error", err)
-			}
+			r.pub.publish(ctx, protocol.TypeEscalation, esc, need.Container)
 		}
 		return
 	case gate.Defer:
@@ -182,9 +195,7 @@ func (r *Responder) act(ctx context.Context, need protocol.RemediationNeeded, dr
 func (r *Responder) complete(ctx context.Context, need protocol.RemediationNeeded, res protocol.Result) {
 	res.Action, res.Container = need.Action, need.Container
 	data := protocol.RemediationComplete{Container: need.Container, Action: need.Action, Result: res}
-	if _, err := r.Bus.Publish(ctx, protocol.AgentResponder, protocol.TypeRemediationComplete, data); err != nil {
-		r.Logger.Error("publish remediation_complete", "container", need.Container, "error", err)
-	}
+	r.pub.publish(ctx, protocol.TypeRemediationComplete, data, need.Container)
 	if r.OnResult != nil {
 		r.OnResult(need.Container, res)
 	}

@@ -13,6 +13,7 @@ type serializer struct {
 	sem chan struct{}
 
 	mu     sync.Mutex
+	closed bool
 	queues map[string][]func()
 	wg     sync.WaitGroup
 }
@@ -21,17 +22,23 @@ func newSerializer(parallel int) *serializer {
 	return &serializer{sem: make(chan struct{}, parallel), queues: map[string][]func(){}}
 }
 
-// do queues fn behind earlier work for key.
-func (s *serializer) do(ctx context.Context, key string, fn func()) {
+// do queues fn behind earlier work for key. After close it does nothing
+// and reports false.
+func (s *serializer) do(ctx context.Context, key string, fn func()) bool {
 	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return false
+	}
 	q, running := s.queues[key]
 	s.queues[key] = append(q, fn)
-	s.mu.Unlock()
-	if running {
-		return
+	if !running {
+		// Added under mu, so close cannot be waiting on a count that is
+		// about to grow.
+		s.wg.Add(1)
+		go s.drain(ctx, key)
 	}
-	s.wg.Add(1)
-	go s.drain(ctx, key)
+	return true
 }
 
 func (s *serializer) drain(ctx context.Context, key string) {
@@ -60,5 +67,10 @@ func (s *serializer) drain(ctx context.Context, key string) {
 	}
 }
 
-// wait blocks until all queued work is done.
-func (s *serializer) wait() { s.wg.Wait() }
+// close refuses new work and waits until the queued work is done.
+func (s *serializer) close() {
+	s.mu.Lock()
+	s.closed = true
+	s.mu.Unlock()
+	s.wg.Wait()
+}
