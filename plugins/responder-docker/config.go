@@ -3,6 +3,7 @@ package dockerresponder
 import (
 	"encoding/json"
 	"fmt"
+	"path"
 	"strings"
 	"time"
 
@@ -30,6 +31,11 @@ type Config struct {
 	// RestartDependents restarts the containers that share a restarted
 	// container's network namespace; they lose their network otherwise.
 	RestartDependents *bool `json:"restart_dependents"`
+	// ProtectDependents is a list of path.Match globs over container
+	// names. A dependent whose name matches one is never restarted: the
+	// host's protected list guards the containers it is asked to act on,
+	// not the dependents this plugin finds, so keep the two in sync.
+	ProtectDependents []string `json:"protect_dependents"`
 
 	// ResourceFactor multiplies a container's memory limit and CPU quota
 	// in update_resources.
@@ -71,6 +77,10 @@ const (
 	maxResourceFactor = 4
 )
 
+// DefaultProtectDependents mirrors the host's default protected list:
+// hemostatd itself and its Redis.
+func DefaultProtectDependents() []string { return []string{"hemostat*", "*redis*"} }
+
 // DefaultConfig returns the settings used when the config block is empty.
 func DefaultConfig() Config {
 	yes := true
@@ -79,6 +89,7 @@ func DefaultConfig() Config {
 		VerifyTimeout:     Duration(DefaultVerifyTimeout),
 		StartGrace:        Duration(DefaultStartGrace),
 		RestartDependents: &yes,
+		ProtectDependents: DefaultProtectDependents(),
 		ResourceFactor:    DefaultResourceFactor,
 		ExecOutputLimit:   DefaultExecOutputLimit,
 		ExecTimeout:       Duration(DefaultExecTimeout),
@@ -100,6 +111,10 @@ func ParseConfig(raw json.RawMessage) (Config, error) {
 		// An explicit null in the JSON clears the pointer.
 		yes := true
 		cfg.RestartDependents = &yes
+	}
+	if cfg.ProtectDependents == nil {
+		// An explicit null; an empty list protects nothing.
+		cfg.ProtectDependents = DefaultProtectDependents()
 	}
 	if errs := cfg.validate(); len(errs) > 0 {
 		return Config{}, errs
@@ -123,6 +138,11 @@ func (c Config) validate() sdk.ConfigErrors {
 	}
 	if c.StartGrace < 0 {
 		add("start_grace", "must not be negative")
+	}
+	for i, glob := range c.ProtectDependents {
+		if _, err := path.Match(glob, ""); err != nil || strings.TrimSpace(glob) == "" {
+			add("protect_dependents", "entry %d %q is not a glob pattern", i, glob)
+		}
 	}
 	if c.ResourceFactor <= 1 || c.ResourceFactor > maxResourceFactor {
 		add("resource_factor", "must be greater than 1 and at most %d, not %g", maxResourceFactor, c.ResourceFactor)

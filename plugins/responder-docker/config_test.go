@@ -26,7 +26,7 @@ func TestParseConfigValues(t *testing.T) {
 	raw := `{
 		"docker_host": "unix:///run/docker.sock",
 		"stop_timeout": 5, "verify_timeout": "90s", "start_grace": "0s",
-		"restart_dependents": false, "resource_factor": 2,
+		"restart_dependents": false, "protect_dependents": ["hs-*", "db"], "resource_factor": 2,
 		"max_memory": "2g", "max_cpus": 1.5,
 		"exec_allowlist": [["nginx", "-s", "reload"]], "exec_output_limit": "1k", "exec_timeout": "5s",
 		"cleanup_volumes": true, "max_replicas": 3
@@ -39,12 +39,34 @@ func TestParseConfigValues(t *testing.T) {
 	want := Config{
 		DockerHost: "unix:///run/docker.sock", StopTimeout: Duration(5 * time.Second),
 		VerifyTimeout: Duration(90 * time.Second), StartGrace: 0, RestartDependents: &no,
-		ResourceFactor: 2, MaxMemory: 2 << 30, MaxCPUs: 1.5,
+		ProtectDependents: []string{"hs-*", "db"},
+		ResourceFactor:    2, MaxMemory: 2 << 30, MaxCPUs: 1.5,
 		ExecAllowlist: [][]string{{"nginx", "-s", "reload"}}, ExecOutputLimit: 1 << 10,
 		ExecTimeout: Duration(5 * time.Second), CleanupVolumes: true, MaxReplicas: 3,
 	}
 	if !reflect.DeepEqual(cfg, want) {
 		t.Errorf("got  %+v\nwant %+v", cfg, want)
+	}
+}
+
+func TestParseConfigProtectDependents(t *testing.T) {
+	tests := []struct {
+		raw  string
+		want []string
+	}{
+		{`{}`, []string{"hemostat*", "*redis*"}},
+		{`{"protect_dependents": null}`, []string{"hemostat*", "*redis*"}},
+		{`{"protect_dependents": []}`, []string{}},
+		{`{"protect_dependents": ["infra-?"]}`, []string{"infra-?"}},
+	}
+	for _, tt := range tests {
+		cfg, err := ParseConfig(json.RawMessage(tt.raw))
+		if err != nil {
+			t.Fatalf("ParseConfig(%s): %v", tt.raw, err)
+		}
+		if !reflect.DeepEqual(cfg.ProtectDependents, tt.want) {
+			t.Errorf("ParseConfig(%s).ProtectDependents = %q, want %q", tt.raw, cfg.ProtectDependents, tt.want)
+		}
 	}
 }
 
@@ -66,6 +88,8 @@ func TestParseConfigErrors(t *testing.T) {
 		{"empty exec entry", `{"exec_allowlist": [["ok"], []]}`, []string{"exec_allowlist"}},
 		{"zero output limit", `{"exec_output_limit": 0}`, []string{"exec_output_limit"}},
 		{"zero replicas", `{"max_replicas": 0}`, []string{"max_replicas"}},
+		{"bad glob", `{"protect_dependents": ["ok*", "[a-"]}`, []string{"protect_dependents"}},
+		{"empty glob", `{"protect_dependents": [""]}`, []string{"protect_dependents"}},
 		{"several at once", `{"max_cpus": -1, "start_grace": "-1s"}`, []string{"start_grace", "max_cpus"}},
 	}
 	for _, tt := range tests {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"regexp"
 	"strings"
@@ -83,9 +84,17 @@ func (d *dockerTest) sickapp(suffix string, cfg container.Config, host container
 // namespace of ref (testenv.RunContainer forces network "none").
 func (d *dockerTest) sharing(suffix, ref string) string {
 	d.t.Helper()
+	return d.sharingLabelled(suffix, ref, nil)
+}
+
+// sharingLabelled is sharing with more labels.
+func (d *dockerTest) sharingLabelled(suffix, ref string, labels map[string]string) string {
+	d.t.Helper()
 	name := d.name(suffix)
+	all := map[string]string{testenv.TestLabel: "1"}
+	maps.Copy(all, labels)
 	created, err := d.cli.ContainerCreate(d.ctx,
-		&container.Config{Image: d.image, Labels: map[string]string{testenv.TestLabel: "1"}},
+		&container.Config{Image: d.image, Labels: all},
 		&container.HostConfig{NetworkMode: container.NetworkMode("container:" + ref)}, nil, nil, name)
 	if err != nil {
 		d.t.Fatalf("create %s: %v", name, err)

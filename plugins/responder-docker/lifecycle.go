@@ -46,12 +46,26 @@ func bringBack(ctx context.Context, c *call, do func(ctx context.Context, stopTi
 	if err != nil {
 		return rejected(err.Error())
 	}
-	var deps []dependent
+	var (
+		deps       []dependent
+		depSkipped []string
+	)
 	if *c.cfg.RestartDependents {
 		if deps, err = findDependents(ctx, c.cli, c.target); err != nil {
 			return c.failure(ctx, "list containers sharing the network of", err)
 		}
+		deps, depSkipped = screenDependents(c, deps)
 	}
+	res := bringBackAndDependents(ctx, c, timeout, deps, do)
+	if len(depSkipped) > 0 {
+		res = withDetail(res, "dependents_skipped", strings.Join(depSkipped, "; "))
+	}
+	return res
+}
+
+// bringBackAndDependents does, or in a dry run describes, the action and
+// the restart of the dependents that passed screenDependents.
+func bringBackAndDependents(ctx context.Context, c *call, timeout int, deps []dependent, do func(ctx context.Context, stopTimeout int) error) sdk.Result {
 	if c.req.DryRun {
 		what := fmt.Sprintf("%s %s (stop timeout %ds), then wait up to %s for it to run", c.req.Action, c.name, timeout, c.cfg.VerifyTimeout.Std())
 		if hasHealthcheck(c.target) {

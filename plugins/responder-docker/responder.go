@@ -23,6 +23,9 @@ type Responder struct {
 	cli *client.Client
 
 	locks containerLocks
+	// self is the container this process runs in, never restarted as a
+	// dependent.
+	self selfIdentity
 }
 
 var (
@@ -33,7 +36,7 @@ var (
 // New returns a Responder with the default settings. It talks to the
 // engine once Configure has run.
 func New() *Responder {
-	return &Responder{cfg: DefaultConfig()}
+	return &Responder{cfg: DefaultConfig(), self: detectSelf("/proc")}
 }
 
 // Configure validates the settings and connects to the engine named by
@@ -135,7 +138,7 @@ func (r *Responder) remediate(ctx context.Context, req sdk.RemediateRequest) sdk
 	if target, err = cli.ContainerInspect(ctx, target.ID); err != nil {
 		return engineFailure(req.Container, "inspect", err)
 	}
-	c := &call{req: req, cfg: cfg, cli: cli, target: target, name: containerName(target)}
+	c := &call{req: req, cfg: cfg, cli: cli, self: r.self, target: target, name: containerName(target)}
 	res := act(ctx, c)
 	if res.StateAfter == "" {
 		res.StateAfter = c.stateNow(ctx)
@@ -148,6 +151,7 @@ type call struct {
 	req    sdk.RemediateRequest
 	cfg    Config
 	cli    *client.Client
+	self   selfIdentity
 	target container.InspectResponse // as inspected before acting
 	name   string
 }
