@@ -65,6 +65,8 @@ type runState struct {
 	// goroutine.
 	recent   map[string]*recent
 	replayed map[uint64]struct{}
+	// lastHeard is when the current session last received anything.
+	lastHeard time.Time
 }
 
 // startDispatcher starts the goroutine that feeds one type's handlers.
@@ -167,7 +169,14 @@ func (b *Bus) connectLoop(r *runState) error {
 		}
 		switch {
 		case established || lostAt.IsZero():
+			// The outage began when the subscription last heard from
+			// Redis, not when the loss was noticed: a silently dead
+			// socket takes up to two health intervals to notice, and the
+			// replay must cover that time too.
 			lostAt, tries, wait = time.Now(), 0, b.opts.RetryInitial
+			if !r.lastHeard.IsZero() && r.lastHeard.Before(lostAt) {
+				lostAt = r.lastHeard
+			}
 			b.log.Warn("redis connection failed; reconnecting", "address", b.addr(), "error", err, "next_try_in", wait)
 		default:
 			tries++
@@ -231,6 +240,7 @@ func (b *Bus) session(r *runState, up func() time.Time) error {
 			break
 		}
 	}
+	r.lastHeard = time.Now()
 	if outageBegan := up(); !outageBegan.IsZero() {
 		b.replay(r, outageBegan.Add(-replaySkew))
 	}
@@ -252,6 +262,7 @@ func (b *Bus) session(r *runState, up func() time.Time) error {
 			continue
 		}
 		pinged = false
+		r.lastHeard = time.Now()
 		if m, ok := msg.(*redis.Message); ok {
 			b.receive(r, m)
 		}

@@ -81,7 +81,8 @@ func (a *Alert) handle(ctx context.Context, env protocol.Envelope) {
 		a.Bus.CountInvalid(env, err)
 		return
 	}
-	if a.duplicate(dedupeKey(n, env), time.Now()) {
+	key := dedupeKey(n, env)
+	if a.duplicate(key, time.Now()) {
 		a.Logger.Debug("duplicate notification suppressed", "type", n.Type, "container", n.Container, "title", n.Title)
 		return
 	}
@@ -90,7 +91,7 @@ func (a *Alert) handle(ctx context.Context, env protocol.Envelope) {
 		if !route.wants(n) {
 			continue
 		}
-		a.work.do(ctx, route.Name, func() { a.deliver(ctx, route, n) })
+		a.work.do(ctx, route.Name, func() { a.deliver(ctx, route, n, key) })
 	}
 }
 
@@ -122,7 +123,7 @@ func (a *Alert) duplicate(key string, now time.Time) bool {
 	return false
 }
 
-func (a *Alert) deliver(ctx context.Context, route Route, n sdk.Notification) {
+func (a *Alert) deliver(ctx context.Context, route Route, n sdk.Notification, key string) {
 	delay := a.RetryInitial
 	var err error
 	for attempt := 0; attempt <= a.Retries; attempt++ {
@@ -143,6 +144,11 @@ func (a *Alert) deliver(ctx context.Context, route Route, n sdk.Notification) {
 	}
 	if err != nil {
 		a.Logger.Error("alert delivery gave up", "plugin", route.Name, "type", n.Type, "container", n.Container, "error", err)
+		// Nobody was told: the same news within the window must not be
+		// suppressed as a duplicate.
+		a.mu.Lock()
+		delete(a.seen, key)
+		a.mu.Unlock()
 	}
 	if a.OnNotify != nil {
 		a.OnNotify(route.Name, n, err)

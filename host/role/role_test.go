@@ -461,3 +461,37 @@ func equal(a, b []string) bool {
 	}
 	return true
 }
+
+// TestAlertGivenUpIsNotADuplicate: a notification nobody received is sent
+// again when the same news comes back within the dedupe window.
+func TestAlertGivenUpIsNotADuplicate(t *testing.T) {
+	slack := &flakyNotifier{failures: 2}
+	var al *Alert
+	r := newRig(t, func(ctx context.Context, b *bus.Bus) {
+		al = &Alert{
+			Bus: b, DedupeWindow: time.Hour, Logger: hclog.NewNullLogger(), Retries: 1, RetryInitial: 10 * time.Millisecond,
+			Routes: []Route{{Name: "slack", Notifier: slack, MinSeverity: sdk.SeverityInfo}},
+		}
+		al.Register(ctx)
+	})
+	esc := protocol.Escalation{Container: "db", Reason: "breaker open", Source: protocol.EscalatedByBreaker}
+	r.publish(t, protocol.AgentResponder, protocol.TypeEscalation, esc)
+	deadline := time.Now().Add(10 * time.Second)
+	for slack.failuresLeft() > 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(100 * time.Millisecond) // the give-up lands after the last failure
+	r.publish(t, protocol.AgentResponder, protocol.TypeEscalation, esc)
+	for len(slack.titles()) == 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if got := slack.titles(); len(got) != 1 {
+		t.Fatalf("delivered %q, want the escalation once, on its second publish", got)
+	}
+}
+
+func (f *flakyNotifier) failuresLeft() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.failures
+}
