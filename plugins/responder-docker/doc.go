@@ -9,7 +9,10 @@
 // grace when the trigger was a resource threshold. After a restart or start
 // it waits until the container runs — and is healthy when it has a
 // healthcheck — so that "success" means the container is back, not merely
-// that the API call returned.
+// that the API call returned. It acts only on the container named, never on
+// one the engine matched by an ID prefix because the name has gone
+// (reference.go), and never restarts a dependent that opted out, matches
+// protect_dependents or is its own container (self.go).
 //
 // Every action is described by one file: lifecycle.go (restart, stop,
 // start, kill, unpause), resources.go (update_resources), exec.go,
