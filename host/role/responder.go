@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -108,14 +109,14 @@ func (r *Responder) Close() {
 }
 
 func (r *Responder) handle(ctx context.Context, need protocol.RemediationNeeded, recheck bool) {
-	labels := r.observe(ctx, need.Container)
+	newest := r.observe(ctx, need.Container)
 	if recheck {
 		if sick, why := r.stillSick(ctx, need); !sick {
 			r.complete(ctx, need, protocol.Result{Status: sdk.StatusSkipped, Reason: "deferred action dropped on re-check: " + why})
 			return
 		}
 	}
-	req := gate.Request{Container: need.Container, Action: need.Action, Confidence: need.Confidence, Labels: labels}
+	req := gate.Request{Container: need.Container, Action: need.Action, Confidence: need.Confidence, Labels: newest.Labels}
 	v := r.Gate.Check(req)
 	switch v.Outcome {
 	case gate.Reject:
@@ -140,10 +141,10 @@ func (r *Responder) handle(ctx context.Context, need protocol.RemediationNeeded,
 		}
 		return
 	}
-	r.act(ctx, need, v.DryRun)
+	r.act(ctx, need, newest, v.DryRun)
 }
 
-func (r *Responder) act(ctx context.Context, need protocol.RemediationNeeded, dryRun bool) {
+func (r *Responder) act(ctx context.Context, need protocol.RemediationNeeded, newest sdk.Sample, dryRun bool) {
 	plugin, ok, err := r.pluginFor(ctx, need.Action)
 	if !ok {
 		if err != nil {
@@ -155,7 +156,7 @@ func (r *Responder) act(ctx context.Context, need protocol.RemediationNeeded, dr
 	}
 	res, err := plugin.Responder.Remediate(ctx, sdk.RemediateRequest{
 		Container: need.Container, Action: need.Action, Reason: need.Reason, Confidence: need.Confidence,
-		DryRun: dryRun, Params: remediateParams(need),
+		DryRun: dryRun, Params: remediateParams(need, newest),
 	})
 	if errors.Is(err, supervisor.ErrUnavailable) {
 		// The plugin crashed or is restarting: the call never reached
@@ -277,23 +278,29 @@ func (r *Responder) forgetRetries(container string) {
 
 // remediateParams tells the plugin what the host knows beyond the action:
 // whether it answers a resource threshold (subject to the plugin's
-// start-up grace) or a lifecycle event (acted on at once).
-func remediateParams(need protocol.RemediationNeeded) map[string]string {
-	return map[string]string{"trigger": trigger(need.Issues)}
+// start-up grace) or a lifecycle event (acted on at once), and whether the
+// monitor saw the container's last exit requested by someone — the best
+// evidence there is that a stopped container must stay stopped.
+func remediateParams(need protocol.RemediationNeeded, newest sdk.Sample) map[string]string {
+	params := map[string]string{"trigger": trigger(need.Issues)}
+	if newest.Event == sdk.EventDie || newest.Event == sdk.EventStop {
+		params["stop_requested"] = strconv.FormatBool(newest.StopRequested)
+	}
+	return params
 }
 
 // observeDepth is how many recent samples the responder reads before
 // acting: enough to see a removal among the events around it.
 const observeDepth = 20
 
-// observe reads the container's recent history: its labels from the
-// newest sample, for the gate's opt-in and opt-out checks (nil when
-// unknown); and a removal since the gate's last action, which makes the
-// gate forget the old container's actions.
-func (r *Responder) observe(ctx context.Context, container string) map[string]string {
+// observe reads the container's recent history and returns its newest
+// sample — its labels feed the gate's opt-in and opt-out checks (nil when
+// unknown) — and makes the gate forget the actions on a container removed
+// since.
+func (r *Responder) observe(ctx context.Context, container string) sdk.Sample {
 	h, err := r.Bus.History(ctx, container, observeDepth)
 	if err != nil || len(h) == 0 {
-		return nil
+		return sdk.Sample{}
 	}
 	for i := len(h) - 1; i >= 0; i-- {
 		if h[i].Event == sdk.EventDestroy {
@@ -303,7 +310,7 @@ func (r *Responder) observe(ctx context.Context, container string) map[string]st
 			break
 		}
 	}
-	return h[len(h)-1].Labels
+	return h[len(h)-1]
 }
 
 // stillSick re-checks a container whose action was deferred, from what the

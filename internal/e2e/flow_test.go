@@ -209,7 +209,7 @@ func TestFlowThroughRealPlugins(t *testing.T) {
 	ctx := context.Background()
 	var reqs []sdk.RemediateRequest
 	readState(t, d.rdb, "e2e-remediations", &reqs)
-	if len(reqs) != 1 || reqs[0].Container != "api" || reqs[0].Action != "restart" || reqs[0].Params["trigger"] != "lifecycle" {
+	if len(reqs) != 1 || reqs[0].Container != "api" || reqs[0].Action != "restart" || reqs[0].Params["trigger"] != "lifecycle" || reqs[0].Params["stop_requested"] != "false" {
 		t.Errorf("responder plugin saw %+v", reqs)
 	}
 	waitState(t, d.rdb, "e2e-notifications", func(raw []byte) bool {
