@@ -283,7 +283,7 @@ func benchSamplers(b *testing.B, cli *client.Client) (*cgroupSampler, *apiSample
 	if err != nil {
 		b.Fatal(err)
 	}
-	return newCgroupSampler(DefaultCgroupRoot, "/proc", info.CgroupDriver), newAPISampler(cli)
+	return newCgroupSampler(DefaultCgroupRoot, "/proc", info.CgroupDriver), newAPISampler(cli, engineCallTimeout, DefaultInterval+statsGrace)
 }
 
 func waitNotRunning(b *testing.B, cli *client.Client, id string) {

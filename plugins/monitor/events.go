@@ -259,9 +259,16 @@ func wantsLogs(s sdk.Sample) bool {
 	return false
 }
 
-// inspect reads a container's full state from the engine.
+// inspect reads a container's full state from the engine, giving up after
+// engineCallTimeout: the event loop and the resync wait for it.
 func (w *watcher) inspect(ctx context.Context, id string) (*containerInfo, error) {
-	c, err := w.cli.ContainerInspect(ctx, id)
+	ictx, cancel := context.WithTimeout(ctx, w.callTimeout)
+	defer cancel()
+	c, err := w.cli.ContainerInspect(ictx, id)
+	if timedOut(ictx, err) {
+		w.log.Warn("docker engine did not answer an inspect in time", "container", shortID(id), "timeout", w.callTimeout)
+		return nil, fmt.Errorf("inspect %s: %w", shortID(id), errEngineTimeout)
+	}
 	if err != nil {
 		return nil, err
 	}

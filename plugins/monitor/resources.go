@@ -2,6 +2,7 @@ package monitor
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 )
@@ -58,6 +59,10 @@ func (w *watcher) sampleOnce(ctx context.Context, prev map[string]reading, emit 
 		go func() {
 			defer func() { <-sem; wg.Done() }()
 			r, err := smp.read(ctx, target{ID: c.ID, CgroupParent: c.CgroupParent})
+			if errors.Is(err, errEngineTimeout) {
+				w.log.Warn("resource sample timed out; skipping the container this round", "container", c.Name, "error", err)
+				return
+			}
 			if err != nil {
 				// Most often the container stopped since the snapshot;
 				// its die event tells the host what matters.

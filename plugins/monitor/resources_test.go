@@ -19,7 +19,7 @@ func engineSamplers(t *testing.T, cli *client.Client) (*cgroupSampler, *apiSampl
 	if err != nil {
 		t.Fatal(err)
 	}
-	return newCgroupSampler(DefaultCgroupRoot, "/proc", info.CgroupDriver), newAPISampler(cli)
+	return newCgroupSampler(DefaultCgroupRoot, "/proc", info.CgroupDriver), newAPISampler(cli, engineCallTimeout, DefaultInterval+statsGrace)
 }
 
 // TestSamplersAgree checks both samplers against a container burning one

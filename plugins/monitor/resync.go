@@ -2,6 +2,8 @@ package monitor
 
 import (
 	"context"
+	"errors"
+	"fmt"
 
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/errdefs"
@@ -15,11 +17,21 @@ import (
 // it reports, as lifecycle samples, every change that happened while the
 // events were not flowing, so that nothing is missed.
 func (w *watcher) resync(ctx context.Context) error {
-	list, err := w.cli.ContainerList(ctx, container.ListOptions{All: true})
+	lctx, cancel := context.WithTimeout(ctx, w.callTimeout)
+	list, err := w.cli.ContainerList(lctx, container.ListOptions{All: true})
+	if timedOut(lctx, err) {
+		err = fmt.Errorf("list containers: %w", errEngineTimeout)
+	}
+	cancel()
 	if err != nil {
 		return err
 	}
 	fresh := make([]*containerInfo, len(list))
+	// stalled holds the containers whose inspect timed out: one container
+	// stuck in the engine must not keep every other from being synced.
+	// What was known of them stays; one never seen is inspected at its
+	// next event.
+	stalled := make([]bool, len(list))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(w.cfg.concurrency)
 	for i, c := range list {
@@ -28,6 +40,10 @@ func (w *watcher) resync(ctx context.Context) error {
 			info, err := w.inspect(gctx, c.ID)
 			if errdefs.IsNotFound(err) {
 				return nil // removed since the list: its destroy event follows
+			}
+			if errors.Is(err, errEngineTimeout) {
+				stalled[i] = true
+				return nil
 			}
 			if err != nil {
 				return err
@@ -43,6 +59,11 @@ func (w *watcher) resync(ctx context.Context) error {
 
 	initial := !w.synced
 	seen := make(map[string]bool, len(fresh))
+	for i, c := range list {
+		if stalled[i] {
+			seen[c.ID] = true
+		}
+	}
 	for _, cur := range fresh {
 		if cur == nil {
 			continue

@@ -3,8 +3,10 @@ package monitor
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/client"
@@ -15,26 +17,52 @@ import (
 // milliseconds of CPU per container.
 type apiSampler struct {
 	cli *client.Client
+	// callTimeout bounds the engine info request, statsTimeout a stats
+	// one: a worker stuck on an engine that never answers would hold up
+	// the whole sampling pass.
+	callTimeout  time.Duration
+	statsTimeout time.Duration
 
 	mu         sync.Mutex
 	hostMemory uint64 // the engine's MemTotal, fetched once
+	infoErr    error  // the last failure to fetch it, until retryInfo
+	retryInfo  time.Time
 }
 
-func newAPISampler(cli *client.Client) *apiSampler { return &apiSampler{cli: cli} }
+func newAPISampler(cli *client.Client, callTimeout, statsTimeout time.Duration) *apiSampler {
+	return &apiSampler{cli: cli, callTimeout: callTimeout, statsTimeout: statsTimeout}
+}
+
+// errNotRunning says the engine has no counters for a container: it
+// stopped since the inventory said it was running.
+var errNotRunning = errors.New("container not running")
 
 func (a *apiSampler) read(ctx context.Context, t target) (reading, error) {
 	hostMem, err := a.engineMemory(ctx)
 	if err != nil {
 		return reading{}, err
 	}
-	resp, err := a.cli.ContainerStatsOneShot(ctx, t.ID)
+	sctx, cancel := context.WithTimeout(ctx, a.statsTimeout)
+	defer cancel()
+	resp, err := a.cli.ContainerStatsOneShot(sctx, t.ID)
+	if timedOut(sctx, err) {
+		return reading{}, fmt.Errorf("stats of %s: %w", shortID(t.ID), errEngineTimeout)
+	}
 	if err != nil {
 		return reading{}, err
 	}
 	defer resp.Body.Close()
 	var st container.StatsResponse
 	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
+		if timedOut(sctx, err) {
+			return reading{}, fmt.Errorf("stats of %s: %w", shortID(t.ID), errEngineTimeout)
+		}
 		return reading{}, fmt.Errorf("decode stats of %s: %w", shortID(t.ID), err)
+	}
+	if st.Read.IsZero() {
+		// The engine answers for a stopped container with an empty
+		// document: zeros that are no reading.
+		return reading{}, fmt.Errorf("stats of %s: %w", shortID(t.ID), errNotRunning)
 	}
 	return readingFromStats(st, hostMem), nil
 }
@@ -58,17 +86,32 @@ func readingFromStats(st container.StatsResponse, hostMemory uint64) reading {
 	}
 }
 
+// engineMemory returns the engine's memory, asking it once. A failure is
+// remembered for infoRetry: the workers would otherwise queue on the lock,
+// each waiting out its own timeout.
 func (a *apiSampler) engineMemory(ctx context.Context) (uint64, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.hostMemory != 0 {
 		return a.hostMemory, nil
 	}
-	info, err := a.cli.Info(ctx)
-	if err != nil {
-		return 0, fmt.Errorf("engine info: %w", err)
+	if a.infoErr != nil && time.Now().Before(a.retryInfo) {
+		return 0, a.infoErr
 	}
-	a.hostMemory = uint64(info.MemTotal)
+	ictx, cancel := context.WithTimeout(ctx, a.callTimeout)
+	defer cancel()
+	info, err := a.cli.Info(ictx)
+	if timedOut(ictx, err) {
+		err = errEngineTimeout
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			return 0, err // the caller gave up: nothing learned
+		}
+		a.infoErr, a.retryInfo = fmt.Errorf("engine info: %w", err), time.Now().Add(infoRetry)
+		return 0, a.infoErr
+	}
+	a.hostMemory, a.infoErr = uint64(info.MemTotal), nil
 	return a.hostMemory, nil
 }
 

@@ -38,6 +38,8 @@ type watcher struct {
 
 	// now is the clock; tests and benchmarks read it too.
 	now func() time.Time
+	// callTimeout bounds engine requests (engineCallTimeout).
+	callTimeout time.Duration
 }
 
 func newWatcher(cli *client.Client, cfg settings, log hclog.Logger, self selfIdentity, out func(sdk.Sample) error) *watcher {
@@ -54,6 +56,8 @@ func newWatcher(cli *client.Client, cfg settings, log hclog.Logger, self selfIde
 		out:       out,
 		firstSync: make(chan struct{}),
 		now:       func() time.Time { return time.Now().UTC() },
+
+		callTimeout: engineCallTimeout,
 	}
 }
 
@@ -99,7 +103,9 @@ func (w *watcher) run(ctx context.Context) error {
 func (w *watcher) negotiate(ctx context.Context) bool {
 	b := newBackoff(reconnectMin, reconnectMax)
 	for {
-		ping, err := w.cli.Ping(ctx)
+		pctx, cancel := context.WithTimeout(ctx, w.callTimeout)
+		ping, err := w.cli.Ping(pctx)
+		cancel()
 		if err == nil {
 			w.cli.NegotiateAPIVersionPing(ping)
 			return true
@@ -118,13 +124,13 @@ func (w *watcher) negotiate(ctx context.Context) bool {
 // setting and the engine's cgroup driver.
 func (w *watcher) sampler(ctx context.Context) sampler {
 	w.samplerOnce.Do(func() {
-		api := newAPISampler(w.cli)
+		api := newAPISampler(w.cli, w.callTimeout, w.cfg.interval+statsGrace)
 		if w.cfg.sampler == SamplerAPI {
 			w.smp = api
 			return
 		}
 		driver := ""
-		ictx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		ictx, cancel := context.WithTimeout(ctx, w.callTimeout)
 		if info, err := w.cli.Info(ictx); err == nil {
 			driver = info.CgroupDriver
 		}
