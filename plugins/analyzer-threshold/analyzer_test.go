@@ -98,6 +98,27 @@ func ruleCases() []ruleCase {
 			verdict: falseAlarm, action: none, confidence: 0.3},
 
 		// OOM kills and healthchecks.
+		{name: "oom/beats an earlier requested stop",
+			req: withEvent(calm, lifecycle(5, sdk.EventDie, func(s *sdk.Sample) {
+				s.Status, s.ExitCode, s.OOMKilled, s.StopRequested = "exited", 137, true, true
+			}), protocol.IssueOOMKilled, protocol.IssueExited(137)),
+			verdict: remediate, action: restart, confidence: 0.9},
+		{name: "oom/docker restarting it: left to docker",
+			req: withEvent(calm, lifecycle(5, sdk.EventDie, func(s *sdk.Sample) {
+				s.Status, s.ExitCode, s.OOMKilled, s.RestartingByDocker = "restarting", 137, true, true
+			}), protocol.IssueOOMKilled, protocol.IssueExited(137)),
+			verdict: falseAlarm, action: none, confidence: 0.7},
+		{name: "oom/docker restarting it, configured to raise the limit", config: `{"memory_action": "update_resources"}`,
+			req: withEvent(calm, lifecycle(5, sdk.EventDie, func(s *sdk.Sample) {
+				s.Status, s.ExitCode, s.OOMKilled, s.RestartingByDocker = "restarting", 137, true, true
+			}), protocol.IssueOOMKilled, protocol.IssueExited(137)),
+			verdict: remediate, action: sdk.ActionUpdateResources, confidence: 0.9},
+		{name: "loop/actions after the alert do not count",
+			req:     remediated(withEvent(calm, crash(1), protocol.IssueExited(1)), sdk.StatusSuccess, 5*time.Minute, -time.Minute, -2*time.Minute),
+			verdict: remediate, action: restart, confidence: 0.9},
+		{name: "loop/actions without a status do not count",
+			req:     remediated(withEvent(calm, crash(1), protocol.IssueExited(1)), "", 3*time.Minute, 2*time.Minute, time.Minute),
+			verdict: remediate, action: restart, confidence: 0.9},
 		{name: "oom/issue only",
 			req:     fromExternal(nil, protocol.IssueOOMKilled),
 			verdict: remediate, action: restart, confidence: 0.9},

@@ -90,15 +90,29 @@ func countRecent(remediations []sdk.Remediation, ref time.Time, window time.Dura
 	since := ref.Add(-window)
 	n := 0
 	for _, r := range remediations {
-		if r.Time.IsZero() || !r.Time.After(since) {
+		// The window ends at the alert: a later action is not part of
+		// what led to it.
+		if r.Time.IsZero() || !r.Time.After(since) || r.Time.After(ref) {
 			continue
 		}
 		switch r.Status {
-		case sdk.StatusSuccess, sdk.StatusFailed, "":
+		case sdk.StatusSuccess, sdk.StatusFailed:
 			n++
 		}
 	}
 	return n
+}
+
+// oomRemedy answers an OOM kill with the configured memory remedy.
+func oomRemedy(cfg Config, f facts) finding {
+	cause := "OOM killed"
+	if f.exited {
+		cause = fmt.Sprintf("exited with code %d after an OOM kill", f.exitCode)
+	}
+	if cfg.MemoryAction == sdk.ActionUpdateResources {
+		return memoryRemedy(cfg, severityOOM, confidenceCertain, cause)
+	}
+	return restart(severityOOM, confidenceCertain, cause+"; restarting (the memory limit may be too low)")
 }
 
 // exitRule judges a container that stopped: a crash or an OOM kill is
@@ -107,20 +121,17 @@ func exitRule(cfg Config, f facts) (finding, bool) {
 	switch {
 	case f.exited && f.exitCode == 0:
 		return falseAlarm(severityCleanExit, confidenceTrend, "exited with code 0; a clean exit is not a crash"), true
+	case f.oom && !f.restartingByDocker:
+		// An OOM kill is never a requested stop, whatever came before it.
+		return oomRemedy(cfg, f), true
+	case f.oom && cfg.MemoryAction == sdk.ActionUpdateResources:
+		// Docker restarts it, into the same too-small limit: raising the
+		// limit races nothing.
+		return oomRemedy(cfg, f), true
 	case f.exited && f.stopRequested:
 		return falseAlarm(severityExit, confidenceTrend, fmt.Sprintf("exited with code %d after a requested stop; not a crash", f.exitCode)), true
 	case f.exited && f.restartingByDocker:
 		return falseAlarm(severityExit, confidenceHealth, fmt.Sprintf("exited with code %d; Docker's restart policy is already restarting it, a second restart would race it", f.exitCode)), true
-	case f.exited && f.oom:
-		if cfg.MemoryAction == sdk.ActionUpdateResources {
-			return memoryRemedy(cfg, severityOOM, confidenceCertain, fmt.Sprintf("exited with code %d after an OOM kill", f.exitCode)), true
-		}
-		return restart(severityOOM, confidenceCertain, fmt.Sprintf("exited with code %d after an OOM kill; restarting (the memory limit may be too low)", f.exitCode)), true
-	case f.oom:
-		if cfg.MemoryAction == sdk.ActionUpdateResources {
-			return memoryRemedy(cfg, severityOOM, confidenceCertain, "OOM killed"), true
-		}
-		return restart(severityOOM, confidenceCertain, "OOM killed; restarting (the memory limit may be too low)"), true
 	case f.exited:
 		return restart(severityExit, confidenceCertain, fmt.Sprintf("exited with code %d; restarting", f.exitCode)), true
 	}
