@@ -74,7 +74,14 @@ func (w *watcher) sampleOnce(ctx context.Context, prev map[string]reading, emit 
 			if !emit || !primed {
 				return
 			}
-			s := c.sample(w.now())
+			// The snapshot is older than the read: a container that died
+			// since has had its die reported, and a "running" sample
+			// after it would contradict it.
+			cur, ok := w.inv.get(c.ID)
+			if !ok || cur.Status != "running" || !cur.StartedAt.Equal(c.StartedAt) {
+				return
+			}
+			s := cur.sample(w.now())
 			s.CPUPct = round2(cpuPercent(p, r))
 			s.MemoryPct = round2(r.memoryPercent())
 			s.MemoryUsage = r.memoryUsed()

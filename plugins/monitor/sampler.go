@@ -22,15 +22,22 @@ type sampler interface {
 // hemostatd does not share the engine's host, or the container is gone.
 var errNoCgroup = errors.New("container cgroup not found")
 
+// errCgroupGone says a container's cgroup files, found before, are gone:
+// the container stopped. Asking the Engine API instead would only get an
+// empty document for it.
+var errCgroupGone = errors.New("container cgroup gone")
+
 // autoSampler reads a container's cgroup files when it can and asks the
 // Engine API when it cannot, deciding per container.
 type autoSampler struct {
 	cgroup *cgroupSampler
-	api    *apiSampler
+	api    sampler
 }
 
 func (a *autoSampler) read(ctx context.Context, t target) (reading, error) {
 	r, err := a.cgroup.read(ctx, t)
+	// Only a cgroup never found means the files are out of reach; one
+	// that went away means the container did (errCgroupGone).
 	if errors.Is(err, errNoCgroup) {
 		return a.api.read(ctx, t)
 	}

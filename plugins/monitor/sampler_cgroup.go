@@ -70,8 +70,10 @@ func (c *cgroupSampler) read(_ context.Context, t target) (reading, error) {
 	}
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
+			// Resolved a moment ago: the container stopped since. A
+			// restart gets a fresh resolve.
 			c.forget(t.ID)
-			return reading{}, fmt.Errorf("%s: %w", shortID(t.ID), errNoCgroup)
+			return reading{}, fmt.Errorf("%s: %w", shortID(t.ID), errCgroupGone)
 		}
 		return reading{}, err
 	}

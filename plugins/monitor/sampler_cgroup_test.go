@@ -116,8 +116,11 @@ func TestCgroupSamplerLayouts(t *testing.T) {
 			if err := os.RemoveAll(root); err != nil {
 				t.Fatal(err)
 			}
+			if _, err := c.read(t.Context(), target{ID: id}); !errors.Is(err, errCgroupGone) || errors.Is(err, errNoCgroup) {
+				t.Fatalf("read after removal = %v, want errCgroupGone", err)
+			}
 			if _, err := c.read(t.Context(), target{ID: id}); !errors.Is(err, errNoCgroup) {
-				t.Fatalf("read after removal = %v, want errNoCgroup", err)
+				t.Fatalf("read of a forgotten container = %v, want errNoCgroup", err)
 			}
 		})
 	}
