@@ -1,10 +1,10 @@
 package monitor
 
 import (
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
+
+	"github.com/hemostat/hemostat/plugins/internal/selfcontainer"
 )
 
 // selfIdentity recognises the container hemostatd itself runs in, which
@@ -30,66 +30,19 @@ func (s selfIdentity) is(id string) bool {
 	return s.hostname != "" && strings.HasPrefix(id, s.hostname)
 }
 
-var (
-	// containerIDInPath finds a 64-hex container ID as a path element of a
-	// cgroup ("/docker/<id>", "/docker-<id>.scope", "/kubepods/.../<id>").
-	containerIDInPath = regexp.MustCompile(`(?:^|[/-])([0-9a-f]{64})(?:\.scope)?(?:/|$)`)
-	// containerIDInMount finds the ID in the engine's bind mounts of
-	// /etc/hostname and friends: ".../containers/<id>/hostname".
-	containerIDInMount = regexp.MustCompile(`/containers/([0-9a-f]{64})/`)
-	shortIDPattern     = regexp.MustCompile(`^[0-9a-f]{12}$`)
-)
+var shortIDPattern = regexp.MustCompile(`^[0-9a-f]{12}$`)
 
 // detectSelf reads procRoot/self/cgroup, then procRoot/self/mountinfo (the
 // only place that knows under cgroup v2 with a private cgroup namespace),
 // and $HOSTNAME.
 func detectSelf(procRoot, hostname string) selfIdentity {
-	var s selfIdentity
-	if data, err := os.ReadFile(filepath.Join(procRoot, "self", "cgroup")); err == nil {
-		s.id = idFromCgroup(string(data))
-	}
+	ids := selfcontainer.Read(procRoot)
+	s := selfIdentity{id: ids.Cgroup}
 	if s.id == "" {
-		if data, err := os.ReadFile(filepath.Join(procRoot, "self", "mountinfo")); err == nil {
-			s.id = idFromMountinfo(string(data))
-		}
+		s.id = ids.Mount
 	}
 	if shortIDPattern.MatchString(hostname) {
 		s.hostname = hostname
 	}
 	return s
-}
-
-// idFromCgroup finds the container ID in a /proc/<pid>/cgroup file.
-func idFromCgroup(data string) string {
-	for line := range strings.Lines(data) {
-		// hierarchy-ID:controllers:path
-		parts := strings.SplitN(strings.TrimSpace(line), ":", 3)
-		if len(parts) != 3 {
-			continue
-		}
-		if m := containerIDInPath.FindStringSubmatch(parts[2]); m != nil {
-			return m[1]
-		}
-	}
-	return ""
-}
-
-// idFromMountinfo finds the container ID in a /proc/<pid>/mountinfo file,
-// from the mount of /etc/hostname, /etc/hosts or /etc/resolv.conf.
-func idFromMountinfo(data string) string {
-	for line := range strings.Lines(data) {
-		fields := strings.Fields(line)
-		if len(fields) < 5 {
-			continue
-		}
-		switch fields[4] {
-		case "/etc/hostname", "/etc/hosts", "/etc/resolv.conf":
-		default:
-			continue
-		}
-		if m := containerIDInMount.FindStringSubmatch(fields[3]); m != nil {
-			return m[1]
-		}
-	}
-	return ""
 }

@@ -2,10 +2,8 @@ package dockerresponder
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
-	"regexp"
-	"strings"
+
+	"github.com/hemostat/hemostat/plugins/internal/selfcontainer"
 )
 
 // selfIdentity recognises the container this process runs in. hemostatd
@@ -41,61 +39,10 @@ func (s selfIdentity) ownReason(dep, target string) string {
 	return ""
 }
 
-var (
-	// containerIDInPath finds a 64-hex container ID as a path element of a
-	// cgroup ("/docker/<id>", "/docker-<id>.scope", "/kubepods/.../<id>").
-	containerIDInPath = regexp.MustCompile(`(?:^|[/-])([0-9a-f]{64})(?:\.scope)?(?:/|$)`)
-	// containerIDInMount finds the ID in the engine's bind mounts of
-	// /etc/hostname and friends: ".../containers/<id>/hostname".
-	containerIDInMount = regexp.MustCompile(`/containers/([0-9a-f]{64})/`)
-)
-
 // detectSelf reads procRoot/self/cgroup and procRoot/self/mountinfo.
 // Unreadable files leave the identity empty: outside a container there is
 // nothing to protect.
 func detectSelf(procRoot string) selfIdentity {
-	var s selfIdentity
-	if data, err := os.ReadFile(filepath.Join(procRoot, "self", "cgroup")); err == nil {
-		s.cgroupID = idFromCgroup(string(data))
-	}
-	if data, err := os.ReadFile(filepath.Join(procRoot, "self", "mountinfo")); err == nil {
-		s.mountID = idFromMountinfo(string(data))
-	}
-	return s
-}
-
-// idFromCgroup finds the container ID in a /proc/<pid>/cgroup file.
-func idFromCgroup(data string) string {
-	for line := range strings.Lines(data) {
-		// hierarchy-ID:controllers:path
-		parts := strings.SplitN(strings.TrimSpace(line), ":", 3)
-		if len(parts) != 3 {
-			continue
-		}
-		if m := containerIDInPath.FindStringSubmatch(parts[2]); m != nil {
-			return m[1]
-		}
-	}
-	return ""
-}
-
-// idFromMountinfo finds the container ID in a /proc/<pid>/mountinfo file,
-// from the mount of /etc/hostname, /etc/hosts or /etc/resolv.conf.
-func idFromMountinfo(data string) string {
-	for line := range strings.Lines(data) {
-		// mount-ID parent-ID major:minor root mount-point ...
-		fields := strings.Fields(line)
-		if len(fields) < 5 {
-			continue
-		}
-		switch fields[4] {
-		case "/etc/hostname", "/etc/hosts", "/etc/resolv.conf":
-		default:
-			continue
-		}
-		if m := containerIDInMount.FindStringSubmatch(fields[3]); m != nil {
-			return m[1]
-		}
-	}
-	return ""
+	ids := selfcontainer.Read(procRoot)
+	return selfIdentity{cgroupID: ids.Cgroup, mountID: ids.Mount}
 }
