@@ -6,11 +6,13 @@ import (
 	"path"
 	"slices"
 	"strings"
+
+	"github.com/hemostat/hemostat/sdk"
 )
 
 // LabelEnable is the container label that opts a container in ("true") or
 // out ("false") of remediation.
-const LabelEnable = "hemostat.enable"
+const LabelEnable = sdk.LabelEnable
 
 // rules are the checks that depend only on the request and the policy, so
 // they run without the gate's lock.
@@ -89,7 +91,7 @@ func (ru *rules) protected(container string) string {
 func (ru *rules) labels(container string, labels map[string]string) string {
 	value, present := labels[LabelEnable]
 	if present {
-		enabled, known := parseSwitch(value)
+		enabled, known := sdk.ParseSwitch(value)
 		switch {
 		case !known:
 			// Intent unclear: leaving the container alone is the only
@@ -107,15 +109,4 @@ func (ru *rules) labels(container string, labels map[string]string) string {
 		return fmt.Sprintf("container %s is not opted in: label %s=true is required and its labels are unknown", container, LabelEnable)
 	}
 	return fmt.Sprintf("container %s is not opted in: label %s=true is required", container, LabelEnable)
-}
-
-// parseSwitch reads a label value the way people write it in compose files.
-func parseSwitch(value string) (enabled, known bool) {
-	switch strings.ToLower(strings.TrimSpace(value)) {
-	case "true", "1", "yes", "on":
-		return true, true
-	case "false", "0", "no", "off":
-		return false, true
-	}
-	return false, false
 }

@@ -10,9 +10,9 @@ import (
 
 // Labels a container can carry to tune detection for itself.
 const (
-	LabelEnable    = "hemostat.enable"
-	LabelCPUPct    = "hemostat.cpu_pct"
-	LabelMemoryPct = "hemostat.memory_pct"
+	LabelEnable    = sdk.LabelEnable
+	LabelCPUPct    = sdk.LabelCPUPct
+	LabelMemoryPct = sdk.LabelMemoryPct
 )
 
 // Thresholds configure the detector.
@@ -74,7 +74,7 @@ func (d *detector) state(name string) *containerState {
 
 // observe feeds one sample and returns the alert it raises, if any.
 func (d *detector) observe(s sdk.Sample) (Detection, bool) {
-	if s.Labels[LabelEnable] == "false" {
+	if sdk.OptedOut(s.Labels) {
 		return Detection{}, false
 	}
 	now := s.Time

@@ -136,6 +136,7 @@ func TestDetector(t *testing.T) {
 			th:   func(th *Thresholds) { th.Sustain = 0 },
 			steps: []step{
 				{at(0, sdk.Sample{Status: "exited", Event: sdk.EventDie, ExitCode: 1, Labels: map[string]string{LabelEnable: "false"}}), ""},
+				{at(1, sdk.Sample{Container: "web", Status: "exited", Event: sdk.EventDie, ExitCode: 1, Labels: map[string]string{LabelEnable: "no"}}), ""},
 			},
 		},
 	} {

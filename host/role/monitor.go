@@ -102,7 +102,7 @@ func (m *Monitor) handle(ctx context.Context, det *detector, s sdk.Sample) {
 	// every sample, opted-out and destroyed containers included: the
 	// responder reads labels (the opt-out) and removals from it, whoever
 	// asked it to act.
-	if s.Labels[LabelEnable] != "false" && s.Event != sdk.EventDestroy {
+	if !sdk.OptedOut(s.Labels) && s.Event != sdk.EventDestroy {
 		if err := m.Bus.SetStats(ctx, protocol.StatsFromSample(s)); err != nil {
 			m.Logger.Error("write stats", "container", s.Container, "error", err)
 		}

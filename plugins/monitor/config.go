@@ -27,7 +27,7 @@ const (
 
 // Labels the plugin reads from containers.
 const (
-	LabelEnable = "hemostat.enable"
+	LabelEnable = sdk.LabelEnable
 )
 
 // Config is the plugin's block in hemostatd's config file.

@@ -2,7 +2,8 @@ package monitor
 
 import (
 	"path"
-	"strings"
+
+	"github.com/hemostat/hemostat/sdk"
 )
 
 // scopeFilter decides which containers the plugin reports.
@@ -18,14 +19,12 @@ func (f scopeFilter) reported(id, name string, labels map[string]string) bool {
 	if f.self.is(id) {
 		return false
 	}
-	switch strings.ToLower(strings.TrimSpace(labels[LabelEnable])) {
-	case "false", "0", "no":
+	on, known := sdk.ParseSwitch(labels[LabelEnable])
+	switch {
+	case known && !on:
 		return false
-	case "true", "1", "yes":
-	default:
-		if f.optIn {
-			return false
-		}
+	case !on && f.optIn:
+		return false
 	}
 	for _, g := range f.exclude {
 		if ok, _ := path.Match(g, name); ok {

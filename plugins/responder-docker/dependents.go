@@ -14,7 +14,7 @@ import (
 
 // LabelEnable set to false on a container opts it out of HemoStat; the
 // host checks it on the container it acts on, the plugin on dependents.
-const LabelEnable = "hemostat.enable"
+const LabelEnable = sdk.LabelEnable
 
 // dependent is a running container that joined another's network
 // namespace (network_mode "container:<id or name>"; compose's
@@ -116,7 +116,7 @@ func dependentRefusal(c *call, d dependent) string {
 		return reason
 	}
 	if value, ok := d.labels[LabelEnable]; ok {
-		enabled, known := parseSwitch(value)
+		enabled, known := sdk.ParseSwitch(value)
 		switch {
 		case !known:
 			// Intent unclear: leaving it alone cannot make things worse.
@@ -131,17 +131,6 @@ func dependentRefusal(c *call, d dependent) string {
 		}
 	}
 	return ""
-}
-
-// parseSwitch reads a label value the way the host does.
-func parseSwitch(value string) (enabled, known bool) {
-	switch strings.ToLower(strings.TrimSpace(value)) {
-	case "true", "1", "yes", "on":
-		return true, true
-	case "false", "0", "no", "off":
-		return false, true
-	}
-	return false, false
 }
 
 func dependentNames(deps []dependent) []string {
