@@ -177,7 +177,10 @@ func toolSetup(stderr io.Writer) (self string, log hclog.Logger, ok bool) {
 		fmt.Fprintln(stderr, err)
 		return "", nil, false
 	}
-	return self, hclog.New(&hclog.LoggerOptions{Name: "hemostatd", Level: hclog.Warn, Output: stderr}), true
+	// Quiet: these commands start plugins only to ask them something and
+	// stop them at once, which go-plugin reports as errors; whatever goes
+	// wrong is returned and printed plainly.
+	return self, hclog.New(&hclog.LoggerOptions{Name: "hemostatd", Level: hclog.Off, Output: stderr}), true
 }
 
 func newLogger(cfg *config.Config, out io.Writer) hclog.Logger {

@@ -1,6 +1,8 @@
 package protocol
 
 import (
+	"math"
+
 	"github.com/hemostat/hemostat/sdk"
 )
 
@@ -27,12 +29,7 @@ func MetricsFromSample(s sdk.Sample) Metrics {
 	}
 }
 
-func round1(f float64) float64 {
-	if f < 0 {
-		return -round1(-f)
-	}
-	return float64(int64(f*10+0.5)) / 10
-}
+func round1(f float64) float64 { return math.Round(f*10) / 10 }
 
 // HealthAlert is the data of a health_alert.
 type HealthAlert struct {

@@ -2,6 +2,7 @@ package threshold
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -10,7 +11,7 @@ import (
 // formatPct writes a percentage the way the protocol's issue strings do,
 // to one decimal, without a trailing ".0": 92.5, 61.
 func formatPct(v float64) string {
-	return strconv.FormatFloat(float64(int64(v*10+0.5))/10, 'f', -1, 64)
+	return strconv.FormatFloat(math.Round(v*10)/10, 'f', -1, 64)
 }
 
 // formatRange is a trend for a reason: "(61→92.5%)".
