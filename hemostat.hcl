@@ -163,7 +163,8 @@ alert {
   # A notification identical to one sent within this window is dropped.
   dedupe_window = "5m"
 
-  # No alert plugin by default. Slack, for example:
+  # No alert plugin by default; the log alert reports everything. An alert
+  # plugin dropped into plugin_dir as hemostat-alert-slack, for example:
   # plugin "slack" {
   #   # Event types routed here (default: all of them).
   #   events = ["remediation_complete", "escalation"]
