@@ -169,7 +169,6 @@ func (r *Responder) act(ctx context.Context, need protocol.RemediationNeeded, ne
 	// Any other error (a deadline, the plugin's own failure) came after
 	// the plugin was asked: it may well have touched the container, so
 	// it counts as a failed action.
-	acted := true
 	if err != nil {
 		res = sdk.Result{Status: sdk.StatusFailed, Error: "responder plugin " + plugin.Name + ": " + err.Error()}
 	}
@@ -180,7 +179,7 @@ func (r *Responder) act(ctx context.Context, need protocol.RemediationNeeded, ne
 		Status: res.Status, Reason: need.Reason, Error: res.Error, DurationMS: res.Duration.Milliseconds(),
 		StateAfter: res.StateAfter, DryRun: dryRun, Details: res.Details,
 	}
-	if acted && !dryRun && (res.Status == sdk.StatusSuccess || res.Status == sdk.StatusFailed) {
+	if !dryRun && (res.Status == sdk.StatusSuccess || res.Status == sdk.StatusFailed) {
 		r.Gate.Record(need.Container, need.Action, res.Status)
 		rec := sdk.Remediation{Time: time.Now().UTC(), Action: need.Action, Status: res.Status, Reason: need.Reason}
 		if _, err := r.Bus.RecordRemediation(ctx, need.Container, rec); err != nil {
