@@ -28,20 +28,46 @@ install_packages() {
 	fi
 }
 
+# clear_stale_engine removes the pid files of a dockerd (and of the
+# containerd it manages) that was killed outright: if such a pid now
+# belongs to another process, a new dockerd refuses to start or waits for
+# a containerd that is not there.
+clear_stale_engine() {
+	local f comm
+	for f in /var/run/docker.pid /var/run/docker/containerd/containerd.pid; do
+		[ -f "$f" ] || continue
+		comm=$(ps -o comm= -p "$(cat "$f")" 2>/dev/null || true)
+		case "$comm" in
+		dockerd | containerd) ;;
+		*) rm -f "$f" ;;
+		esac
+	done
+}
+
 start_docker() {
 	if docker info >/dev/null 2>&1; then
 		return
 	fi
-	say "starting dockerd"
-	local log
-	log=$(mktemp -t hemostat-dockerd.XXXXXX)
-	nohup dockerd --bridge=none --iptables=false >"$log" 2>&1 &
-	for _ in $(seq 1 60); do
-		docker info >/dev/null 2>&1 && return
-		sleep 1
+	local attempt log
+	for attempt in 1 2; do
+		say "starting dockerd (attempt $attempt)"
+		clear_stale_engine
+		log=$(mktemp -t hemostat-dockerd.XXXXXX)
+		nohup dockerd --bridge=none --iptables=false >"$log" 2>&1 &
+		local pid=$!
+		for _ in $(seq 1 60); do
+			docker info >/dev/null 2>&1 && return
+			kill -0 "$pid" 2>/dev/null || break # it gave up already
+			sleep 1
+		done
+		echo "dockerd did not come up; the end of its log:" >&2
+		tail -n 20 "$log" >&2
+		# Stop what this attempt left behind — the engine, and the
+		# containerd it manages — before the next.
+		pkill -x dockerd || true
+		pkill -f 'containerd --config /var/run/docker/containerd/containerd.toml' || true
+		sleep 3
 	done
-	echo "dockerd did not come up; its log:" >&2
-	tail -n 50 "$log" >&2
 	exit 1
 }
 
