@@ -3,6 +3,8 @@ package bus
 import (
 	"errors"
 
+	hmetrics "github.com/hemostat/hemostat/host/metrics"
+
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/hemostat/hemostat/host/protocol"
@@ -53,28 +55,15 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		}),
 	}
 	if reg != nil {
-		m.published = register(reg, m.published)
-		m.received = register(reg, m.received)
-		m.invalid = register(reg, m.invalid)
-		m.dropped = register(reg, m.dropped)
-		m.batchSize = register(reg, m.batchSize)
-		m.reconnects = register(reg, m.reconnects)
-		m.replayed = register(reg, m.replayed)
+		m.published = hmetrics.Register(reg, m.published)
+		m.received = hmetrics.Register(reg, m.received)
+		m.invalid = hmetrics.Register(reg, m.invalid)
+		m.dropped = hmetrics.Register(reg, m.dropped)
+		m.batchSize = hmetrics.Register(reg, m.batchSize)
+		m.reconnects = hmetrics.Register(reg, m.reconnects)
+		m.replayed = hmetrics.Register(reg, m.replayed)
 	}
 	return m
-}
-
-// register registers c, or returns the collector already registered under
-// its name, so that several buses can share one registry.
-func register[C prometheus.Collector](reg prometheus.Registerer, c C) C {
-	err := reg.Register(c)
-	var already prometheus.AlreadyRegisteredError
-	if errors.As(err, &already) {
-		if existing, ok := already.ExistingCollector.(C); ok {
-			return existing
-		}
-	}
-	return c
 }
 
 // reasonLabel is the invalid-message counter's label for a decode error.

@@ -1,8 +1,7 @@
 package supervisor
 
 import (
-	"errors"
-
+	hmetrics "github.com/hemostat/hemostat/host/metrics"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -25,22 +24,8 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		}, []string{"role", "name"}),
 	}
 	if reg != nil {
-		m.restarts = register(reg, m.restarts)
-		m.up = register(reg, m.up)
+		m.restarts = hmetrics.Register(reg, m.restarts)
+		m.up = hmetrics.Register(reg, m.up)
 	}
 	return m
-}
-
-// register registers c, or returns the collector already registered under
-// its name, so that a second supervisor on the same registry (a reload, a
-// test) shares the series instead of panicking.
-func register[C prometheus.Collector](reg prometheus.Registerer, c C) C {
-	err := reg.Register(c)
-	var dup prometheus.AlreadyRegisteredError
-	if errors.As(err, &dup) {
-		if existing, ok := dup.ExistingCollector.(C); ok {
-			return existing
-		}
-	}
-	return c
 }
