@@ -3,10 +3,9 @@ package bus
 import (
 	"errors"
 
-	hmetrics "github.com/hemostat/hemostat/host/metrics"
-
 	"github.com/prometheus/client_golang/prometheus"
 
+	hmetrics "github.com/hemostat/hemostat/host/metrics"
 	"github.com/hemostat/hemostat/host/protocol"
 )
 
