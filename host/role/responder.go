@@ -111,7 +111,7 @@ func (r *Responder) Close() {
 func (r *Responder) handle(ctx context.Context, need protocol.RemediationNeeded, recheck bool) {
 	newest := r.observe(ctx, need.Container)
 	if recheck {
-		if sick, why := r.stillSick(ctx, need); !sick {
+		if sick, why := r.stillSick(need, newest); !sick {
 			r.complete(ctx, need, protocol.Result{Status: sdk.StatusSkipped, Reason: "deferred action dropped on re-check: " + why})
 			return
 		}
@@ -312,17 +312,12 @@ func (r *Responder) observe(ctx context.Context, container string) sdk.Sample {
 	return h[len(h)-1]
 }
 
-// stillSick re-checks a container whose action was deferred, from what the
-// monitor last wrote to Redis.
-func (r *Responder) stillSick(ctx context.Context, need protocol.RemediationNeeded) (bool, string) {
-	h, err := r.Bus.History(ctx, need.Container, 1)
-	if err != nil {
-		return true, "history unreadable; acting on the original alert"
-	}
-	if len(h) == 0 {
+// stillSick re-checks a container whose action was deferred, from the
+// newest sample the monitor wrote to Redis (zero when there is none).
+func (r *Responder) stillSick(need protocol.RemediationNeeded, s sdk.Sample) (bool, string) {
+	if s.Container == "" {
 		return true, "no samples; acting on the original alert"
 	}
-	s := h[len(h)-1]
 	switch {
 	case s.Event == sdk.EventDestroy || s.Status == "removed":
 		return false, "the container no longer exists"
