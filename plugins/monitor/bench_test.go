@@ -237,38 +237,7 @@ func (r *benchRecorder) next(b *testing.B, name string, match func(sdk.Sample) b
 
 func startBenchMonitor(b *testing.B, cfg map[string]any) *benchRecorder {
 	b.Helper()
-	m := New()
-	m.SetLogger(hclogNull())
-	raw := []byte(mustJSON(b, cfg))
-	if err := m.Configure(context.Background(), raw, nil); err != nil {
-		b.Fatal(err)
-	}
-	rec := newRecorder()
-	synced := make(chan struct{}, 1)
-	m.onSynced = func() {
-		select {
-		case synced <- struct{}{}:
-		default:
-		}
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- m.Watch(ctx, rec.emit) }()
-	stopped := false
-	stop := func() {
-		if stopped {
-			return
-		}
-		stopped = true
-		cancel()
-		<-done
-	}
-	b.Cleanup(stop)
-	select {
-	case <-synced:
-	case <-time.After(60 * time.Second):
-		b.Fatal("the monitor did not sync within 60s")
-	}
+	rec, stop := runMonitor(b, cfg, hclogNull())
 	return &benchRecorder{recorder: rec, stop: stop}
 }
 

@@ -105,16 +105,21 @@ func (w testWriter) Write(p []byte) (int, error) {
 // test ends.
 func startMonitor(t *testing.T, cfg map[string]any) *recorder {
 	t.Helper()
+	rec, _ := runMonitor(t, cfg, testLogger(t))
+	return rec
+}
+
+// runMonitor configures a monitor with settings and runs Watch until stop
+// is called or the test ends. It returns once the monitor has listed the
+// engine's containers.
+func runMonitor(tb testing.TB, cfg map[string]any, log hclog.Logger) (rec *recorder, stop func()) {
+	tb.Helper()
 	m := New()
-	m.SetLogger(testLogger(t))
-	raw, err := json.Marshal(cfg)
-	if err != nil {
-		t.Fatal(err)
+	m.SetLogger(log)
+	if err := m.Configure(context.Background(), []byte(mustJSON(tb, cfg)), sdk.NewMemoryHost()); err != nil {
+		tb.Fatalf("Configure: %v", err)
 	}
-	if err := m.Configure(context.Background(), raw, sdk.NewMemoryHost()); err != nil {
-		t.Fatalf("Configure: %v", err)
-	}
-	rec := newRecorder()
+	rec = newRecorder()
 	synced := make(chan struct{}, 16)
 	m.onSynced = func() {
 		select {
@@ -125,27 +130,31 @@ func startMonitor(t *testing.T, cfg map[string]any) *recorder {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- m.Watch(ctx, rec.emit) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil && !errors.Is(err, context.Canceled) {
-				t.Errorf("Watch returned %v", err)
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			select {
+			case err := <-done:
+				if err != nil && !errors.Is(err, context.Canceled) {
+					tb.Errorf("Watch returned %v", err)
+				}
+			case <-time.After(10 * time.Second):
+				tb.Error("Watch did not return within 10s of its context ending")
 			}
-		case <-time.After(10 * time.Second):
-			t.Error("Watch did not return within 10s of its context ending")
-		}
-		if err := m.Shutdown(context.Background()); err != nil {
-			t.Errorf("Shutdown: %v", err)
-		}
-	})
+			if err := m.Shutdown(context.Background()); err != nil {
+				tb.Errorf("Shutdown: %v", err)
+			}
+		})
+	}
+	tb.Cleanup(stop)
 	select {
 	case <-synced:
-	case <-time.After(30 * time.Second):
-		t.Fatal("the monitor did not list the engine's containers within 30s")
+	case <-time.After(60 * time.Second):
+		tb.Fatal("the monitor did not list the engine's containers within 60s")
 	}
 	rec.synced = synced
-	return rec
+	return rec, stop
 }
 
 // uniqueName returns a container name no other test or package uses.
