@@ -75,6 +75,21 @@ func flags(name string, stderr io.Writer) (*flag.FlagSet, *string) {
 	return fs, path
 }
 
+// parseConfig parses a subcommand's flags and loads its config; on failure
+// it has printed why and cfg is nil, with the exit code to return.
+func parseConfig(name string, args []string, stderr io.Writer) (cfg *config.Config, code int) {
+	fs, path := flags(name, stderr)
+	if err := fs.Parse(args); err != nil {
+		return nil, 2
+	}
+	cfg, err := loadConfig(*path)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return nil, 1
+	}
+	return cfg, 0
+}
+
 func loadConfig(path string) (*config.Config, error) {
 	if path == "" {
 		return config.Default(), nil
@@ -83,14 +98,9 @@ func loadConfig(path string) (*config.Config, error) {
 }
 
 func serve(args []string, stderr io.Writer) int {
-	fs, path := flags("hemostatd", stderr)
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	cfg, err := loadConfig(*path)
-	if err != nil {
-		fmt.Fprintln(stderr, err)
-		return 1
+	cfg, code := parseConfig("hemostatd", args, stderr)
+	if cfg == nil {
+		return code
 	}
 	log := newLogger(cfg, stderr)
 	self, err := os.Executable()
@@ -144,14 +154,9 @@ func validate(args []string, stdout, stderr io.Writer) int {
 }
 
 func listPlugins(args []string, stdout, stderr io.Writer) int {
-	fs, path := flags("plugins", stderr)
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	cfg, err := loadConfig(*path)
-	if err != nil {
-		fmt.Fprintln(stderr, err)
-		return 1
+	cfg, code := parseConfig("plugins", args, stderr)
+	if cfg == nil {
+		return code
 	}
 	self, log, ok := toolSetup(stderr)
 	if !ok {
