@@ -80,51 +80,92 @@ install_tools() {
 	go install "google.golang.org/grpc/cmd/protoc-gen-go-grpc@$PROTOC_GEN_GO_GRPC_VERSION"
 }
 
+# The checks and test groups below return their failure instead of exiting,
+# so that run_step can record it and the rest still runs: a gofmt nit or one
+# failing package must not hide the result of every other package.
 check_generated() {
-	say "buf lint + buf breaking against main + buf generate reproduces the committed code"
-	buf lint
+	buf lint || return
 	# Old plugin binaries must keep working: no wire-incompatible change
 	# to the protocol against main (a no-op on main itself).
 	if git rev-parse --verify -q main >/dev/null; then
-		buf breaking --against ".git#branch=main"
+		buf breaking --against ".git#branch=main" || return
 	fi
 	local before after
 	before=$(find proto -name '*.go' -type f -exec sha256sum {} + | sort)
-	buf generate
+	buf generate || return
 	after=$(find proto -name '*.go' -type f -exec sha256sum {} + | sort)
 	if [ "$before" != "$after" ]; then
 		echo "buf generate changed the generated code; commit its output:" >&2
 		diff <(echo "$before") <(echo "$after") >&2 || true
-		exit 1
+		return 1
 	fi
 }
 
 check_static() {
-	say "gofmt + go vet"
 	local unformatted
-	unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
+	unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go')) || return
 	if [ -n "$unformatted" ]; then
 		echo "gofmt would change:" >&2
 		echo "$unformatted" >&2
-		exit 1
+		return 1
 	fi
 	go vet ./...
+}
+
+# go_test runs one group of packages and keeps its output, from which the
+# final summary takes one line per package.
+go_test() {
+	go test -race -count=1 "$@" 2>&1 | tee -a "$test_output"
+}
+
+# run_step runs one check or test group and records a failure rather than
+# stopping at it (errexit does not apply inside a command tested by ||).
+failed_steps=()
+run_step() {
+	local name=$1
+	shift
+	say "$name"
+	local rc=0
+	"$@" || rc=$?
+	if [ "$rc" -ne 0 ]; then
+		failed_steps+=("$name (exit $rc)")
+	fi
+}
+
+# summarize prints every package's result and every failed step, then exits:
+# non-zero if anything failed.
+summarize() {
+	say "summary: every package"
+	# go test prints "ok", "FAIL" or "?" then a tab and the package for each
+	# package; the bare "FAIL" that ends its output has no tab.
+	grep -E $'^(ok|FAIL|\\?) *\t' "$test_output" || echo "(no package ran)"
+	if ((${#failed_steps[@]})); then
+		say "FAILED: ${#failed_steps[@]} step(s)"
+		printf '  %s\n' "${failed_steps[@]}"
+		exit 1
+	fi
+	say "all passed"
+	exit 0
 }
 
 install_packages
 start_docker
 install_tools
-check_generated
-check_static
+
+test_output=$(mktemp -t hemostat-test.XXXXXX)
+trap 'rm -f "$test_output"' EXIT
+
+run_step "buf lint + buf breaking against main + buf generate reproduces the committed code" check_generated
+run_step "gofmt + go vet" check_static
 
 if [ $# -gt 0 ]; then
-	say "go test -race $*"
-	go test -race -count=1 -timeout 40m "$@"
-	exit
+	run_step "go test -race $*" go_test -timeout 40m "$@"
+	summarize
 fi
 # The Docker scenarios restart the shared engine once, so they run after
-# every other package, alone.
-say "go test -race (every package but the Docker scenarios)"
-go test -race -count=1 -timeout 30m $(go list ./... | grep -v /internal/dockere2e)
-say "go test -race ./internal/dockere2e (hemostatd healing real containers)"
-go test -race -count=1 -timeout 30m ./internal/dockere2e
+# every other package, alone — whatever the other packages' result.
+run_step "go test -race (every package but the Docker scenarios)" \
+	go_test -timeout 30m $(go list ./... | grep -v /internal/dockere2e)
+run_step "go test -race ./internal/dockere2e (hemostatd healing real containers)" \
+	go_test -timeout 30m ./internal/dockere2e
+summarize
