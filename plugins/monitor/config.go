@@ -7,6 +7,7 @@ import (
 
 	"github.com/docker/docker/client"
 	"github.com/hemostat/hemostat/sdk"
+	"github.com/hemostat/hemostat/sdk/redact"
 )
 
 // Sampler names accepted by the sampler setting.
@@ -54,6 +55,10 @@ type Config struct {
 	// LogTailLines is how many of a container's last log lines ride along
 	// with die, oom and unhealthy samples. Default 20; 0 disables.
 	LogTailLines *int `json:"log_tail_lines"`
+	// RedactPatterns are extra Go regular expressions for secrets the
+	// default rules (sdk/redact) do not know; in a match the first capture
+	// group, or the whole match, is hidden from the log tail.
+	RedactPatterns []string `json:"redact_patterns"`
 }
 
 // Defaults.
@@ -78,6 +83,7 @@ type settings struct {
 	scope        string
 	exclude      []string
 	logTailLines int
+	redactor     *redact.Redactor
 }
 
 func defaultSettings() settings {
@@ -88,6 +94,7 @@ func defaultSettings() settings {
 		cgroupRoot:   DefaultCgroupRoot,
 		scope:        ScopeAll,
 		logTailLines: DefaultLogTailLines,
+		redactor:     redact.Default(),
 	}
 }
 
@@ -159,6 +166,14 @@ func parseConfig(c Config) (settings, error) {
 			bad("log_tail_lines", "must be between 0 and %d, not %d", maxLogTailLines, n)
 		} else {
 			s.logTailLines = n
+		}
+	}
+	if len(c.RedactPatterns) > 0 {
+		r, err := redact.New(c.RedactPatterns...)
+		if err != nil {
+			bad("redact_patterns", "%v", err)
+		} else {
+			s.redactor = r
 		}
 	}
 	if len(errs) > 0 {

@@ -235,7 +235,7 @@ func (w *watcher) emitEvent(ctx context.Context, info containerInfo, event strin
 		mutate(&s)
 	}
 	if w.cfg.logTailLines > 0 && wantsLogs(s) {
-		tail, err := logTail(ctx, w.cli, info.ID, info.Tty, w.cfg.logTailLines)
+		tail, err := logTail(ctx, w.cli, info.ID, info.Tty, w.cfg.logTailLines, w.cfg.redactor)
 		if err != nil {
 			w.log.Debug("no log tail", "container", info.Name, "error", err)
 		}

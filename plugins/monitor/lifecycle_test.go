@@ -3,6 +3,7 @@ package monitor
 import (
 	"context"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -15,9 +16,13 @@ const eventTimeout = 20 * time.Second
 
 func TestDieWithExitCodeAndRedactedLogTail(t *testing.T) {
 	cli := testenv.Docker(t)
-	rec := startMonitor(t, map[string]any{"log_tail_lines": 5})
+	rec := startMonitor(t, map[string]any{"log_tail_lines": 10, "redact_patterns": []string{`acme-\d+`}})
+	ghp := "ghp_" + strings.Repeat("aB3", 12)
 	name, id := runSickapp(t, cli, container.Config{}, nil,
-		"--log", "booting", "--log", "password=hunter2", "--log", "Authorization: Bearer abc.def", "--exit", "3", "--after", "500ms")
+		"--log", "booting", "--log", "password=hunter2", "--log", "Authorization: Bearer abc.def",
+		"--log", "exec app --password hunter2 -v", "--log", "pass=hunter2", "--log", "API_KEY hunter2",
+		"--log", "clone with "+ghp, "--log", "ticket acme-42",
+		"--exit", "3", "--after", "500ms")
 
 	start := rec.waitFor(t, name, eventTimeout, "start", event(sdk.EventStart))
 	if start.Status != "running" || start.ID != id || start.StartedAt.IsZero() || start.Labels[testenv.TestLabel] != "1" {
@@ -27,7 +32,9 @@ func TestDieWithExitCodeAndRedactedLogTail(t *testing.T) {
 	if die.ExitCode != 3 || die.Status != "exited" || die.StopRequested || die.RestartingByDocker || die.OOMKilled {
 		t.Errorf("die sample = %+v, want exit 3, exited, not stopped, not restarting, not OOM", die)
 	}
-	want := []string{"booting", "password=[REDACTED]", "Authorization: Bearer [REDACTED]"}
+	want := []string{"booting", "password=[REDACTED]", "Authorization: Bearer [REDACTED]",
+		"exec app --password [REDACTED] -v", "pass=[REDACTED]", "API_KEY [REDACTED]",
+		"clone with [REDACTED]", "ticket [REDACTED]"}
 	if !slices.Equal(die.LogTail, want) {
 		t.Errorf("log tail = %q, want %q", die.LogTail, want)
 	}

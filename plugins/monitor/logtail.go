@@ -11,6 +11,7 @@ import (
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/client"
 	"github.com/docker/docker/pkg/stdcopy"
+	"github.com/hemostat/hemostat/sdk/redact"
 )
 
 const (
@@ -24,7 +25,7 @@ const (
 
 // logTail returns the container's last n log lines, stdout and stderr
 // interleaved as written, secrets redacted.
-func logTail(ctx context.Context, cli *client.Client, id string, tty bool, n int) ([]string, error) {
+func logTail(ctx context.Context, cli *client.Client, id string, tty bool, n int, r *redact.Redactor) ([]string, error) {
 	ctx, cancel := context.WithTimeout(ctx, logTailTimeout)
 	defer cancel()
 	rc, err := cli.ContainerLogs(ctx, id, container.LogsOptions{
@@ -47,17 +48,19 @@ func logTail(ctx context.Context, cli *client.Client, id string, tty bool, n int
 	if err != nil {
 		return nil, err
 	}
-	return tailLines(buf.String(), n), nil
+	return tailLines(buf.String(), n, r), nil
 }
 
 // tailLines splits text into its last n lines, redacted and trimmed to a
 // sane length.
-func tailLines(text string, n int) []string {
+func tailLines(text string, n int, r *redact.Redactor) []string {
+	// Redact the whole text before splitting and trimming: a private key
+	// block spans lines, and a cut must not hide a secret's key from the
+	// patterns.
+	text = r.String(text)
 	var lines []string
 	for line := range strings.Lines(text) {
-		// Redact before trimming, so that a cut cannot hide a secret's
-		// key from the patterns.
-		line = redact(strings.TrimRight(line, "\r\n"))
+		line = strings.TrimRight(line, "\r\n")
 		if len(line) > maxLogLineBytes {
 			line = strings.ToValidUTF8(line[:maxLogLineBytes], "") + "…"
 		}
