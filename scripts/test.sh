@@ -118,6 +118,22 @@ go_test() {
 	go test -race -count=1 "$@" 2>&1 | tee -a "$test_output"
 }
 
+# fuzz_briefly runs each fuzz target for a few seconds beyond its seed
+# corpus (which the plain test run already replays); longer by hand:
+#   go test -run XXX -fuzz '^FuzzDecode$' -fuzztime 10m ./host/protocol
+fuzz_briefly() {
+	local target pkg rc=0
+	while read -r target pkg; do
+		go test -run XXX -fuzz "^$target\$" -fuzztime "${HEMOSTAT_FUZZTIME:-10s}" "$pkg" 2>&1 |
+			grep -v '^fuzz: elapsed' || rc=1
+	done <<-EOF
+		FuzzDecode ./host/protocol
+		FuzzParseTimestamp ./host/protocol
+		FuzzParse ./host/config
+	EOF
+	return $rc
+}
+
 # run_step runs one check or test group and records a failure rather than
 # stopping at it (errexit does not apply inside a command tested by ||).
 failed_steps=()
@@ -162,6 +178,7 @@ if [ $# -gt 0 ]; then
 	run_step "go test -race $*" go_test -timeout 40m "$@"
 	summarize
 fi
+run_step "fuzz every decoder briefly (HEMOSTAT_FUZZTIME, default 10s each)" fuzz_briefly
 # The Docker scenarios restart the shared engine once, so they run after
 # every other package, alone — whatever the other packages' result.
 run_step "go test -race (every package but the Docker scenarios)" \
