@@ -61,6 +61,9 @@ func (s *baseServer) Configure(ctx context.Context, req *pluginv1.ConfigureReque
 	if err != nil {
 		return nil, status.Errorf(status.Code(err), "dial host service: %v", err)
 	}
+	if actions := req.GetResponderActions(); len(actions) > 0 {
+		ctx = WithResponderActions(ctx, actions)
+	}
 	err = s.impl.Configure(ctx, req.GetConfigJson(), host)
 	if err == nil {
 		return &pluginv1.ConfigureResponse{}, nil
@@ -152,7 +155,9 @@ func (c *baseClient) Info(ctx context.Context) (Info, error) {
 // sends the settings.
 func (c *baseClient) Configure(ctx context.Context, config json.RawMessage, host Host) error {
 	id := c.serveHost(host)
-	resp, err := c.client.Configure(ctx, &pluginv1.ConfigureRequest{ConfigJson: config, HostBrokerId: id})
+	resp, err := c.client.Configure(ctx, &pluginv1.ConfigureRequest{
+		ConfigJson: config, HostBrokerId: id, ResponderActions: ResponderActions(ctx),
+	})
 	if err != nil {
 		return rpcError(err)
 	}

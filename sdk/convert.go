@@ -149,11 +149,27 @@ func remediationsFromProto(ps []*pluginv1.Remediation) []Remediation {
 }
 
 func decisionToProto(d Decision) *pluginv1.Decision {
-	return &pluginv1.Decision{Verdict: d.Verdict, Action: d.Action, Reason: d.Reason, Confidence: d.Confidence, Analyzer: d.Analyzer}
+	p := &pluginv1.Decision{
+		Verdict: d.Verdict, Action: d.Action, Reason: d.Reason, Confidence: d.Confidence, Analyzer: d.Analyzer,
+		RootCause: d.RootCause, FallbackReason: d.FallbackReason,
+	}
+	if d.Shadow != nil {
+		p.Shadow = decisionToProto(*d.Shadow)
+	}
+	return p
 }
 
 func decisionFromProto(p *pluginv1.Decision) Decision {
-	return Decision{Verdict: p.GetVerdict(), Action: p.GetAction(), Reason: p.GetReason(), Confidence: p.GetConfidence(), Analyzer: p.GetAnalyzer()}
+	d := Decision{
+		Verdict: p.GetVerdict(), Action: p.GetAction(), Reason: p.GetReason(), Confidence: p.GetConfidence(), Analyzer: p.GetAnalyzer(),
+		RootCause: p.GetRootCause(), FallbackReason: p.GetFallbackReason(),
+	}
+	if p.GetShadow() != nil {
+		s := decisionFromProto(p.GetShadow())
+		s.Shadow = nil // one level: a shadow of a shadow means nothing
+		d.Shadow = &s
+	}
+	return d
 }
 
 func resultToProto(r Result) *pluginv1.Result {

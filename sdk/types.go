@@ -116,6 +116,16 @@ type Decision struct {
 	Confidence float64 `json:"confidence"`
 	// Analyzer names the plugin that decided; the host fills it in.
 	Analyzer string `json:"analyzer,omitempty"`
+	// RootCause is the analyzer's short account of what went wrong, beside
+	// Reason, which says why it reached its verdict.
+	RootCause string `json:"root_cause,omitempty"`
+	// Shadow is the judgement of an analyzer in shadow mode. It returns it
+	// with VerdictAbstain; the host carries it, with the analyzer's name, to
+	// the decision the rest of the chain reaches. It is never acted on.
+	Shadow *Decision `json:"shadow,omitempty"`
+	// FallbackReason says why the analyzers before the deciding one did not
+	// decide; the host fills it in.
+	FallbackReason string `json:"fallback_reason,omitempty"`
 }
 
 // Remediation is one past action on a container, newest last in a history.

@@ -1,9 +1,11 @@
 package daemon
 
 import (
+	"strconv"
 	"time"
 
 	"github.com/hemostat/hemostat/host/protocol"
+	"github.com/hemostat/hemostat/host/role"
 	"github.com/hemostat/hemostat/sdk"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -14,6 +16,7 @@ type metrics struct {
 	samples       *prometheus.CounterVec
 	decisions     *prometheus.CounterVec
 	decisionTime  prometheus.Histogram
+	agreement     *prometheus.CounterVec
 	remediations  *prometheus.CounterVec
 	notifications *prometheus.CounterVec
 }
@@ -30,6 +33,10 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "hemostat_analyzer_decision_seconds", Help: "Time from a health_alert's receipt to its decision.",
 			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16),
 		}),
+		agreement: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hemostat_llm_agreement_total",
+			Help: "Decisions that carried a shadow judgement (an analyzer in shadow mode, such as llm), by whether it agreed with the decision.",
+		}, []string{"agree"}),
 		remediations: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "hemostat_responder_results_total", Help: "Remediation results, by action and status (success, failed, rejected, deferred, skipped, dry_run, not_applicable).",
 		}, []string{"action", "status"}),
@@ -37,7 +44,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "hemostat_alert_notifications_total", Help: "Notifications handed to alert plugins, by plugin and outcome.",
 		}, []string{"plugin", "outcome"}),
 	}
-	reg.MustRegister(m.samples, m.decisions, m.decisionTime, m.remediations, m.notifications)
+	reg.MustRegister(m.samples, m.decisions, m.decisionTime, m.agreement, m.remediations, m.notifications)
 	return m
 }
 
@@ -52,6 +59,9 @@ func (m *metrics) sample(s sdk.Sample) {
 func (m *metrics) decision(_ string, d sdk.Decision, took time.Duration) {
 	m.decisions.WithLabelValues(d.Verdict, d.Analyzer).Inc()
 	m.decisionTime.Observe(took.Seconds())
+	if d.Shadow != nil {
+		m.agreement.WithLabelValues(strconv.FormatBool(role.ShadowAgrees(*d.Shadow, d))).Inc()
+	}
 }
 
 func (m *metrics) result(_ string, r protocol.Result) {

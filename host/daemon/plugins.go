@@ -20,6 +20,9 @@ func PluginFileName(role, name string) string { return "hemostat-" + role + "-" 
 // path, else a binary in the plugin directory, else the built-in.
 func Spec(cfg *config.Config, role string, p config.Plugin) (supervisor.Spec, error) {
 	spec := supervisor.Spec{Role: role, Name: p.Name, Path: p.Path, SHA256: p.SHA256, Config: p.Config, Timeout: p.Timeout}
+	if role == sdk.RoleAnalyzer && cfg.Responder.Enabled {
+		spec.ResponderActions = cfg.Responder.Actions
+	}
 	if spec.Path != "" {
 		return spec, nil
 	}

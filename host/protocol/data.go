@@ -61,6 +61,7 @@ type RemediationNeeded struct {
 	Analyzer string `json:"analyzer,omitempty"`
 	// Issues is a HemoStat extension: the alert's issues, for re-checks.
 	Issues []string `json:"issues,omitempty"`
+	Judgement
 }
 
 func (d *RemediationNeeded) validate() error {
@@ -114,6 +115,7 @@ type FalseAlarm struct {
 	// Analyzer and Confidence are HemoStat extensions.
 	Analyzer   string  `json:"analyzer,omitempty"`
 	Confidence float64 `json:"confidence,omitempty"`
+	Judgement
 }
 
 func (d *FalseAlarm) validate() error {
@@ -121,6 +123,33 @@ func (d *FalseAlarm) validate() error {
 		return invalid(ErrMissing, "data.container")
 	}
 	return nil
+}
+
+// Judgement is the HemoStat extension every decision envelope
+// (remediation_needed, false_alarm, an analyzer's escalation) carries in its
+// data beside the protocol's fields.
+type Judgement struct {
+	// RootCause is the deciding analyzer's short account of what went wrong.
+	RootCause string `json:"root_cause,omitempty"`
+	// FallbackReason says why the analyzers before the deciding one did not
+	// decide: "llm: reply not used: action \"exec\" is not allowed".
+	FallbackReason string `json:"fallback_reason,omitempty"`
+	// Shadow is what an analyzer in shadow mode would have decided.
+	Shadow *ShadowJudgement `json:"shadow,omitempty"`
+}
+
+// ShadowJudgement is an analyzer's judgement in shadow mode, recorded beside
+// the decision and never acted on.
+type ShadowJudgement struct {
+	Analyzer   string  `json:"analyzer"`
+	Verdict    string  `json:"verdict"`
+	Action     string  `json:"action,omitempty"`
+	Reason     string  `json:"reason,omitempty"`
+	RootCause  string  `json:"root_cause,omitempty"`
+	Confidence float64 `json:"confidence"`
+	// Agree says whether it is what the deciding analyzer did: the same
+	// verdict and, to remediate, the same action.
+	Agree bool `json:"agree"`
 }
 
 // Escalation sources.
@@ -136,6 +165,10 @@ type Escalation struct {
 	Source    string   `json:"source"`
 	Action    string   `json:"action,omitempty"`
 	Issues    []string `json:"issues,omitempty"`
+	// Analyzer names what decided to escalate: an analyzer, or hemostatd
+	// when none decided. Empty for the circuit breaker.
+	Analyzer string `json:"analyzer,omitempty"`
+	Judgement
 }
 
 func (d *Escalation) validate() error {

@@ -85,32 +85,55 @@ func (a *Analyzer) handle(ctx context.Context, env protocol.Envelope, alert prot
 }
 
 // judge walks the chain: an analyzer that fails or abstains hands the alert
-// to the next one.
+// to the next one. The decision says why the analyzers before it did not
+// decide, and carries the first shadow judgement an analyzer recorded.
 func (a *Analyzer) judge(ctx context.Context, req sdk.AnalyzeRequest) sdk.Decision {
-	var failures []string
+	var fallbacks []string
+	var shadow *sdk.Decision
 	for _, link := range a.Chain {
 		d, err := link.Analyzer.Analyze(ctx, req)
 		if err != nil {
 			a.Logger.Warn("analyzer failed; trying the next", "analyzer", link.Name, "container", req.Alert.Container, "error", err)
-			failures = append(failures, fmt.Sprintf("%s: %v", link.Name, err))
+			fallbacks = append(fallbacks, fmt.Sprintf("%s: %v", link.Name, err))
 			continue
 		}
 		if err := validDecision(d); err != nil {
 			a.Logger.Warn("analyzer returned an unusable decision; trying the next", "analyzer", link.Name, "error", err)
-			failures = append(failures, fmt.Sprintf("%s: %v", link.Name, err))
+			fallbacks = append(fallbacks, fmt.Sprintf("%s: %v", link.Name, err))
 			continue
 		}
+		if shadow == nil && d.Shadow != nil && validDecision(*d.Shadow) == nil {
+			shadow = d.Shadow
+			shadow.Analyzer = link.Name
+		}
 		if d.Verdict == sdk.VerdictAbstain {
+			if d.Reason != "" && d.Shadow == nil {
+				fallbacks = append(fallbacks, link.Name+": "+d.Reason)
+			}
 			continue
 		}
 		d.Analyzer = link.Name
+		d.Shadow = shadow
+		d.FallbackReason = strings.Join(fallbacks, "; ")
 		return d
 	}
 	reason := "no analyzer reached a decision"
-	if len(failures) > 0 {
-		reason += " (" + strings.Join(failures, "; ") + ")"
+	if len(fallbacks) > 0 {
+		reason += " (" + strings.Join(fallbacks, "; ") + ")"
 	}
-	return sdk.Decision{Verdict: sdk.VerdictEscalate, Reason: reason, Analyzer: "hemostatd"}
+	return sdk.Decision{
+		Verdict: sdk.VerdictEscalate, Reason: reason, Analyzer: "hemostatd",
+		Shadow: shadow, FallbackReason: strings.Join(fallbacks, "; "),
+	}
+}
+
+// ShadowAgrees reports whether a shadow judgement would have done what the
+// decision does: the same verdict and, to remediate, the same action.
+func ShadowAgrees(shadow, d sdk.Decision) bool {
+	if shadow.Verdict != d.Verdict {
+		return false
+	}
+	return d.Verdict != sdk.VerdictRemediate || shadow.Action == d.Action
 }
 
 func validDecision(d sdk.Decision) error {
@@ -132,23 +155,35 @@ func validDecision(d sdk.Decision) error {
 func (a *Analyzer) publish(ctx context.Context, alert protocol.HealthAlert, d sdk.Decision) {
 	var eventType string
 	var data any
+	judgement := protocol.Judgement{RootCause: d.RootCause, FallbackReason: d.FallbackReason}
+	if d.Shadow != nil {
+		judgement.Shadow = &protocol.ShadowJudgement{
+			Analyzer: d.Shadow.Analyzer, Verdict: d.Shadow.Verdict, Action: d.Shadow.Action,
+			Reason: d.Shadow.Reason, RootCause: d.Shadow.RootCause, Confidence: d.Shadow.Confidence,
+			Agree: ShadowAgrees(*d.Shadow, d),
+		}
+	}
 	switch d.Verdict {
 	case sdk.VerdictRemediate:
 		eventType = protocol.TypeRemediationNeeded
 		data = protocol.RemediationNeeded{
 			Container: alert.Container, Action: d.Action, Reason: d.Reason, Confidence: d.Confidence,
-			Metrics: alert.Metrics, Analyzer: d.Analyzer, Issues: alert.Issues,
+			Metrics: alert.Metrics, Analyzer: d.Analyzer, Issues: alert.Issues, Judgement: judgement,
 		}
 	case sdk.VerdictFalseAlarm:
 		eventType = protocol.TypeFalseAlarm
-		data = protocol.FalseAlarm{Container: alert.Container, Reason: d.Reason, Analyzer: d.Analyzer, Confidence: d.Confidence}
+		data = protocol.FalseAlarm{
+			Container: alert.Container, Reason: d.Reason, Analyzer: d.Analyzer, Confidence: d.Confidence, Judgement: judgement,
+		}
 	default:
 		eventType = protocol.TypeEscalation
 		data = protocol.Escalation{
 			Container: alert.Container, Reason: d.Reason, Source: protocol.EscalatedByAnalyzer, Issues: alert.Issues,
+			Analyzer: d.Analyzer, Judgement: judgement,
 		}
 	}
 	a.pub.publish(ctx, eventType, data, alert.Container)
 	a.Logger.Info("decision", "container", alert.Container, "verdict", d.Verdict, "action", d.Action,
-		"confidence", d.Confidence, "analyzer", d.Analyzer, "reason", d.Reason)
+		"confidence", d.Confidence, "analyzer", d.Analyzer, "reason", d.Reason, "root_cause", d.RootCause,
+		"fallback_reason", d.FallbackReason)
 }

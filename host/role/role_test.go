@@ -140,8 +140,19 @@ func TestAnalyzerChain(t *testing.T) {
 			return sdk.Decision{}, errors.New("model unreachable")
 		})},
 		{"shy", funcAnalyzer(func(req sdk.AnalyzeRequest) (sdk.Decision, error) {
-			if req.Alert.Container == "bogus-verdict" {
+			switch req.Alert.Container {
+			case "bogus-verdict":
 				return sdk.Decision{Verdict: "reboot-the-world"}, nil
+			case "shadowed", "shadow-disagrees":
+				action := "restart"
+				if req.Alert.Container == "shadow-disagrees" {
+					action = "stop"
+				}
+				return sdk.Decision{Verdict: sdk.VerdictAbstain, Reason: "shadow mode", Shadow: &sdk.Decision{
+					Verdict: sdk.VerdictRemediate, Action: action, Reason: "heap grew to the limit", RootCause: "leak", Confidence: 0.8,
+				}}, nil
+			case "reply-not-used":
+				return sdk.Decision{Verdict: sdk.VerdictAbstain, Reason: `reply not used: action "exec" is not allowed`}, nil
 			}
 			return sdk.Decision{Verdict: sdk.VerdictAbstain}, nil
 		})},
@@ -155,7 +166,7 @@ func TestAnalyzerChain(t *testing.T) {
 			case "spiky":
 				return sdk.Decision{Verdict: sdk.VerdictFalseAlarm, Reason: "Transient spike, back to normal", Confidence: 0.6}, nil
 			}
-			return sdk.Decision{Verdict: sdk.VerdictRemediate, Action: "restart", Reason: "crashed", Confidence: 0.9}, nil
+			return sdk.Decision{Verdict: sdk.VerdictRemediate, Action: "restart", Reason: "crashed", Confidence: 0.9, RootCause: "exit 1"}, nil
 		})},
 	}
 	var an *Analyzer
@@ -180,6 +191,9 @@ func TestAnalyzerChain(t *testing.T) {
 	if need.Analyzer != "rules" || need.Action != "restart" || need.Confidence != 0.9 || need.Metrics["name"] != "api" {
 		t.Errorf("remediation_needed = %+v: want the third analyzer's restart, after the first failed and the second abstained", need)
 	}
+	if need.RootCause != "exit 1" || need.FallbackReason != "broken: model unreachable" || need.Shadow != nil {
+		t.Errorf("remediation_needed extension = %+v: want the root cause and why broken did not decide", need.Judgement)
+	}
 	mu.Lock()
 	if len(gotReq.History) != 3 || len(gotReq.Remediations) != 1 || gotReq.Alert.Issues[0] != "Exited with code 1" {
 		t.Errorf("analyzer got history %d, remediations %d, alert %+v", len(gotReq.History), len(gotReq.Remediations), gotReq.Alert)
@@ -196,10 +210,33 @@ func TestAnalyzerChain(t *testing.T) {
 	r.publish(t, protocol.AgentMonitor, protocol.TypeHealthAlert, alert("bogus-verdict"))
 	r.waitFor(t, protocol.TypeRemediationNeeded, "bogus-verdict", 1)
 
+	// A shadow judgement rides along with the decision, compared with it;
+	// an abstention's reason says why that analyzer's answer was not used.
+	for _, tc := range []struct {
+		container string
+		agree     bool
+	}{{"shadowed", true}, {"shadow-disagrees", false}} {
+		r.publish(t, protocol.AgentMonitor, protocol.TypeHealthAlert, alert(tc.container))
+		got := decode[protocol.RemediationNeeded](t, r.waitFor(t, protocol.TypeRemediationNeeded, tc.container, 1)[0])
+		want := &protocol.ShadowJudgement{Analyzer: "shy", Verdict: sdk.VerdictRemediate, Action: "restart",
+			Reason: "heap grew to the limit", RootCause: "leak", Confidence: 0.8, Agree: tc.agree}
+		if !tc.agree {
+			want.Action = "stop"
+		}
+		if got.Analyzer != "rules" || got.Shadow == nil || *got.Shadow != *want || strings.Contains(got.FallbackReason, "shy") {
+			t.Errorf("%s: remediation_needed = %+v, shadow %+v; want rules deciding with shadow %+v", tc.container, got, got.Shadow, want)
+		}
+	}
+	r.publish(t, protocol.AgentMonitor, protocol.TypeHealthAlert, alert("reply-not-used"))
+	notUsed := decode[protocol.RemediationNeeded](t, r.waitFor(t, protocol.TypeRemediationNeeded, "reply-not-used", 1)[0])
+	if want := `broken: model unreachable; shy: reply not used: action "exec" is not allowed`; notUsed.FallbackReason != want {
+		t.Errorf("fallback_reason = %q, want %q", notUsed.FallbackReason, want)
+	}
+
 	// When no analyzer decides, people are told: nothing is dropped.
 	r.publish(t, protocol.AgentMonitor, protocol.TypeHealthAlert, alert("all-fail"))
 	esc := decode[protocol.Escalation](t, r.waitFor(t, protocol.TypeEscalation, "all-fail", 1)[0])
-	if esc.Source != protocol.EscalatedByAnalyzer || esc.Reason == "" {
+	if esc.Source != protocol.EscalatedByAnalyzer || esc.Reason == "" || esc.Analyzer != "hemostatd" || esc.FallbackReason == "" {
 		t.Errorf("escalation = %+v", esc)
 	}
 }

@@ -80,7 +80,7 @@ func (p *Plugin) configure(ctx context.Context, raw json.RawMessage, host sdk.Ho
 		host = p.sup.opts.Host
 	}
 	_, err := call(ctx, p, "Configure", false, func(ctx context.Context, c sdk.Base) (struct{}, error) {
-		return struct{}{}, c.Configure(ctx, raw, host)
+		return struct{}{}, c.Configure(withPolicy(ctx, p.spec), raw, host)
 	})
 	if err == nil {
 		p.setConfiguration(raw, host)

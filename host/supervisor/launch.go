@@ -93,11 +93,20 @@ func (in *instance) handshake(ctx context.Context, spec Spec, rpc plugin.ClientP
 	if cfg == nil {
 		return nil
 	}
-	if err := base.Configure(callCtx, cfg.raw, cfg.host); err != nil {
+	if err := base.Configure(withPolicy(callCtx, spec), cfg.raw, cfg.host); err != nil {
 		if _, ok := err.(sdk.ConfigErrors); ok {
 			return err
 		}
 		return fmt.Errorf("plugin %s: configure: %w", spec.label(), err)
 	}
 	return nil
+}
+
+// withPolicy carries what the plugin must know of the host's policy to
+// Configure.
+func withPolicy(ctx context.Context, spec Spec) context.Context {
+	if len(spec.ResponderActions) == 0 {
+		return ctx
+	}
+	return sdk.WithResponderActions(ctx, spec.ResponderActions)
 }

@@ -28,6 +28,10 @@ type Spec struct {
 	SHA256 string
 	// Config is handed to the plugin's Configure on every (re)start.
 	Config json.RawMessage
+	// ResponderActions is the responder role's action allowlist, handed to
+	// the plugin with its settings (sdk.ResponderActions) so that an
+	// analyzer proposes nothing the responder would refuse.
+	ResponderActions []string
 	// Timeout is the deadline of every call to the plugin, and of its
 	// start; DefaultTimeout when zero. Monitor.Watch streams have none.
 	Timeout time.Duration

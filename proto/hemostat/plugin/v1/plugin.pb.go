@@ -128,10 +128,14 @@ func (x *GetInfoResponse) GetProtocolVersion() uint32 {
 type ConfigureRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// config_json is the plugin's config block as a JSON object.
-	ConfigJson    []byte `protobuf:"bytes,1,opt,name=config_json,json=configJson,proto3" json:"config_json,omitempty"`
-	HostBrokerId  uint32 `protobuf:"varint,2,opt,name=host_broker_id,json=hostBrokerId,proto3" json:"host_broker_id,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	ConfigJson   []byte `protobuf:"bytes,1,opt,name=config_json,json=configJson,proto3" json:"config_json,omitempty"`
+	HostBrokerId uint32 `protobuf:"varint,2,opt,name=host_broker_id,json=hostBrokerId,proto3" json:"host_broker_id,omitempty"`
+	// responder_actions is the responder role's action allowlist, sent to
+	// analyzers so that they never propose an action it would refuse. Empty
+	// when the host does not know it.
+	ResponderActions []string `protobuf:"bytes,3,rep,name=responder_actions,json=responderActions,proto3" json:"responder_actions,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *ConfigureRequest) Reset() {
@@ -176,6 +180,13 @@ func (x *ConfigureRequest) GetHostBrokerId() uint32 {
 		return x.HostBrokerId
 	}
 	return 0
+}
+
+func (x *ConfigureRequest) GetResponderActions() []string {
+	if x != nil {
+		return x.ResponderActions
+	}
+	return nil
 }
 
 type ConfigureResponse struct {
@@ -305,11 +316,12 @@ const file_hemostat_plugin_v1_plugin_proto_rawDesc = "" +
 	"\x04role\x18\x01 \x01(\tR\x04role\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x18\n" +
 	"\aversion\x18\x03 \x01(\tR\aversion\x12)\n" +
-	"\x10protocol_version\x18\x04 \x01(\rR\x0fprotocolVersion\"Y\n" +
+	"\x10protocol_version\x18\x04 \x01(\rR\x0fprotocolVersion\"\x86\x01\n" +
 	"\x10ConfigureRequest\x12\x1f\n" +
 	"\vconfig_json\x18\x01 \x01(\fR\n" +
 	"configJson\x12$\n" +
-	"\x0ehost_broker_id\x18\x02 \x01(\rR\fhostBrokerId\"L\n" +
+	"\x0ehost_broker_id\x18\x02 \x01(\rR\fhostBrokerId\x12+\n" +
+	"\x11responder_actions\x18\x03 \x03(\tR\x10responderActions\"L\n" +
 	"\x11ConfigureResponse\x127\n" +
 	"\x06errors\x18\x01 \x03(\v2\x1f.hemostat.plugin.v1.ConfigErrorR\x06errors\"\x11\n" +
 	"\x0fShutdownRequest\"\x12\n" +

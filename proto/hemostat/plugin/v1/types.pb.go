@@ -311,13 +311,24 @@ func (x *Alert) GetTime() *timestamppb.Timestamp {
 type Decision struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// verdict is one of remediate, false_alarm, escalate, abstain.
-	Verdict       string  `protobuf:"bytes,1,opt,name=verdict,proto3" json:"verdict,omitempty"`
-	Action        string  `protobuf:"bytes,2,opt,name=action,proto3" json:"action,omitempty"`
-	Reason        string  `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
-	Confidence    float64 `protobuf:"fixed64,4,opt,name=confidence,proto3" json:"confidence,omitempty"`
-	Analyzer      string  `protobuf:"bytes,5,opt,name=analyzer,proto3" json:"analyzer,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Verdict    string  `protobuf:"bytes,1,opt,name=verdict,proto3" json:"verdict,omitempty"`
+	Action     string  `protobuf:"bytes,2,opt,name=action,proto3" json:"action,omitempty"`
+	Reason     string  `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	Confidence float64 `protobuf:"fixed64,4,opt,name=confidence,proto3" json:"confidence,omitempty"`
+	Analyzer   string  `protobuf:"bytes,5,opt,name=analyzer,proto3" json:"analyzer,omitempty"`
+	// root_cause is the analyzer's short account of what went wrong, beside
+	// the reason for its verdict.
+	RootCause string `protobuf:"bytes,6,opt,name=root_cause,json=rootCause,proto3" json:"root_cause,omitempty"`
+	// shadow is the judgement of an analyzer in shadow mode: recorded beside
+	// the deciding analyzer's, never acted on. An analyzer returns it with
+	// verdict abstain; the host carries it to the decision that follows.
+	Shadow *Decision `protobuf:"bytes,7,opt,name=shadow,proto3" json:"shadow,omitempty"`
+	// fallback_reason says why the analyzers before the deciding one did not
+	// decide (failed, abstained, or gave a reply that was not used); the
+	// host fills it in.
+	FallbackReason string `protobuf:"bytes,8,opt,name=fallback_reason,json=fallbackReason,proto3" json:"fallback_reason,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *Decision) Reset() {
@@ -381,6 +392,27 @@ func (x *Decision) GetConfidence() float64 {
 func (x *Decision) GetAnalyzer() string {
 	if x != nil {
 		return x.Analyzer
+	}
+	return ""
+}
+
+func (x *Decision) GetRootCause() string {
+	if x != nil {
+		return x.RootCause
+	}
+	return ""
+}
+
+func (x *Decision) GetShadow() *Decision {
+	if x != nil {
+		return x.Shadow
+	}
+	return nil
+}
+
+func (x *Decision) GetFallbackReason() string {
+	if x != nil {
+		return x.FallbackReason
 	}
 	return ""
 }
@@ -718,7 +750,7 @@ const file_hemostat_plugin_v1_types_proto_rawDesc = "" +
 	"\x06issues\x18\x02 \x03(\tR\x06issues\x12!\n" +
 	"\fmetrics_json\x18\x03 \x01(\fR\vmetricsJson\x122\n" +
 	"\x06sample\x18\x04 \x01(\v2\x1a.hemostat.plugin.v1.SampleR\x06sample\x12.\n" +
-	"\x04time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\"\x90\x01\n" +
+	"\x04time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\"\x8e\x02\n" +
 	"\bDecision\x12\x18\n" +
 	"\averdict\x18\x01 \x01(\tR\averdict\x12\x16\n" +
 	"\x06action\x18\x02 \x01(\tR\x06action\x12\x16\n" +
@@ -726,7 +758,11 @@ const file_hemostat_plugin_v1_types_proto_rawDesc = "" +
 	"\n" +
 	"confidence\x18\x04 \x01(\x01R\n" +
 	"confidence\x12\x1a\n" +
-	"\banalyzer\x18\x05 \x01(\tR\banalyzer\"\x85\x01\n" +
+	"\banalyzer\x18\x05 \x01(\tR\banalyzer\x12\x1d\n" +
+	"\n" +
+	"root_cause\x18\x06 \x01(\tR\trootCause\x124\n" +
+	"\x06shadow\x18\a \x01(\v2\x1c.hemostat.plugin.v1.DecisionR\x06shadow\x12'\n" +
+	"\x0ffallback_reason\x18\b \x01(\tR\x0efallbackReason\"\x85\x01\n" +
 	"\vRemediation\x12.\n" +
 	"\x04time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x12\x16\n" +
 	"\x06action\x18\x02 \x01(\tR\x06action\x12\x16\n" +
@@ -787,15 +823,16 @@ var file_hemostat_plugin_v1_types_proto_depIdxs = []int32{
 	7,  // 2: hemostat.plugin.v1.Sample.labels:type_name -> hemostat.plugin.v1.Sample.LabelsEntry
 	0,  // 3: hemostat.plugin.v1.Alert.sample:type_name -> hemostat.plugin.v1.Sample
 	9,  // 4: hemostat.plugin.v1.Alert.time:type_name -> google.protobuf.Timestamp
-	9,  // 5: hemostat.plugin.v1.Remediation.time:type_name -> google.protobuf.Timestamp
-	10, // 6: hemostat.plugin.v1.Result.duration:type_name -> google.protobuf.Duration
-	8,  // 7: hemostat.plugin.v1.Result.details:type_name -> hemostat.plugin.v1.Result.DetailsEntry
-	9,  // 8: hemostat.plugin.v1.Notification.time:type_name -> google.protobuf.Timestamp
-	9,  // [9:9] is the sub-list for method output_type
-	9,  // [9:9] is the sub-list for method input_type
-	9,  // [9:9] is the sub-list for extension type_name
-	9,  // [9:9] is the sub-list for extension extendee
-	0,  // [0:9] is the sub-list for field type_name
+	2,  // 5: hemostat.plugin.v1.Decision.shadow:type_name -> hemostat.plugin.v1.Decision
+	9,  // 6: hemostat.plugin.v1.Remediation.time:type_name -> google.protobuf.Timestamp
+	10, // 7: hemostat.plugin.v1.Result.duration:type_name -> google.protobuf.Duration
+	8,  // 8: hemostat.plugin.v1.Result.details:type_name -> hemostat.plugin.v1.Result.DetailsEntry
+	9,  // 9: hemostat.plugin.v1.Notification.time:type_name -> google.protobuf.Timestamp
+	10, // [10:10] is the sub-list for method output_type
+	10, // [10:10] is the sub-list for method input_type
+	10, // [10:10] is the sub-list for extension type_name
+	10, // [10:10] is the sub-list for extension extendee
+	0,  // [0:10] is the sub-list for field type_name
 }
 
 func init() { file_hemostat_plugin_v1_types_proto_init() }
