@@ -31,9 +31,13 @@ type Options struct {
 	// RetryInitial is the wait before the first reconnect try; it doubles
 	// with each failed try. Default 1s.
 	RetryInitial time.Duration
-	// RetryMax is how many reconnect tries fail before Run gives up.
+	// RetryMax is how many backoff steps fail before Run gives up.
 	// Default 10.
 	RetryMax int
+	// RetryMaxWait caps the wait between two reconnect tries, so that a
+	// long backoff step still notices a server that is back. It does not
+	// shorten the time before Run gives up. Default 2s.
+	RetryMaxWait time.Duration
 	// Registerer, if set, receives the bus's metrics.
 	Registerer prometheus.Registerer
 }
@@ -44,6 +48,7 @@ const (
 	DefaultMaxBatch      = 256
 	DefaultRetryInitial  = time.Second
 	DefaultRetryMax      = 10
+	DefaultRetryMaxWait  = 2 * time.Second
 )
 
 func (o Options) withDefaults() Options {
@@ -61,6 +66,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.RetryMax <= 0 {
 		o.RetryMax = DefaultRetryMax
+	}
+	if o.RetryMaxWait <= 0 {
+		o.RetryMaxWait = DefaultRetryMaxWait
 	}
 	return o
 }

@@ -27,6 +27,12 @@ func eventLogListKey(eventType string) string {
 	return protocol.Prefix + "eventlog:{" + protocol.EventLogKey(eventType) + "}"
 }
 
+// eventCountKey counts the envelopes ever appended to a type's log (see
+// eventlog.lua); it shares the log's hash tag for the same reason.
+func eventCountKey(eventType string) string {
+	return protocol.Prefix + "eventcount:{" + protocol.EventLogKey(eventType) + "}"
+}
+
 // flushTimeout bounds one background flush, so a hung server cannot stall
 // the flusher forever.
 const flushTimeout = 10 * time.Second
@@ -52,6 +58,10 @@ type eventLog struct {
 
 	mu      sync.Mutex
 	pending map[string][]string // event type → envelopes, oldest first
+	// trimmed counts, per type, the queued envelopes dropped because
+	// newer ones would have trimmed them from the log anyway; the log's
+	// append count still includes them.
+	trimmed map[string]int
 
 	// writeMu serialises writers, so that batches land in queue order.
 	writeMu sync.Mutex
@@ -76,6 +86,7 @@ func newEventLog(client redis.UniversalClient, opts Options, log hclog.Logger, m
 		log:      log,
 		metrics:  m,
 		pending:  make(map[string][]string),
+		trimmed:  make(map[string]int),
 		kick:     make(chan struct{}, 1),
 		full:     make(chan struct{}, 1),
 		ctx:      ctx,
@@ -102,6 +113,7 @@ func (l *eventLog) add(eventType, raw string) {
 func (l *eventLog) queue(eventType string, raw ...string) int {
 	q := append(l.pending[eventType], raw...)
 	if len(q) > l.keep {
+		l.trimmed[eventType] += len(q) - l.keep
 		q = q[len(q)-l.keep:]
 	}
 	l.pending[eventType] = q
@@ -167,17 +179,19 @@ func (l *eventLog) flush(ctx context.Context) error {
 	l.writeMu.Lock()
 	defer l.writeMu.Unlock()
 	l.mu.Lock()
-	batches := l.pending
+	batches, trimmed := l.pending, l.trimmed
 	l.pending = make(map[string][]string, len(batches))
+	l.trimmed = make(map[string]int)
 	l.mu.Unlock()
 
 	var errs []error
 	for eventType, batch := range batches {
-		if err := l.write(ctx, eventType, batch); err != nil {
+		if err := l.write(ctx, eventType, batch, trimmed[eventType]); err != nil {
 			errs = append(errs, fmt.Errorf("event log %s: %w", eventType, err))
 			l.mu.Lock()
 			newer := l.pending[eventType]
 			l.pending[eventType] = nil
+			l.trimmed[eventType] += trimmed[eventType]
 			l.queue(eventType, append(batch, newer...)...)
 			l.mu.Unlock()
 		}
@@ -185,18 +199,19 @@ func (l *eventLog) flush(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// write appends one type's batch with one script call.
-func (l *eventLog) write(ctx context.Context, eventType string, batch []string) error {
+// write appends one type's batch with one script call; trimmed more
+// envelopes were published before it and dropped from the queue.
+func (l *eventLog) write(ctx context.Context, eventType string, batch []string, trimmed int) error {
 	send := batch
 	if len(send) > protocol.EventLogMax {
 		send = send[len(send)-protocol.EventLogMax:]
 	}
-	args := make([]any, 0, 2+len(send))
-	args = append(args, protocol.EventLogMax, int(protocol.EventLogTTL/time.Second))
+	args := make([]any, 0, 3+len(send))
+	args = append(args, protocol.EventLogMax, int(protocol.EventLogTTL/time.Second), len(batch)+trimmed)
 	for _, raw := range send {
 		args = append(args, raw)
 	}
-	keys := []string{protocol.EventLogKey(eventType), eventLogListKey(eventType)}
+	keys := []string{protocol.EventLogKey(eventType), eventLogListKey(eventType), eventCountKey(eventType)}
 	res, err := eventLogScript.Run(ctx, l.client, keys, args...).Int64Slice()
 	if err != nil {
 		return err

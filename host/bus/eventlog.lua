@@ -3,9 +3,14 @@
 -- KEYS[1]  hemostat:events:<type>, the log as the protocol defines it: a
 --          JSON array string of the newest envelopes.
 -- KEYS[2]  the same envelopes as a list of raw strings, newest last.
+-- KEYS[3]  how many envelopes were ever appended through this script: a
+--          subscriber cut off by Redis compares it with what it received
+--          to count what fell out of the log before it could replay it.
 -- ARGV[1]  how many envelopes the log keeps.
--- ARGV[2]  the TTL of both keys, in seconds.
--- ARGV[3…] the envelopes to append, oldest first, exactly as published.
+-- ARGV[2]  the TTL of the three keys, in seconds.
+-- ARGV[3]  how many envelopes were published in this batch: those below,
+--          and older ones the newer made pointless to send.
+-- ARGV[4…] the envelopes to append, oldest first, exactly as published.
 --
 -- Returns {envelopes in the log now, 1 if KEYS[1] had been written by
 -- someone else and was re-read (else 0), envelopes re-read from it}.
@@ -81,10 +86,12 @@ if current ~= '[' .. table.concat(entries, ',') .. ']' and (current ~= '' or #en
   if reread > 0 then redis.call('RPUSH', KEYS[2], unpack(entries)) end
 end
 
-for i = 3, #ARGV do entries[#entries + 1] = ARGV[i] end
+for i = 4, #ARGV do entries[#entries + 1] = ARGV[i] end
 local first = math.max(1, #entries - max + 1)
-redis.call('RPUSH', KEYS[2], unpack(ARGV, 3))
+redis.call('RPUSH', KEYS[2], unpack(ARGV, 4))
 redis.call('LTRIM', KEYS[2], -max, -1)
 redis.call('EXPIRE', KEYS[2], ttl)
 redis.call('SET', KEYS[1], '[' .. table.concat(entries, ',', first) .. ']', 'EX', ttl)
+redis.call('INCRBY', KEYS[3], tonumber(ARGV[3]))
+redis.call('EXPIRE', KEYS[3], ttl)
 return {#entries - first + 1, foreign, reread}

@@ -15,7 +15,7 @@ type metrics struct {
 	published  *prometheus.CounterVec
 	received   *prometheus.CounterVec
 	invalid    *prometheus.CounterVec
-	dropped    *prometheus.CounterVec
+	lost       *prometheus.CounterVec
 	batchSize  prometheus.Histogram
 	reconnects prometheus.Counter
 	replayed   prometheus.Counter
@@ -35,9 +35,9 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "hemostat_bus_invalid_messages_total",
 			Help: "Received messages skipped because they are not valid envelopes, by event type and reason.",
 		}, []string{"type", "reason"}),
-		dropped: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "hemostat_bus_dropped_messages_total",
-			Help: "Valid messages dropped because the handlers of their type fell too far behind.",
+		lost: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hemostat_bus_lost_total",
+			Help: "Envelopes Redis dropped from the subscription (output-buffer limit, outage) that were already gone from the event log when it came back, by event type.",
 		}, []string{"type"}),
 		batchSize: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "hemostat_bus_eventlog_batch_size",
@@ -57,7 +57,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		m.published = hmetrics.Register(reg, m.published)
 		m.received = hmetrics.Register(reg, m.received)
 		m.invalid = hmetrics.Register(reg, m.invalid)
-		m.dropped = hmetrics.Register(reg, m.dropped)
+		m.lost = hmetrics.Register(reg, m.lost)
 		m.batchSize = hmetrics.Register(reg, m.batchSize)
 		m.reconnects = hmetrics.Register(reg, m.reconnects)
 		m.replayed = hmetrics.Register(reg, m.replayed)

@@ -3,9 +3,12 @@ package bus
 import (
 	"context"
 	"errors"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hashicorp/go-hclog"
 
 	"github.com/hemostat/hemostat/host/protocol"
 	"github.com/hemostat/hemostat/internal/testenv"
@@ -156,4 +159,44 @@ func TestSubscribeWhileRunning(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, "the escalation", func() bool { return got.len() == 1 })
+}
+
+// TestReconnectFollowsRedisWithinTheCap SIGKILLs redis-server and brings it
+// back after an outage long enough for the doubling backoff to reach steps
+// of several seconds: the bus still resubscribes within RetryMaxWait of the
+// server's return, and logs the outage it saw.
+func TestReconnectFollowsRedisWithinTheCap(t *testing.T) {
+	srv := testenv.StartRedis(t)
+	client := srv.Client(t)
+	var logs syncBuffer
+	logger := hclog.New(&hclog.LoggerOptions{Level: hclog.Info, Output: &logs})
+	// Scaled down from the defaults (1s doubling, 2s cap, a 40s outage):
+	// uncapped, the waits 0.25, 0.5, 1, 2, 4, 8 s would next try 7.75 s
+	// after the outage began, then 15.75 s.
+	const outage = 8 * time.Second
+	b := newBus(t, client, Options{Logger: logger, RetryInitial: 250 * time.Millisecond, RetryMaxWait: 500 * time.Millisecond, RetryMax: 10})
+	b.Subscribe(protocol.TypeHealthAlert, func(context.Context, protocol.Envelope) {})
+	startRun(t, b)
+	waitSubscribed(t, client, 1, protocol.TypeHealthAlert)
+
+	srv.Kill(t)
+	time.Sleep(outage)
+	srv.Restart(t)
+	back := time.Now()
+	waitSubscribed(t, client, 1, protocol.TypeHealthAlert)
+	if took := time.Since(back); took > 2*time.Second {
+		t.Errorf("resubscribed %s after redis-server was back; the 500ms cap allows ≈0.5s", took)
+	}
+	waitFor(t, "the reconnect log", func() bool { return strings.Contains(logs.String(), "reconnected to redis") })
+	m := regexp.MustCompile(`reconnected to redis: .*outage=(\S+)`).FindStringSubmatch(logs.String())
+	if m == nil {
+		t.Fatalf("no outage figure in:\n%s", logs.String())
+	}
+	got, err := time.ParseDuration(m[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got < outage || got > outage+2*time.Second {
+		t.Errorf("logged outage=%s, want the ≈%s redis-server was away", got, outage)
+	}
 }

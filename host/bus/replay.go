@@ -3,8 +3,11 @@ package bus
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"hash/fnv"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/hemostat/hemostat/host/protocol"
 )
@@ -82,34 +85,98 @@ func (rs *runState) takeReplayed(eventType, payload string) bool {
 	return false
 }
 
-// replay hands on the envelopes of every subscribed type's event log that
-// were published at or after since and were not received. It runs on the
-// session goroutine once the subscriptions are back, so an envelope
-// published meanwhile is either in the log or arrives live, and the
-// recent set keeps it from coming twice.
-func (b *Bus) replay(r *runState, since time.Time) {
+// tally compares, for one type, what the event log took in with what the
+// subscription received since a point both agree on, to count what Redis
+// dropped (a subscription cut for its output buffer, a long outage) that
+// the log no longer holds either.
+type tally struct {
+	base     int64 // the log's append count at that point
+	received int64 // envelopes handed on since
+}
+
+// startTallies reads each type's append count as the session begins.
+func (b *Bus) startTallies(r *runState) {
+	for _, eventType := range b.subscribedTypes() {
+		ctx, cancel := context.WithTimeout(r.ctx, 5*time.Second)
+		n, err := b.client.Get(ctx, eventCountKey(eventType)).Int64()
+		cancel()
+		switch {
+		case err == nil:
+			r.tallies[eventType] = &tally{base: n}
+		case errors.Is(err, redis.Nil):
+			r.tallies[eventType] = &tally{}
+		default:
+			delete(r.tallies, eventType) // unknown: nothing is counted
+		}
+	}
+}
+
+func (b *Bus) subscribedTypes() []string {
 	b.mu.Lock()
+	defer b.mu.Unlock()
 	types := make([]string, 0, len(b.handlers))
 	for eventType := range b.handlers {
 		types = append(types, eventType)
 	}
-	b.mu.Unlock()
+	return types
+}
+
+// readLog reads a type's event log and its append count in one round trip,
+// so that the count describes exactly the log read.
+func (b *Bus) readLog(ctx context.Context, eventType string) ([]json.RawMessage, int64, bool, error) {
+	var logCmd *redis.StringCmd
+	var countCmd *redis.StringCmd
+	_, err := b.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		logCmd = p.Get(ctx, protocol.EventLogKey(eventType))
+		countCmd = p.Get(ctx, eventCountKey(eventType))
+		return nil
+	})
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return nil, 0, false, err
+	}
+	count, err := countCmd.Int64()
+	counted := err == nil
+	raw, err := logCmd.Result()
+	if err != nil {
+		return nil, count, counted, nil // no log: a restarted Redis, or nothing published yet
+	}
+	var entries []json.RawMessage
+	if json.Unmarshal([]byte(raw), &entries) != nil {
+		return nil, count, counted, nil
+	}
+	return entries, count, counted, nil
+}
+
+// replay hands on the envelopes of every subscribed type's event log that
+// were published since the subscription last heard from Redis (or since
+// the last envelope it received, when it was behind) and were not
+// received; then it counts what is gone from the logs as lost. It runs on
+// the session goroutine once the subscriptions are back, so an envelope
+// published meanwhile is either in the log or arrives live, and the
+// recent set keeps it from coming twice.
+func (b *Bus) replay(r *runState, lastHeard time.Time) {
 	total := 0
 	r.replayed = make(map[uint64]struct{})
-	for _, eventType := range types {
+	for _, eventType := range b.subscribedTypes() {
+		since := lastHeard
+		if t, err := protocol.ParseTimestamp(r.lastStamp[eventType]); err == nil && t.Before(since) {
+			since = t
+		}
+		since = since.Add(-replaySkew)
+
 		ctx, cancel := context.WithTimeout(r.ctx, 5*time.Second)
-		raw, err := b.client.Get(ctx, protocol.EventLogKey(eventType)).Result()
+		entries, count, counted, err := b.readLog(ctx, eventType)
 		cancel()
 		if err != nil {
-			continue // no log (a restarted Redis) or unreadable: nothing to replay
-		}
-		var log []json.RawMessage
-		if json.Unmarshal([]byte(raw), &log) != nil {
+			b.log.Warn("cannot read the event log to replay it", "type", eventType, "error", err)
+			delete(r.tallies, eventType)
 			continue
 		}
-		for _, entry := range log {
+		overlap := false // the log still holds something received before
+		for _, entry := range entries {
 			payload := string(entry)
 			if r.received(eventType, payload) {
+				overlap = true
 				continue
 			}
 			env, err := protocol.DecodeEnvelope(entry, eventType)
@@ -123,9 +190,35 @@ func (b *Bus) replay(r *runState, since time.Time) {
 			r.replayed[payloadHash(eventType+"\x00"+payload)] = struct{}{}
 			total++
 		}
+		b.countLost(r, eventType, len(entries), overlap, count, counted)
 	}
 	if total > 0 {
 		b.metrics.replayed.Add(float64(total))
-		b.log.Info("replayed envelopes published while disconnected", "count", total, "since", since.Format(time.RFC3339Nano))
+		b.log.Info("replayed envelopes published while disconnected", "count", total, "since", lastHeard.Format(time.RFC3339Nano))
 	}
+}
+
+// countLost counts, once, the envelopes the log took in while the
+// subscription was cut that neither reached it nor are in the log any
+// more. Only a full log that shares nothing with what was received can
+// have lost any; the count is then what the log took in since the tally
+// began less what was handed on. An envelope published without being
+// logged cannot be counted (nor replayed).
+func (b *Bus) countLost(r *runState, eventType string, logLen int, overlap bool, count int64, counted bool) {
+	t := r.tallies[eventType]
+	if !counted {
+		delete(r.tallies, eventType)
+		return
+	}
+	r.tallies[eventType] = &tally{base: count}
+	if t == nil || overlap || logLen < protocol.EventLogMax || count < t.base {
+		return // nothing fell out of the log, or the count restarted with Redis
+	}
+	lost := count - t.base - t.received
+	if lost <= 0 {
+		return
+	}
+	b.metrics.lost.WithLabelValues(eventType).Add(float64(lost))
+	b.log.Error("envelopes lost: Redis dropped them from the subscription and they are gone from the event log",
+		"type", eventType, "count", lost, "log", protocol.EventLogKey(eventType))
 }

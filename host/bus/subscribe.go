@@ -19,7 +19,8 @@ import (
 // dead even though no error has surfaced (a cut cable sends no RST).
 const healthInterval = 10 * time.Second
 
-// dispatchQueue bounds the envelopes waiting for one type's handlers.
+// dispatchQueue bounds the envelopes waiting for one type's handlers;
+// beyond it the bus stops reading until they catch up.
 const dispatchQueue = 1024
 
 // Subscribe adds a handler for an event type. Several handlers per type
@@ -67,6 +68,15 @@ type runState struct {
 	replayed map[uint64]struct{}
 	// lastHeard is when the current session last received anything.
 	lastHeard time.Time
+	// lastStamp is the timestamp of the envelope of each type received
+	// last: a subscriber that was behind when it was cut missed what was
+	// published after that, however long before the cut. Used only by
+	// the session goroutine, as is tallies.
+	lastStamp map[string]string
+	tallies   map[string]*tally
+	// connected is set once a session got through; before that there is
+	// nothing to replay and the tallies start afresh.
+	connected bool
 }
 
 // startDispatcher starts the goroutine that feeds one type's handlers.
@@ -104,10 +114,20 @@ func (b *Bus) callHandler(ctx context.Context, h Handler, env protocol.Envelope)
 }
 
 // Run receives envelopes for the subscribed types and hands them to their
-// handlers until ctx ends or Close is called; then it returns nil. When
-// Redis goes away it reconnects and re-subscribes, waiting RetryInitial
-// before the first try and twice as long before each next one; after
-// RetryMax failed tries in a row it returns a *FatalError.
+// handlers until ctx ends or Close is called; then it returns nil.
+//
+// Handlers that fall behind hold up Run itself: it stops reading the
+// subscription until their queue has room, so memory stays bounded and
+// Redis keeps the rest in the subscriber's output buffer. If Redis then
+// cuts the subscription (client-output-buffer-limit pubsub), Run
+// reconnects and hands on the missed envelopes from the event logs; those
+// already gone from the logs are counted in hemostat_bus_lost_total.
+//
+// When Redis goes away Run reconnects and re-subscribes: at once after a
+// dropped connection, then on a backoff that starts at RetryInitial and
+// doubles, probing at least every RetryMaxWait so that it follows a server
+// that is back within seconds; after RetryMax backoff steps in a row
+// without success it returns a *FatalError.
 func (b *Bus) Run(ctx context.Context) error {
 	b.closeMu.RLock()
 	if b.closed {
@@ -124,6 +144,7 @@ func (b *Bus) Run(ctx context.Context) error {
 	r := &runState{
 		ctx: ctx, cancel: cancel, done: make(chan struct{}),
 		dispatchers: make(map[string]chan protocol.Envelope), recent: make(map[string]*recent),
+		lastStamp: make(map[string]string), tallies: make(map[string]*tally),
 	}
 	for eventType := range b.handlers {
 		r.startDispatcher(b, eventType)
@@ -145,46 +166,78 @@ func (b *Bus) Run(ctx context.Context) error {
 	return b.connectLoop(r)
 }
 
+// errSilent ends a session whose connection stopped answering without an
+// error: a stopped server or a cut cable.
+var errSilent = errors.New("redis stopped answering")
+
+// outage is the bookkeeping of one loss of the connection.
+type outage struct {
+	// replayFrom is when the subscription last heard from Redis: a
+	// silently dead socket takes up to two health intervals to notice,
+	// and the replay must cover that time too.
+	replayFrom time.Time
+	// began is when the connection is known to have failed, for the log:
+	// when the error surfaced, or when Redis last answered if it went
+	// silent.
+	began time.Time
+	// steps counts the backoff steps that ended without a connection;
+	// stepEnds is when the current one ends and step is its length.
+	steps    int
+	step     time.Duration
+	stepEnds time.Time
+	probes   int // failed reconnect attempts
+}
+
 // connectLoop runs sessions, reconnecting with backoff between them.
 func (b *Bus) connectLoop(r *runState) error {
-	var (
-		lostAt time.Time // when the current outage began; zero when connected
-		tries  int       // failed reconnect tries in the current outage
-		wait   time.Duration
-	)
+	var out *outage // non-nil while disconnected
 	for {
 		established := false
-		err := b.session(r, func() (outageBegan time.Time) {
+		err := b.session(r, func() (replayFrom time.Time) {
 			established = true
-			if !lostAt.IsZero() {
-				b.metrics.reconnects.Inc()
-				b.log.Info("reconnected to redis", "address", b.addr(), "outage", roundDuration(time.Since(lostAt)), "tries", tries)
+			if out == nil {
+				return time.Time{}
 			}
-			outageBegan = lostAt
-			lostAt, tries = time.Time{}, 0
-			return outageBegan
+			b.metrics.reconnects.Inc()
+			b.log.Info("reconnected to redis", "address", b.addr(), "outage", roundDuration(time.Since(out.began)), "tries", out.probes)
+			replayFrom, out = out.replayFrom, nil
+			return replayFrom
 		})
 		if r.ctx.Err() != nil {
 			return nil
 		}
-		switch {
-		case established || lostAt.IsZero():
-			// The outage began when the subscription last heard from
-			// Redis, not when the loss was noticed: a silently dead
-			// socket takes up to two health intervals to notice, and the
-			// replay must cover that time too.
-			lostAt, tries, wait = time.Now(), 0, b.opts.RetryInitial
-			if !r.lastHeard.IsZero() && r.lastHeard.Before(lostAt) {
-				lostAt = r.lastHeard
+		now := time.Now()
+		var wait time.Duration
+		if established || out == nil {
+			out = &outage{replayFrom: now, began: now, step: b.opts.RetryInitial, stepEnds: now.Add(b.opts.RetryInitial)}
+			if !r.lastHeard.IsZero() && r.lastHeard.Before(now) {
+				out.replayFrom = r.lastHeard
+				if errors.Is(err, errSilent) {
+					out.began = r.lastHeard
+				}
 			}
+			if !established {
+				wait = min(b.opts.RetryInitial, b.opts.RetryMaxWait)
+			}
+			// A connection that worked is tried again at once: a cut by
+			// the server (a client kill, an output-buffer limit) is over
+			// as soon as it happened, and every second away is missed.
 			b.log.Warn("redis connection failed; reconnecting", "address", b.addr(), "error", err, "next_try_in", wait)
-		default:
-			tries++
-			if tries >= b.opts.RetryMax {
-				return &FatalError{Addr: b.addr(), Tries: tries, Elapsed: time.Since(lostAt), Err: err}
+		} else {
+			out.probes++
+			if !now.Before(out.stepEnds) {
+				out.steps++
+				if out.steps >= b.opts.RetryMax {
+					return &FatalError{Addr: b.addr(), Tries: out.steps, Elapsed: now.Sub(out.began), Err: err}
+				}
+				out.step *= 2
+				out.stepEnds = out.stepEnds.Add(out.step)
+				b.log.Warn("reconnect to redis failed", "address", b.addr(), "try", out.steps, "of", b.opts.RetryMax,
+					"error", err, "probing_every", min(out.step, b.opts.RetryMaxWait), "gives_up_in", roundDuration(b.giveUpIn(out)))
+			} else {
+				b.log.Debug("reconnect to redis failed", "address", b.addr(), "error", err)
 			}
-			wait *= 2
-			b.log.Warn("reconnect to redis failed", "address", b.addr(), "try", tries, "of", b.opts.RetryMax, "error", err, "next_try_in", wait)
+			wait = min(max(time.Until(out.stepEnds), 0), b.opts.RetryMaxWait)
 		}
 		timer := time.NewTimer(wait)
 		select {
@@ -194,6 +247,16 @@ func (b *Bus) connectLoop(r *runState) error {
 		case <-timer.C:
 		}
 	}
+}
+
+// giveUpIn is how long the backoff has left before Run gives up.
+func (b *Bus) giveUpIn(out *outage) time.Duration {
+	end, step := out.stepEnds, out.step
+	for i := out.steps + 1; i < b.opts.RetryMax; i++ {
+		step *= 2
+		end = end.Add(step)
+	}
+	return time.Until(end)
 }
 
 // session subscribes to every channel with a handler and receives until
@@ -220,6 +283,11 @@ func (b *Bus) session(r *runState, up func() time.Time) error {
 		b.mu.Unlock()
 	}()
 
+	if !r.connected {
+		// Before subscribing: whatever the logs take in from here on
+		// either reaches this subscription or is missed by it.
+		b.startTallies(r)
+	}
 	if len(channels) > 0 {
 		if err := ps.Subscribe(r.ctx, channels...); err != nil {
 			return err
@@ -241,8 +309,9 @@ func (b *Bus) session(r *runState, up func() time.Time) error {
 		}
 	}
 	r.lastHeard = time.Now()
-	if outageBegan := up(); !outageBegan.IsZero() {
-		b.replay(r, outageBegan.Add(-replaySkew))
+	r.connected = true
+	if replayFrom := up(); !replayFrom.IsZero() {
+		b.replay(r, replayFrom)
 	}
 
 	pinged := false
@@ -253,7 +322,7 @@ func (b *Bus) session(r *runState, up func() time.Time) error {
 				return err
 			}
 			if pinged {
-				return fmt.Errorf("no answer to PING within %s", healthInterval)
+				return fmt.Errorf("%w: no answer to PING within %s", errSilent, healthInterval)
 			}
 			if err := ps.Ping(r.ctx); err != nil {
 				return err
@@ -299,8 +368,14 @@ func (b *Bus) receive(r *runState, m *redis.Message) {
 }
 
 // deliver queues an envelope for its type's handlers and remembers it.
+// When the queue is full it waits: the subscription is not read meanwhile,
+// which is the back-pressure that keeps a burst from filling memory.
 func (b *Bus) deliver(r *runState, eventType, payload string, env protocol.Envelope) {
 	r.remember(eventType, payload)
+	r.lastStamp[eventType] = env.Timestamp
+	if t := r.tallies[eventType]; t != nil {
+		t.received++
+	}
 	b.mu.Lock()
 	q := r.dispatchers[eventType]
 	b.mu.Unlock()
@@ -309,11 +384,7 @@ func (b *Bus) deliver(r *runState, eventType, payload string, env protocol.Envel
 	}
 	select {
 	case q <- env:
-	default:
-		b.metrics.dropped.WithLabelValues(eventType).Inc()
-		if ok, suppressed := b.warnLimit.allow(time.Now()); ok {
-			b.log.Error("handlers fall behind; envelope dropped", "type", eventType, "queue", dispatchQueue, "similar_warnings_suppressed", suppressed)
-		}
+	case <-r.ctx.Done():
 	}
 }
 

@@ -121,6 +121,20 @@ func (s *RedisServer) Stop(t testing.TB) {
 	}
 }
 
+// Kill ends the server with SIGKILL, as a crash or the OOM killer would:
+// no shutdown, clients see their connections reset. Restart brings it back.
+func (s *RedisServer) Kill(t testing.TB) {
+	t.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cmd == nil {
+		return
+	}
+	s.cmd.Process.Kill()
+	<-s.done
+	s.cmd, s.done = nil, nil
+}
+
 // Restart starts the server again on the same port after Stop, with an
 // empty data set (persistence is off). Tests use it to check reconnects.
 func (s *RedisServer) Restart(t testing.TB) {
