@@ -70,9 +70,16 @@ func (w *watcher) session(ctx context.Context, b *backoff) error {
 			if err == nil {
 				err = errors.New("events stream closed")
 			}
+			if rerr := w.releaseAll(ctx); rerr != nil {
+				return rerr
+			}
 			return err
 		case m := <-msgs:
 			if err := w.handle(sctx, m); err != nil {
+				return err
+			}
+		case <-w.heldDue():
+			if err := w.releaseDue(sctx); err != nil {
 				return err
 			}
 		}
@@ -83,8 +90,17 @@ func unixNano(t time.Time) string {
 	return fmt.Sprintf("%d.%09d", t.Unix(), t.Nanosecond())
 }
 
-// handle turns one engine event into at most one sample.
+// handle turns one engine event into samples: at most one of its own,
+// after the die held for the container if there is one (see holdDie).
 func (w *watcher) handle(ctx context.Context, m events.Message) error {
+	if h, ok := w.takeHeld(m.Actor.ID); ok {
+		return w.handleHeld(ctx, m, h)
+	}
+	return w.handleEvent(ctx, m)
+}
+
+// handleEvent turns one engine event into at most one sample.
+func (w *watcher) handleEvent(ctx context.Context, m events.Message) error {
 	id := m.Actor.ID
 	at := time.Unix(0, m.TimeNano).UTC()
 	action, detail, _ := strings.Cut(string(m.Action), ": ")
@@ -162,16 +178,21 @@ func (w *watcher) handle(ctx context.Context, m events.Message) error {
 		if info.ExitCode == oomExitCode && !info.OOMSeen && !info.StopRequested {
 			// The engine sends no oom event for a container killed in
 			// its first milliseconds; only its state says so. A 137 with
-			// no kill before it is rare enough to ask.
+			// no kill before it is rare enough to ask. When the state
+			// does not say so yet, the oom event may still be on its way.
 			if fresh, err := w.inspect(ctx, id); err == nil && fresh.OOMKilled {
 				info.OOMKilled = true
+			} else if info.Reported {
+				w.inv.put(info)
+				w.holdDie(info)
+				return nil
 			}
 		}
-		event = sdk.EventDie
-		mutate = func(s *sdk.Sample) {
-			s.StopRequested = info.StopRequested
-			s.RestartingByDocker = info.Status == "restarting"
+		w.inv.put(info)
+		if !info.Reported {
+			return nil
 		}
+		return w.emitDie(ctx, info)
 	case events.ActionStop:
 		info.Status = "exited"
 		event = sdk.EventStop

@@ -32,6 +32,11 @@ type watcher struct {
 	// firstSync is closed after the first resync, when the inventory is
 	// worth sampling.
 	firstSync chan struct{}
+	// held are the die samples waiting for a trailing oom event, oldest
+	// first, and holdTimer fires when the oldest is due (see holdDie).
+	// Only the event loop touches them.
+	held      []heldDie
+	holdTimer *time.Timer
 
 	samplerOnce sync.Once
 	smp         sampler
