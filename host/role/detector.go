@@ -27,9 +27,14 @@ type Thresholds struct {
 	// healthcheck's start period).
 	Grace time.Duration
 	// Realert is the least time between two alerts of the same kind for a
-	// container that stays sick.
+	// container that stays sick. It never outlives a recovery: once the
+	// container was healthy again, below the line again or (re)started,
+	// its next trouble alerts at once and the responder's backoff alone
+	// paces the actions.
 	Realert time.Duration
-	// RestartLoopCount crashes within RestartLoopWindow is a restart loop.
+	// RestartLoopCount restarts by Docker's own restart policy within
+	// RestartLoopWindow is a restart loop; 0 never makes one. hemostatd's
+	// own restarts are bounded by the responder's breaker instead.
 	RestartLoopCount  int
 	RestartLoopWindow time.Duration
 }
@@ -95,6 +100,9 @@ func (d *detector) observe(s sdk.Sample) (Detection, bool) {
 		}
 		st.paused = false
 		st.cpuSince, st.memSince = time.Time{}, time.Time{}
+		// A fresh start — the responder's restart, or anyone's — ends
+		// every incident but a restart loop, which is made of starts.
+		st.recovered("oom", "unhealthy", "cpu", "memory")
 		return Detection{}, false
 	case sdk.EventPause:
 		st.paused = true
@@ -105,6 +113,9 @@ func (d *detector) observe(s sdk.Sample) (Detection, bool) {
 	case sdk.EventOOM:
 		return d.throttle(st, now, Detection{Kind: "oom", Issues: []string{protocol.IssueOOMKilled}})
 	case sdk.EventHealthStatus:
+		if s.Health == sdk.HealthHealthy {
+			st.recovered("unhealthy")
+		}
 		if s.Health != sdk.HealthUnhealthy || st.paused {
 			return Detection{}, false
 		}
@@ -125,23 +136,11 @@ func (d *detector) die(st *containerState, s sdk.Sample) (Detection, bool) {
 	if s.ExitCode == 0 && !s.OOMKilled {
 		return Detection{}, false
 	}
-	st.crashes = append(st.crashes, now)
-	cut := 0
-	for cut < len(st.crashes) && now.Sub(st.crashes[cut]) > d.th.RestartLoopWindow {
-		cut++
-	}
-	st.crashes = st.crashes[cut:]
-	if d.th.RestartLoopCount > 0 && len(st.crashes) >= d.th.RestartLoopCount {
-		det := Detection{Kind: "restart_loop", Issues: []string{
-			protocol.IssueRestartLoop(len(st.crashes), d.th.RestartLoopWindow),
-			protocol.IssueExited(s.ExitCode),
-		}}
-		return d.throttle(st, now, det)
-	}
 	if s.RestartingByDocker {
-		// The engine's restart policy is bringing it back; a loop of that
-		// is caught above.
-		return Detection{}, false
+		// The engine's restart policy is bringing it back, past the
+		// responder's gate: the detector counts those restarts against
+		// the same allowance the breaker gives hemostatd's own.
+		return d.dockerRestart(st, s)
 	}
 	if s.OOMKilled {
 		// The oom event usually came first and was alerted already; the
@@ -154,11 +153,39 @@ func (d *detector) die(st *containerState, s sdk.Sample) (Detection, bool) {
 	return Detection{Kind: "exit", Issues: []string{protocol.IssueExited(s.ExitCode)}}, true
 }
 
+// dockerRestart counts a crash Docker's restart policy is undoing. The
+// crash after RestartLoopCount-1 of them within RestartLoopWindow is a
+// restart loop. Crashes hemostatd itself restarts are not counted here:
+// the responder's backoff paces them and its breaker ends them, so there
+// is one restart-loop policy, not two that disagree.
+func (d *detector) dockerRestart(st *containerState, s sdk.Sample) (Detection, bool) {
+	now := s.Time
+	if d.th.RestartLoopCount <= 0 {
+		return Detection{}, false
+	}
+	st.crashes = append(st.crashes, now)
+	cut := 0
+	for cut < len(st.crashes) && now.Sub(st.crashes[cut]) > d.th.RestartLoopWindow {
+		cut++
+	}
+	st.crashes = st.crashes[cut:]
+	if len(st.crashes) < d.th.RestartLoopCount {
+		return Detection{}, false
+	}
+	return d.throttle(st, now, Detection{Kind: "restart_loop", Issues: []string{
+		protocol.IssueRestartLoop(len(st.crashes), d.th.RestartLoopWindow),
+		protocol.IssueExited(s.ExitCode),
+	}})
+}
+
 func (d *detector) resource(st *containerState, s sdk.Sample) (Detection, bool) {
 	now := s.Time
 	if s.Status != "running" || st.paused {
 		st.cpuSince, st.memSince = time.Time{}, time.Time{}
 		return Detection{}, false
+	}
+	if s.Health == sdk.HealthHealthy {
+		st.recovered("unhealthy")
 	}
 	if s.Health == sdk.HealthUnhealthy {
 		// Seen at start-up or after a gap, without the event.
@@ -172,11 +199,11 @@ func (d *detector) resource(st *containerState, s sdk.Sample) (Detection, bool) 
 	cpuLimit := labelFloat(s.Labels, LabelCPUPct, d.th.CPUPct)
 	memLimit := labelFloat(s.Labels, LabelMemoryPct, d.th.MemoryPct)
 	var det Detection
-	if breached(&st.cpuSince, s.CPUPct > cpuLimit, now, d.th.Sustain) {
+	if st.breached("cpu", &st.cpuSince, s.CPUPct > cpuLimit, now, d.th.Sustain) {
 		det.Kind = "cpu"
 		det.Issues = append(det.Issues, protocol.IssueHighCPU(s.CPUPct))
 	}
-	if breached(&st.memSince, s.MemoryPct > memLimit, now, d.th.Sustain) {
+	if st.breached("memory", &st.memSince, s.MemoryPct > memLimit, now, d.th.Sustain) {
 		if det.Kind == "" {
 			det.Kind = "memory"
 		}
@@ -189,10 +216,12 @@ func (d *detector) resource(st *containerState, s sdk.Sample) (Detection, bool) 
 }
 
 // breached tracks one metric's breach and reports whether it has lasted
-// the sustain window.
-func breached(since *time.Time, above bool, now time.Time, sustain time.Duration) bool {
+// the sustain window. A sample back under the line ends the incident, so
+// the next breach is not throttled by the one before.
+func (st *containerState) breached(kind string, since *time.Time, above bool, now time.Time, sustain time.Duration) bool {
 	if !above {
 		*since = time.Time{}
+		st.recovered(kind)
 		return false
 	}
 	if since.IsZero() {
@@ -207,6 +236,14 @@ func (d *detector) throttle(st *containerState, now time.Time, det Detection) (D
 	}
 	st.lastAlerted[det.Kind] = now
 	return det, true
+}
+
+// recovered ends the incidents of the given kinds: the next alert of one
+// of them is not throttled.
+func (st *containerState) recovered(kinds ...string) {
+	for _, k := range kinds {
+		delete(st.lastAlerted, k)
+	}
 }
 
 // forgetIdle drops the state of containers not seen for a long time, so a

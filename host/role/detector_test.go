@@ -100,11 +100,12 @@ func TestDetector(t *testing.T) {
 			},
 		},
 		{
-			name: "restart loop",
+			name: "crashes hemostatd restarts are each an alert: the breaker, not the detector, ends that loop",
 			steps: []step{
 				{at(0, die(1)), "Exited with code 1"},
 				{at(60, die(1)), "Exited with code 1"},
-				{at(120, die(1)), "Restart loop: 3 restarts in 10m0s; Exited with code 1"},
+				{at(120, die(1)), "Exited with code 1"},
+				{at(180, die(1)), "Exited with code 1"},
 			},
 		},
 		{
@@ -129,6 +130,33 @@ func TestDetector(t *testing.T) {
 				{at(1, sdk.Sample{Status: "running", Event: sdk.EventHealthStatus, Health: sdk.HealthUnhealthy}), "Health check failing"},
 				{at(2, sdk.Sample{Container: "db", Status: "paused", Event: sdk.EventPause}), ""},
 				{at(3, sdk.Sample{Container: "db", Status: "paused", Event: sdk.EventHealthStatus, Health: sdk.HealthUnhealthy}), ""},
+			},
+		},
+		{
+			name: "a relapse after healthy again alerts at once, not after realert",
+			steps: []step{
+				{at(0, sdk.Sample{Status: "running", Event: sdk.EventHealthStatus, Health: sdk.HealthUnhealthy}), "Health check failing"},
+				{at(2, sdk.Sample{Status: "running", Event: sdk.EventHealthStatus, Health: sdk.HealthUnhealthy}), ""},
+				{at(3, sdk.Sample{Status: "running", Event: sdk.EventHealthStatus, Health: sdk.HealthHealthy}), ""},
+				{at(7, sdk.Sample{Status: "running", Event: sdk.EventHealthStatus, Health: sdk.HealthUnhealthy}), "Health check failing"},
+			},
+		},
+		{
+			name: "a restart ends the incident: the next OOM kill alerts at once",
+			steps: []step{
+				{at(0, sdk.Sample{Status: "running", Event: sdk.EventOOM}), "OOM killed"},
+				{at(1, sdk.Sample{Status: "running", Event: sdk.EventRestart, StartedAt: t0.Add(time.Second)}), ""},
+				{at(9, sdk.Sample{Status: "running", Event: sdk.EventOOM}), "OOM killed"},
+			},
+		},
+		{
+			name: "a breach back under the line ends the incident",
+			th:   func(th *Thresholds) { th.Sustain = 0 },
+			steps: []step{
+				{at(0, running(95, 10)), "High CPU: 95.0%"},
+				{at(5, running(96, 10)), ""},
+				{at(10, running(20, 10)), ""},
+				{at(15, running(97, 10)), "High CPU: 97.0%"},
 			},
 		},
 		{
