@@ -70,14 +70,12 @@ monitor {
   # After a container starts, resource thresholds wait this long (warm-up).
   grace = "60s"
 
-  # While a container stays sick, the same issue is alerted at most this often.
+  # While a container stays sick, the same issue is alerted at most this
+  # often. Once it was healthy again, back under the line or restarted, its
+  # next trouble alerts at once: the responder's backoff paces the actions.
   realert = "5m"
 
-  # This many restarts within window is a restart loop: escalate, do not restart.
-  restart_loop {
-    count  = 5
-    window = "10m"
-  }
+  # Restart loops are set in one place: responder { breaker { … } }.
 
   # The Docker monitor: engine events plus cgroup sampling.
   plugin "docker" {
@@ -142,7 +140,12 @@ responder {
     reset_after = "10m"
   }
 
-  # After max_actions actions within window, stop acting and escalate.
+  # The restart-loop policy, the only one: after max_actions actions on a
+  # container within window, stop acting and escalate once. With the backoff
+  # above a crash loop is acted on after 0, 10, 20, 40 and 80 s, then
+  # escalated. A container Docker's own restart policy keeps restarting gets
+  # the same allowance: the restart after max_actions within window is a
+  # restart loop, escalated.
   breaker {
     max_actions = 5
     window      = "1h"

@@ -68,16 +68,9 @@ type Monitor struct {
 	// Grace is how long resource thresholds wait after a container starts.
 	Grace time.Duration
 	// Realert is how often, at most, the same issue is alerted again while a
-	// container stays sick.
-	Realert     time.Duration
-	RestartLoop RestartLoop
-	Plugins     []Plugin
-}
-
-// RestartLoop is Count restarts within Window.
-type RestartLoop struct {
-	Count  int
-	Window time.Duration
+	// container stays sick (and never after it recovered or was acted on).
+	Realert time.Duration
+	Plugins []Plugin
 }
 
 // Analyzer is the role that judges alerts.

@@ -34,7 +34,6 @@ func TestDefault(t *testing.T) {
 		{"sustain", c.Monitor.Sustain, 30 * time.Second},
 		{"grace", c.Monitor.Grace, 60 * time.Second},
 		{"realert", c.Monitor.Realert, 5 * time.Minute},
-		{"restart loop", c.Monitor.RestartLoop, RestartLoop{Count: 5, Window: 10 * time.Minute}},
 		{"monitor plugins", pluginNames(c.Monitor.Plugins), []string{"docker"}},
 		{"analyzer enabled", c.Analyzer.Enabled, true},
 		{"analyzer plugins", pluginNames(c.Analyzer.Plugins), []string{"threshold"}},
@@ -134,11 +133,10 @@ func TestParseValues(t *testing.T) {
 			sustain = "0s"
 			grace = "1m30s"
 			realert = "2h"
-			restart_loop { window = "90s" }
 		}`, func(c *Config) any {
 			m := c.Monitor
-			return []any{m.Sustain, m.Grace, m.Realert, m.RestartLoop}
-		}, []any{time.Duration(0), 90 * time.Second, 2 * time.Hour, RestartLoop{Count: 5, Window: 90 * time.Second}}},
+			return []any{m.Sustain, m.Grace, m.Realert}
+		}, []any{time.Duration(0), 90 * time.Second, 2 * time.Hour}},
 		{"monitor disabled without plugins", `monitor {
 			enabled = false
 			plugin "docker" { enabled = false }

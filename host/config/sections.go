@@ -148,9 +148,8 @@ func (d *decoder) monitor(b *hcl.Block, m *Monitor) {
 	s.duration("grace", &m.Grace, nonNegative)
 	s.duration("realert", &m.Realert, positive)
 	if rb := s.block("restart_loop"); rb != nil {
-		rs := d.content(rb.Body, &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "count"}, {Name: "window"}}})
-		rs.integer("count", &m.RestartLoop.Count, atLeast(1))
-		rs.duration("window", &m.RestartLoop.Window, positive)
+		// Three rules used to disagree; the breaker is now the only one.
+		d.errorf(posOf(rb.DefRange), "restart_loop: removed; a restart loop is set in one place, responder { breaker { max_actions, window } }, which also bounds the restarts Docker's own restart policy makes")
 	}
 	d.plugins(s, b, "monitor", m.Enabled, &m.Plugins)
 }

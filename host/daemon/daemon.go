@@ -176,7 +176,7 @@ func (d *Daemon) startRoles(ctx, work context.Context, m *metrics) (runners []fu
 			errs = append(errs, config.Error{Msg: err.Error()})
 		}
 	}
-	thresholds := Thresholds(cfg.Monitor)
+	thresholds := Thresholds(cfg.Monitor, cfg.Responder.Breaker)
 
 	if cfg.Monitor.Enabled {
 		plugins, err := startRole(ctx, d.supervisor, cfg, sdk.RoleMonitor, cfg.Monitor.Plugins)
@@ -229,12 +229,18 @@ func (d *Daemon) startRoles(ctx, work context.Context, m *metrics) (runners []fu
 	return runners, closers, nil
 }
 
-// Thresholds maps the monitor section to the detector's settings.
-func Thresholds(c config.Monitor) role.Thresholds {
-	return role.Thresholds{
+// Thresholds maps the monitor section to the detector's settings. The
+// breaker is the one restart-loop policy: Docker's own restart policy gets
+// the allowance the breaker gives hemostatd's restarts, and the crash
+// after it is a restart loop.
+func Thresholds(c config.Monitor, b config.Breaker) role.Thresholds {
+	th := role.Thresholds{
 		CPUPct: c.CPUPct, MemoryPct: c.MemoryPct, Sustain: c.Sustain, Grace: c.Grace, Realert: c.Realert,
-		RestartLoopCount: c.RestartLoop.Count, RestartLoopWindow: c.RestartLoop.Window,
 	}
+	if b.MaxActions > 0 && b.Window > 0 {
+		th.RestartLoopCount, th.RestartLoopWindow = b.MaxActions+1, b.Window
+	}
+	return th
 }
 
 // Policy maps the responder section to the safety gate's policy.

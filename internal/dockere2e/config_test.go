@@ -48,9 +48,8 @@ type settings struct {
 	Excludes []string
 }
 
-// newSettings returns the scenario defaults: everything fast, loops and
-// restart-loop rules far out of reach so that each scenario exercises
-// exactly the rule it is about.
+// newSettings returns the scenario defaults: everything fast, so that each
+// scenario exercises exactly the rule it is about.
 func newSettings() settings {
 	return settings{
 		Interval:          "1s",
@@ -86,10 +85,6 @@ monitor {
   sustain    = "{{.Sustain}}"
   grace      = "{{.Grace}}"
   realert    = "{{.Realert}}"
-  restart_loop {
-    count  = 100
-    window = "10m"
-  }
   plugin "docker" {
     config {
       interval = "{{.Interval}}"
@@ -104,7 +99,6 @@ analyzer {
       cpu_pct            = {{num .AnalyzerCPUPct}}
       memory_pct         = {{num .AnalyzerMemoryPct}}
       spike_window       = {{.SpikeWindow}}
-      restart_loop_count = 100
 {{.AnalyzerExtra}}
     }
   }

@@ -16,6 +16,7 @@ var scenarios = []scenario{
 	{"crash is restarted", testCrash},
 	{"crash loop backs off then breaker escalates", testCrashLoop},
 	{"failing healthcheck is restarted", testUnhealthy},
+	{"relapse after recovery is acted on at once", testRelapse},
 	{"sustained CPU is restarted", testCPUHog},
 	{"short CPU spike is a false alarm", testCPUSpike},
 	{"growing memory is restarted before OOM", testMemoryGrowth(sdk.ActionRestart)},

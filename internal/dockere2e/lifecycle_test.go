@@ -50,15 +50,19 @@ func testCrash(t *testing.T) {
 }
 
 // testCrashLoop: a container that exits 1 a second after every start is
-// restarted with growing delays (deferred in between, with retry_at), and
-// after breaker.max_actions restarts the breaker escalates once instead of
-// acting again.
+// restarted under the default policy scaled down fivefold — backoff 2 s
+// doubling (the default's 10 s), breaker 5 actions per hour — with no
+// restart-loop setting anywhere else. The actions are allowed 2, 4, 8 and
+// 16 s after the one before, deferred in between with a retry_at that says
+// so, as the README and the gate's golden transcript say (0, 10, 20, 40,
+// 80 s at full scale); then the breaker escalates once instead of acting
+// again.
 func testCrashLoop(t *testing.T) {
-	const maxActions = 4
+	const maxActions = 5
 	e := newEngine(t)
 	p := scenarioPrefix()
 	s := newSettings()
-	s.BackoffInitial, s.BackoffMax, s.BreakerMax = "1s", "8s", maxActions
+	s.BackoffInitial, s.BackoffMax, s.BreakerMax = "2s", "1m", maxActions
 	d := startDaemon(t, p, s)
 	name := p + "loop"
 	id := e.run(t, name, []string{"--exit", "1", "--after", "1s"}, nil, nil)
@@ -107,17 +111,44 @@ func testCrashLoop(t *testing.T) {
 	if deferred := strings.Count(strings.Join(last, "\n"), "restart deferred"); deferred == 0 {
 		t.Errorf("no deferred action between the restarts:\n%s", d.watch.Dump(name))
 	}
+	checkBackoffTimes(t, d, name, successes, 2*time.Second)
+}
+
+// checkBackoffTimes checks that the n-th restart came no sooner than
+// initial·2^(n-1) after the one before, and that every deferral in between
+// named that moment as its retry_at. A restart's own duration (the
+// container is verified running) is added to the gaps on a loaded machine,
+// so the gaps are bounded below only; the retry_at pins the policy.
+func checkBackoffTimes(t *testing.T, d *daemon, name string, successes []daemontest.Message, initial time.Duration) {
+	t.Helper()
+	const slack = 250 * time.Millisecond // from the gate's record to the envelope's receipt
 	var gaps []time.Duration
+	deferrals := 0
 	for i := 1; i < len(successes); i++ {
-		gaps = append(gaps, successes[i].At.Sub(successes[i-1].At))
-	}
-	for i := 1; i < len(gaps); i++ {
-		if gaps[i] <= gaps[i-1] {
-			t.Errorf("gaps between restarts %v do not grow", gaps)
-			break
+		prev, next := successes[i-1].At, successes[i].At
+		delay := initial << (i - 1)
+		gaps = append(gaps, next.Sub(prev))
+		if next.Sub(prev) < delay-slack {
+			t.Errorf("restart %d came %v after the one before, want at least the backoff's %v", i+1, next.Sub(prev), delay)
+		}
+		for _, m := range d.watch.Of(name) {
+			if m.Type() != completeType || m.Str("result", "status") != "deferred" || !m.At.After(prev) || !m.At.Before(next) {
+				continue
+			}
+			deferrals++
+			at, err := protocol.ParseTimestamp(m.Str("result", "retry_at"))
+			if err != nil {
+				t.Fatalf("retry_at: %v", err)
+			}
+			if got := at.Sub(prev); got < delay-slack || got > delay+slack {
+				t.Errorf("deferral before restart %d: retry_at %v after the restart before it, want the backoff's %v", i+1, got, delay)
+			}
 		}
 	}
-	t.Logf("gaps between restarts: %v", gaps)
+	t.Logf("gaps between restarts: %v (%d deferrals)", gaps, deferrals)
+	if deferrals == 0 {
+		t.Errorf("no restart was deferred by the backoff")
+	}
 }
 
 // testUnhealthy: a healthcheck that starts failing after 3 s makes Docker
@@ -144,6 +175,43 @@ func testUnhealthy(t *testing.T) {
 		"remediation_needed restart",
 		"remediation_complete restart success",
 	)
+}
+
+// testRelapse: a container restarted for a failing healthcheck comes back
+// healthy and fails again 3 s later. With realert = 5m the relapse is
+// still alerted and acted on at once: the recovery ended the first
+// incident, and the responder's backoff (1 s here) alone paces the
+// second restart.
+func testRelapse(t *testing.T) {
+	e := newEngine(t)
+	p := scenarioPrefix()
+	s := newSettings()
+	s.Realert = "5m"
+	d := startDaemon(t, p, s)
+	name := p + "relapse"
+	id := e.run(t, name, []string{"--unhealthy-after", "3s"}, &container.Config{Healthcheck: &container.HealthConfig{
+		Test: []string{"CMD", "/sickapp", "health"}, Interval: 300 * time.Millisecond, Timeout: 2 * time.Second, Retries: 2,
+	}}, nil)
+
+	done := d.watch.WaitN(t, completeType, name, 2, daemontest.StatusIs("success"), 60*time.Second)
+	alerts := d.watch.WaitN(t, alertType, name, 2, nil, 0)
+	if gap := done[1].At.Sub(alerts[1].At); gap > 10*time.Second {
+		t.Errorf("the relapse was acted on %v after its alert, want within the backoff", gap)
+	}
+	e.waitState(t, id, "running", running, 30*time.Second)
+	// The container keeps relapsing every 3 s, so only the first two
+	// rounds are compared.
+	want := []string{
+		"health_alert Health check failing",
+		"remediation_needed restart",
+		"remediation_complete restart success",
+		"health_alert Health check failing",
+		"remediation_needed restart",
+		"remediation_complete restart success",
+	}
+	if got := d.watch.Trace(name); len(got) < len(want) || strings.Join(got[:len(want)], "\n") != strings.Join(want, "\n") {
+		t.Fatalf("envelopes about %s:\n%s\nwant first:\n  %s", name, d.watch.Dump(name), strings.Join(want, "\n  "))
+	}
 }
 
 // testCooldown: with a flat one-hour cooldown the second crash is deferred,

@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strings"
 	"sync/atomic"
-	"time"
 
 	"github.com/hemostat/hemostat/sdk"
 )
@@ -21,7 +20,6 @@ type Analyzer struct {
 	// cfg is swapped whole by Configure while Analyze calls may be in
 	// flight on other goroutines; nil means the defaults.
 	cfg atomic.Pointer[Config]
-	now func() time.Time // nil means time.Now; tests set it
 }
 
 var _ sdk.Analyzer = (*Analyzer)(nil)
@@ -56,20 +54,13 @@ func (a *Analyzer) Analyze(_ context.Context, req sdk.AnalyzeRequest) (sdk.Decis
 	return a.decide(req), nil
 }
 
-func (a *Analyzer) clock() func() time.Time {
-	if a.now == nil {
-		return time.Now
-	}
-	return a.now
-}
-
 func (a *Analyzer) decide(req sdk.AnalyzeRequest) sdk.Decision {
 	cfg := a.Config()
 	f := factsOf(req.Alert)
 
 	// A restart loop takes precedence over everything: whatever the
 	// alert says, hemostatd must not restart the container again.
-	if loop, ok := restartLoopRule(cfg, f, req.Remediations, loopReference(req.Alert, a.clock())); ok {
+	if loop, ok := restartLoopRule(f); ok {
 		return loop.decision
 	}
 

@@ -44,29 +44,14 @@ func ruleCases() []ruleCase {
 		}
 	)
 	return []ruleCase{
-		// Restart loop: takes precedence over everything.
-		{name: "loop/three remediations within the window",
-			req:     remediated(withEvent(calm, crash(1), protocol.IssueExited(1)), sdk.StatusSuccess, 14*time.Minute, 9*time.Minute, time.Minute),
-			verdict: escalate, action: none, confidence: 0.9},
-		{name: "loop/failed attempts count",
-			req:     remediated(withEvent(calm, crash(1), protocol.IssueExited(1)), sdk.StatusFailed, 10*time.Minute, 5*time.Minute, time.Minute),
-			verdict: escalate, action: none, confidence: 0.9},
-		{name: "loop/one remediation outside the window",
-			req:     remediated(withEvent(calm, crash(1), protocol.IssueExited(1)), sdk.StatusSuccess, 16*time.Minute, 9*time.Minute, time.Minute),
-			verdict: remediate, action: restart, confidence: 0.9},
-		{name: "loop/refused and simulated actions do not count",
-			req: remediated(remediated(withEvent(calm, crash(1), protocol.IssueExited(1)),
-				sdk.StatusRejected, 3*time.Minute, 2*time.Minute), sdk.StatusDryRun, time.Minute),
-			verdict: remediate, action: restart, confidence: 0.9},
-		{name: "loop/configured count and window", config: `{"restart_loop_count": 2, "restart_loop_window": "1h"}`,
-			req:     remediated(withEvent(calm, crash(1), protocol.IssueExited(1)), sdk.StatusSuccess, 50*time.Minute, 20*time.Minute),
-			verdict: escalate, action: none, confidence: 0.9},
+		// Restart loop: a monitor's report takes precedence over everything;
+		// hemostatd's own remediations are the breaker's to count.
 		{name: "loop/issue from the monitor beats an OOM kill",
 			req:     fromExternal(nil, protocol.IssueOOMKilled, protocol.IssueRestartLoop(5, 10*time.Minute)),
 			verdict: escalate, action: none, confidence: 0.9},
-		{name: "loop/escalates even a false alarm",
-			req:     remediated(fromMonitor(history(cpu(20, 20, 20, 20, 20, 95)), protocol.IssueHighCPU(95)), sdk.StatusSuccess, 3*time.Minute, 2*time.Minute, time.Minute),
-			verdict: escalate, action: none, confidence: 0.9},
+		{name: "loop/remediations alone are the breaker's to count",
+			req:     remediated(withEvent(calm, crash(1), protocol.IssueExited(1)), sdk.StatusSuccess, 14*time.Minute, 9*time.Minute, time.Minute, 30*time.Second),
+			verdict: remediate, action: restart, confidence: 0.9},
 
 		// Exits.
 		{name: "exit/non-zero code from the monitor",
@@ -113,12 +98,6 @@ func ruleCases() []ruleCase {
 				s.Status, s.ExitCode, s.OOMKilled, s.RestartingByDocker = "restarting", 137, true, true
 			}), protocol.IssueOOMKilled, protocol.IssueExited(137)),
 			verdict: remediate, action: sdk.ActionUpdateResources, confidence: 0.9},
-		{name: "loop/actions after the alert do not count",
-			req:     remediated(withEvent(calm, crash(1), protocol.IssueExited(1)), sdk.StatusSuccess, 5*time.Minute, -time.Minute, -2*time.Minute),
-			verdict: remediate, action: restart, confidence: 0.9},
-		{name: "loop/actions without a status do not count",
-			req:     remediated(withEvent(calm, crash(1), protocol.IssueExited(1)), "", 3*time.Minute, 2*time.Minute, time.Minute),
-			verdict: remediate, action: restart, confidence: 0.9},
 		{name: "oom/issue only",
 			req:     fromExternal(nil, protocol.IssueOOMKilled),
 			verdict: remediate, action: restart, confidence: 0.9},
@@ -258,31 +237,6 @@ func TestAnalyzeRules(t *testing.T) {
 	// (not under a -run filter that picks a few).
 	if ran == len(cases) {
 		checkGolden(t, "reasons.golden", golden.String())
-	}
-}
-
-// TestAnalyzeLoopReferenceDefaultsToNow checks that an alert without a time
-// counts its restart loop back from the analyzer's clock.
-func TestAnalyzeLoopReferenceDefaultsToNow(t *testing.T) {
-	now := t0.Add(time.Hour)
-	req := fromExternal(nil, protocol.IssueExited(1))
-	req.Alert.Time = time.Time{}
-	for _, ago := range []time.Duration{3 * time.Minute, 2 * time.Minute, time.Minute} {
-		req.Remediations = append(req.Remediations, sdk.Remediation{Time: now.Add(-ago), Action: sdk.ActionRestart, Status: sdk.StatusSuccess})
-	}
-	for _, tc := range []struct {
-		clock time.Time
-		want  string
-	}{
-		{now, sdk.VerdictEscalate},
-		{now.Add(time.Hour), sdk.VerdictRemediate},
-	} {
-		a := New()
-		a.now = func() time.Time { return tc.clock }
-		d, _ := a.Analyze(context.Background(), req)
-		if d.Verdict != tc.want {
-			t.Errorf("clock %s: verdict %s (%s), want %s", tc.clock.Format(time.Kitchen), d.Verdict, d.Reason, tc.want)
-		}
 	}
 }
 

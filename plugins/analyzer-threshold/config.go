@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"time"
 
 	"github.com/hemostat/hemostat/sdk"
 )
@@ -18,10 +17,6 @@ type Config struct {
 	// MemoryPct is the memory line in percent: a container above it whose
 	// memory is still rising is restarted.
 	MemoryPct float64
-	// RestartLoopCount remediations within RestartLoopWindow make a restart
-	// loop, which is escalated instead of acted on again.
-	RestartLoopCount  int
-	RestartLoopWindow time.Duration
 	// SpikeWindow is how many of the latest resource samples a trend is
 	// judged over.
 	SpikeWindow int
@@ -35,12 +30,10 @@ type Config struct {
 // DefaultConfig is what an empty config block means.
 func DefaultConfig() Config {
 	return Config{
-		CPUPct:            85,
-		MemoryPct:         70,
-		RestartLoopCount:  3,
-		RestartLoopWindow: 15 * time.Minute,
-		SpikeWindow:       6,
-		MemoryAction:      sdk.ActionRestart,
+		CPUPct:       85,
+		MemoryPct:    70,
+		SpikeWindow:  6,
+		MemoryAction: sdk.ActionRestart,
 	}
 }
 
@@ -56,8 +49,9 @@ const (
 // key is checked on its own and every bad one is reported, not only the
 // first the JSON decoder trips over.
 type rawConfig struct {
-	CPUPct            json.RawMessage `json:"cpu_pct"`
-	MemoryPct         json.RawMessage `json:"memory_pct"`
+	CPUPct    json.RawMessage `json:"cpu_pct"`
+	MemoryPct json.RawMessage `json:"memory_pct"`
+	// Removed keys, kept to say where their setting went.
 	RestartLoopCount  json.RawMessage `json:"restart_loop_count"`
 	RestartLoopWindow json.RawMessage `json:"restart_loop_window"`
 	SpikeWindow       json.RawMessage `json:"spike_window"`
@@ -81,14 +75,25 @@ func ParseConfig(raw json.RawMessage) (Config, error) {
 	}
 	check(decodePct("cpu_pct", rc.CPUPct, maxCPUPct, &cfg.CPUPct))
 	check(decodePct("memory_pct", rc.MemoryPct, 100, &cfg.MemoryPct))
-	check(decodeCount("restart_loop_count", rc.RestartLoopCount, 1, math.MaxInt32, &cfg.RestartLoopCount))
-	check(decodeDuration("restart_loop_window", rc.RestartLoopWindow, &cfg.RestartLoopWindow))
+	check(removed("restart_loop_count", rc.RestartLoopCount))
+	check(removed("restart_loop_window", rc.RestartLoopWindow))
 	check(decodeCount("spike_window", rc.SpikeWindow, minSpikeWindow, maxSpikeWindow, &cfg.SpikeWindow))
 	check(decodeChoice("memory_action", rc.MemoryAction, []string{sdk.ActionRestart, sdk.ActionUpdateResources}, &cfg.MemoryAction))
 	if len(errs) > 0 {
 		return Config{}, errs
 	}
 	return cfg, nil
+}
+
+// removedRestartLoop says where the analyzer's restart-loop settings went.
+const removedRestartLoop = "removed: a restart loop is set in one place, the responder's breaker { max_actions, window }"
+
+// removed rejects a key that no longer exists, naming what replaced it.
+func removed(key string, raw json.RawMessage) *sdk.ConfigError {
+	if isUnset(raw) {
+		return nil
+	}
+	return &sdk.ConfigError{Key: key, Message: removedRestartLoop}
 }
 
 func isUnset(raw json.RawMessage) bool {
@@ -124,26 +129,6 @@ func decodeCount(key string, raw json.RawMessage, min, max int, into *int) *sdk.
 		return &sdk.ConfigError{Key: key, Message: fmt.Sprintf("must be between %d and %d, not %s", min, max, raw)}
 	}
 	*into = int(v)
-	return nil
-}
-
-// decodeDuration reads a positive Go duration string such as "15m".
-func decodeDuration(key string, raw json.RawMessage, into *time.Duration) *sdk.ConfigError {
-	if isUnset(raw) {
-		return nil
-	}
-	var s string
-	if err := json.Unmarshal(raw, &s); err != nil {
-		return &sdk.ConfigError{Key: key, Message: fmt.Sprintf(`must be a duration such as "15m", not %s`, raw)}
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil {
-		return &sdk.ConfigError{Key: key, Message: fmt.Sprintf(`must be a duration such as "15m", not %q`, s)}
-	}
-	if d <= 0 {
-		return &sdk.ConfigError{Key: key, Message: fmt.Sprintf("must be longer than zero, not %q", s)}
-	}
-	*into = d
 	return nil
 }
 

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"reflect"
 	"testing"
-	"time"
 
 	"github.com/hemostat/hemostat/sdk"
 )
@@ -22,10 +21,10 @@ func TestParseConfig(t *testing.T) {
 		{"null", `null`, def},
 		{"empty object", `{}`, def},
 		{"null values keep defaults", `{"cpu_pct": null, "restart_loop_window": null}`, def},
-		{"every key", `{"cpu_pct": 150, "memory_pct": 90.5, "restart_loop_count": 5, "restart_loop_window": "1h30m", "spike_window": 12, "memory_action": "update_resources"}`,
-			Config{CPUPct: 150, MemoryPct: 90.5, RestartLoopCount: 5, RestartLoopWindow: 90 * time.Minute, SpikeWindow: 12, MemoryAction: "update_resources"}},
+		{"every key", `{"cpu_pct": 150, "memory_pct": 90.5, "spike_window": 12, "memory_action": "update_resources"}`,
+			Config{CPUPct: 150, MemoryPct: 90.5, SpikeWindow: 12, MemoryAction: "update_resources"}},
 		{"whole number written as a float", `{"spike_window": 4.0}`,
-			Config{CPUPct: 85, MemoryPct: 70, RestartLoopCount: 3, RestartLoopWindow: 15 * time.Minute, SpikeWindow: 4, MemoryAction: "restart"}},
+			Config{CPUPct: 85, MemoryPct: 70, SpikeWindow: 4, MemoryAction: "restart"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := ParseConfig(json.RawMessage(tc.raw))
@@ -48,25 +47,24 @@ func TestParseConfigErrors(t *testing.T) {
 		{"unknown key", `{"cpu_pct": 90, "cpu_percent": 90}`,
 			sdk.ConfigErrors{{Key: "cpu_percent", Message: "unknown setting"}}},
 		{"not an object", `[1, 2]`, nil}, // one error on the block itself; message from the SDK
-		{"every bad value is reported", `{"cpu_pct": 0, "memory_pct": 120, "restart_loop_count": 0, "restart_loop_window": "-1m", "spike_window": 1}`,
+		{"every bad value is reported", `{"cpu_pct": 0, "memory_pct": 120, "spike_window": 1}`,
 			sdk.ConfigErrors{
 				{Key: "cpu_pct", Message: "must be above 0 and at most 102400, not 0"},
 				{Key: "memory_pct", Message: "must be above 0 and at most 100, not 120"},
-				{Key: "restart_loop_count", Message: "must be between 1 and 2147483647, not 0"},
-				{Key: "restart_loop_window", Message: `must be longer than zero, not "-1m"`},
 				{Key: "spike_window", Message: "must be between 2 and 1000, not 1"},
+			}},
+		{"restart-loop keys moved to the breaker", `{"restart_loop_count": 3, "restart_loop_window": "15m"}`,
+			sdk.ConfigErrors{
+				{Key: "restart_loop_count", Message: removedRestartLoop},
+				{Key: "restart_loop_window", Message: removedRestartLoop},
 			}},
 		{"memory_action outside its choices", `{"memory_action": "reboot"}`,
 			sdk.ConfigErrors{{Key: "memory_action", Message: `must be one of ["restart" "update_resources"], not "reboot"`}}},
-		{"wrong types", `{"cpu_pct": "high", "restart_loop_count": 2.5, "restart_loop_window": 900, "spike_window": "6"}`,
+		{"wrong types", `{"cpu_pct": "high", "spike_window": "6"}`,
 			sdk.ConfigErrors{
 				{Key: "cpu_pct", Message: `must be a number of percent, not "high"`},
-				{Key: "restart_loop_count", Message: "must be a whole number, not 2.5"},
-				{Key: "restart_loop_window", Message: `must be a duration such as "15m", not 900`},
 				{Key: "spike_window", Message: `must be a whole number, not "6"`},
 			}},
-		{"duration without a unit", `{"restart_loop_window": "15"}`,
-			sdk.ConfigErrors{{Key: "restart_loop_window", Message: `must be a duration such as "15m", not "15"`}}},
 		{"window too large", `{"spike_window": 5000}`,
 			sdk.ConfigErrors{{Key: "spike_window", Message: "must be between 2 and 1000, not 5000"}}},
 	} {

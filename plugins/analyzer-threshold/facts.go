@@ -5,7 +5,6 @@ import (
 	"math"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/hemostat/hemostat/host/protocol"
 	"github.com/hemostat/hemostat/sdk"
@@ -111,18 +110,6 @@ func (f *facts) readSample(s sdk.Sample) {
 	}
 	f.stopRequested = f.stopRequested || s.StopRequested
 	f.restartingByDocker = f.restartingByDocker || s.RestartingByDocker
-}
-
-// loopReference is the moment a restart loop is counted back from: when
-// the alert was raised, or now when the alert does not say.
-func loopReference(alert sdk.Alert, now func() time.Time) time.Time {
-	switch {
-	case !alert.Time.IsZero():
-		return alert.Time
-	case alert.Sample != nil && !alert.Sample.Time.IsZero():
-		return alert.Sample.Time
-	}
-	return now()
 }
 
 func hasPrefixFold(s, prefix string) bool {

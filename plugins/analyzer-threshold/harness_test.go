@@ -19,10 +19,10 @@ func TestThroughHarness(t *testing.T) {
 	defer cancel()
 	h := sdk.NewHarness(t, threshold.New())
 
-	err := h.Configure(ctx, map[string]any{"cpu_pct": 0, "restart_loop_window": "soon"})
+	err := h.Configure(ctx, map[string]any{"cpu_pct": 0, "spike_window": "soon"})
 	var cerrs sdk.ConfigErrors
-	if !errors.As(err, &cerrs) || len(cerrs) != 2 || cerrs[0].Key != "cpu_pct" || cerrs[1].Key != "restart_loop_window" {
-		t.Fatalf("Configure with two bad keys: got %v, want errors on cpu_pct and restart_loop_window", err)
+	if !errors.As(err, &cerrs) || len(cerrs) != 2 || cerrs[0].Key != "cpu_pct" || cerrs[1].Key != "spike_window" {
+		t.Fatalf("Configure with two bad keys: got %v, want errors on cpu_pct and spike_window", err)
 	}
 	err = h.Configure(ctx, map[string]any{"cpu_pct": 90, "typo": true})
 	if !errors.As(err, &cerrs) || len(cerrs) != 1 || cerrs[0] != (sdk.ConfigError{Key: "typo", Message: "unknown setting"}) {
@@ -49,15 +49,10 @@ func TestThroughHarness(t *testing.T) {
 			History: hist,
 		}, sdk.Decision{Verdict: sdk.VerdictRemediate, Action: sdk.ActionRestart, Confidence: 0.9,
 			Reason: "CPU 97% and rising, above the 90% line in every one of the last 4 samples (91→97%); restarting"}},
-		{"restart loop", sdk.AnalyzeRequest{
-			Alert: sdk.Alert{Container: "api", Issues: []string{protocol.IssueExited(1)}, Time: crashed},
-			Remediations: []sdk.Remediation{
-				{Time: crashed.Add(-3 * time.Minute), Action: sdk.ActionRestart, Status: sdk.StatusSuccess},
-				{Time: crashed.Add(-2 * time.Minute), Action: sdk.ActionRestart, Status: sdk.StatusSuccess},
-				{Time: crashed.Add(-time.Minute), Action: sdk.ActionRestart, Status: sdk.StatusSuccess},
-			},
+		{"restart loop reported by the monitor", sdk.AnalyzeRequest{
+			Alert: sdk.Alert{Container: "api", Issues: []string{protocol.IssueRestartLoop(6, time.Hour), protocol.IssueExited(1)}, Time: crashed},
 		}, sdk.Decision{Verdict: sdk.VerdictEscalate, Confidence: 0.9,
-			Reason: "restart loop: 3 remediations within 15m (limit 3); restarting again would not help; escalating to a person"}},
+			Reason: `the monitor reports "Restart loop: 6 restarts in 1h0m0s"; restarting again would not help; escalating to a person`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := h.Analyzer().Analyze(ctx, tc.req)

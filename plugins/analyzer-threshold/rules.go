@@ -2,7 +2,6 @@ package threshold
 
 import (
 	"fmt"
-	"time"
 
 	"github.com/hemostat/hemostat/sdk"
 )
@@ -69,38 +68,15 @@ func escalate(reason string) finding {
 	return finding{severityRestartLoop, sdk.Decision{Verdict: sdk.VerdictEscalate, Reason: reason, Confidence: confidenceCertain}}
 }
 
-// restartLoopRule escalates a container that hemostatd keeps treating: one
-// more restart would not help, a person has to look.
-func restartLoopRule(cfg Config, f facts, remediations []sdk.Remediation, ref time.Time) (finding, bool) {
-	const advice = "restarting again would not help; escalating to a person"
-	if n := countRecent(remediations, ref, cfg.RestartLoopWindow); n >= cfg.RestartLoopCount {
-		return escalate(fmt.Sprintf("restart loop: %d remediations within %s (limit %d); %s",
-			n, formatDuration(cfg.RestartLoopWindow), cfg.RestartLoopCount, advice)), true
+// restartLoopRule escalates a container a monitor reports in a restart
+// loop: one more restart would not help, a person has to look. Loops of
+// hemostatd's own restarts are not counted here: the responder's breaker
+// is the one policy for those, so the analyzer never cuts the backoff short.
+func restartLoopRule(f facts) (finding, bool) {
+	if f.restartLoopIssue == "" {
+		return finding{}, false
 	}
-	if f.restartLoopIssue != "" {
-		return escalate(fmt.Sprintf("the monitor reports %q; %s", f.restartLoopIssue, advice)), true
-	}
-	return finding{}, false
-}
-
-// countRecent counts remediations carried out (or attempted) within window
-// before ref. Actions the safety gate refused, deferred or only simulated
-// did not touch the container and do not count.
-func countRecent(remediations []sdk.Remediation, ref time.Time, window time.Duration) int {
-	since := ref.Add(-window)
-	n := 0
-	for _, r := range remediations {
-		// The window ends at the alert: a later action is not part of
-		// what led to it.
-		if r.Time.IsZero() || !r.Time.After(since) || r.Time.After(ref) {
-			continue
-		}
-		switch r.Status {
-		case sdk.StatusSuccess, sdk.StatusFailed:
-			n++
-		}
-	}
-	return n
+	return escalate(fmt.Sprintf("the monitor reports %q; restarting again would not help; escalating to a person", f.restartLoopIssue)), true
 }
 
 // oomRemedy answers an OOM kill with the configured memory remedy.

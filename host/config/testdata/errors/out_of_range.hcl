@@ -4,10 +4,6 @@ log_format = "xml"
 monitor {
   cpu_pct    = 120
   memory_pct = -1
-
-  restart_loop {
-    count = 0
-  }
 }
 
 responder {

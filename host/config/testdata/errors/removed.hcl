@@ -1,0 +1,6 @@
+monitor {
+  restart_loop {
+    count  = 5
+    window = "10m"
+  }
+}
