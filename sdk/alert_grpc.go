@@ -32,7 +32,7 @@ type alertServer struct {
 
 func (s *alertServer) Notify(ctx context.Context, req *pluginv1.NotifyRequest) (*pluginv1.NotifyResponse, error) {
 	if err := s.impl.Notify(ctx, notificationFromProto(req.GetNotification())); err != nil {
-		return nil, err
+		return nil, deliveryStatus(err)
 	}
 	return &pluginv1.NotifyResponse{}, nil
 }

@@ -189,15 +189,43 @@ func resultFromProto(p *pluginv1.Result) Result {
 }
 
 func notificationToProto(n Notification) *pluginv1.Notification {
-	return &pluginv1.Notification{
-		Type: n.Type, Severity: n.Severity, Container: n.Container,
+	p := &pluginv1.Notification{
+		Type: n.Type, Kind: n.Kind, Severity: n.Severity, Container: n.Container, Host: n.Host,
 		Title: n.Title, Text: n.Text, Time: timeToProto(n.Time), EventJson: n.Event,
+		Action: n.Action, Status: n.Status, Reason: n.Reason, Error: n.Error, Confidence: n.Confidence,
+		Analyzer: n.Analyzer, Fallback: n.Fallback, DryRun: n.DryRun, Count: uint32(max(n.Count, 0)),
 	}
+	if !n.FirstTime.IsZero() {
+		p.FirstTime = timeToProto(n.FirstTime)
+	}
+	for _, f := range n.Figures {
+		p.Figures = append(p.Figures, &pluginv1.Figure{Name: f.Name, Value: f.Value})
+	}
+	for _, it := range n.Summary {
+		p.Summary = append(p.Summary, &pluginv1.SummaryItem{
+			Container: it.Container, Host: it.Host, Kind: it.Kind, Severity: it.Severity, Title: it.Title, Count: uint32(max(it.Count, 0)),
+		})
+	}
+	return p
 }
 
 func notificationFromProto(p *pluginv1.Notification) Notification {
-	return Notification{
-		Type: p.GetType(), Severity: p.GetSeverity(), Container: p.GetContainer(),
+	n := Notification{
+		Type: p.GetType(), Kind: p.GetKind(), Severity: p.GetSeverity(), Container: p.GetContainer(), Host: p.GetHost(),
 		Title: p.GetTitle(), Text: p.GetText(), Time: timeFromProto(p.GetTime()), Event: p.GetEventJson(),
+		Action: p.GetAction(), Status: p.GetStatus(), Reason: p.GetReason(), Error: p.GetError(), Confidence: p.GetConfidence(),
+		Analyzer: p.GetAnalyzer(), Fallback: p.GetFallback(), DryRun: p.GetDryRun(), Count: int(p.GetCount()),
 	}
+	if p.GetFirstTime() != nil {
+		n.FirstTime = timeFromProto(p.GetFirstTime())
+	}
+	for _, f := range p.GetFigures() {
+		n.Figures = append(n.Figures, Figure{Name: f.GetName(), Value: f.GetValue()})
+	}
+	for _, it := range p.GetSummary() {
+		n.Summary = append(n.Summary, SummaryItem{
+			Container: it.GetContainer(), Host: it.GetHost(), Kind: it.GetKind(), Severity: it.GetSeverity(), Title: it.GetTitle(), Count: int(it.GetCount()),
+		})
+	}
+	return n
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"sync"
+	"time"
 
 	pluginv1 "github.com/hemostat/hemostat/proto/hemostat/plugin/v1"
 	"google.golang.org/grpc/codes"
@@ -56,7 +57,11 @@ func (s *hostServer) SetSharedState(ctx context.Context, req *pluginv1.SetShared
 	if !json.Valid(req.GetValueJson()) {
 		return nil, status.Error(codes.InvalidArgument, "value is not valid JSON")
 	}
-	if err := s.host().SetSharedState(ctx, req.GetKey(), json.RawMessage(req.GetValueJson())); err != nil {
+	if req.GetTtlSeconds() < 0 {
+		return nil, status.Error(codes.InvalidArgument, "ttl_seconds is negative")
+	}
+	ttl := time.Duration(req.GetTtlSeconds()) * time.Second
+	if err := SetSharedStateTTL(ctx, s.host(), req.GetKey(), json.RawMessage(req.GetValueJson()), ttl); err != nil {
 		return nil, status.Error(codes.Unavailable, err.Error())
 	}
 	return &pluginv1.SetSharedStateResponse{}, nil
@@ -96,6 +101,17 @@ func (c *hostClient) SetSharedState(ctx context.Context, key string, value any) 
 	return rpcError(err)
 }
 
+func (c *hostClient) SetSharedStateTTL(ctx context.Context, key string, value any, ttl time.Duration) error {
+	raw, err := json.Marshal(value)
+	if err != nil {
+		return err
+	}
+	// Whole seconds, rounded up: Redis's EX, and never 0 (no lifetime).
+	secs := int64((ttl + time.Second - 1) / time.Second)
+	_, err = c.client.SetSharedState(ctx, &pluginv1.SetSharedStateRequest{Key: key, ValueJson: raw, TtlSeconds: secs})
+	return rpcError(err)
+}
+
 // ErrNoHost is returned by the Host a plugin gets when the caller of
 // Configure offered none.
 var ErrNoHost = errors.New("sdk: no host to call back")
@@ -105,3 +121,6 @@ type noHost struct{}
 func (noHost) PublishEvent(context.Context, string, any) error           { return ErrNoHost }
 func (noHost) GetSharedState(context.Context, string, any) (bool, error) { return false, ErrNoHost }
 func (noHost) SetSharedState(context.Context, string, any) error         { return ErrNoHost }
+func (noHost) SetSharedStateTTL(context.Context, string, any, time.Duration) error {
+	return ErrNoHost
+}

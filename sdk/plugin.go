@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // Roles a plugin can play. A plugin binary serves exactly one.
@@ -39,6 +40,23 @@ type Host interface {
 	GetSharedState(ctx context.Context, key string, into any) (found bool, err error)
 	// SetSharedState writes hemostat:state:<key>.
 	SetSharedState(ctx context.Context, key string, value any) error
+}
+
+// ExpiringState is implemented by the Host hemostatd hands its plugins:
+// SetSharedState with a lifetime, after which the key is gone. State that
+// only matters for a while (a chat thread of an incident) should use it
+// rather than grow Redis forever.
+type ExpiringState interface {
+	SetSharedStateTTL(ctx context.Context, key string, value any, ttl time.Duration) error
+}
+
+// SetSharedStateTTL writes hemostat:state:<key> for ttl when host can
+// expire keys, and without a lifetime when it cannot.
+func SetSharedStateTTL(ctx context.Context, host Host, key string, value any, ttl time.Duration) error {
+	if e, ok := host.(ExpiringState); ok && ttl > 0 {
+		return e.SetSharedStateTTL(ctx, key, value, ttl)
+	}
+	return host.SetSharedState(ctx, key, value)
 }
 
 // Monitor watches containers and streams samples to the host.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/go-plugin"
 )
@@ -74,11 +75,12 @@ type MemoryHost struct {
 	mu     sync.Mutex
 	events []PublishedEvent
 	state  map[string]json.RawMessage
+	ttls   map[string]time.Duration
 }
 
 // NewMemoryHost returns an empty MemoryHost.
 func NewMemoryHost() *MemoryHost {
-	return &MemoryHost{state: map[string]json.RawMessage{}}
+	return &MemoryHost{state: map[string]json.RawMessage{}, ttls: map[string]time.Duration{}}
 }
 
 // PublishEvent records the event.
@@ -121,4 +123,34 @@ func (m *MemoryHost) SetSharedState(_ context.Context, key string, value any) er
 	m.state[key] = raw
 	m.mu.Unlock()
 	return nil
+}
+
+// SetSharedStateTTL stores a value and remembers its lifetime (it does not
+// expire it; see TTL).
+func (m *MemoryHost) SetSharedStateTTL(ctx context.Context, key string, value any, ttl time.Duration) error {
+	if err := m.SetSharedState(ctx, key, value); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	m.ttls[key] = ttl
+	m.mu.Unlock()
+	return nil
+}
+
+// TTL is the lifetime a key was last stored with; 0 for none.
+func (m *MemoryHost) TTL(key string) time.Duration {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.ttls[key]
+}
+
+// State returns every stored key with its JSON value.
+func (m *MemoryHost) State() map[string]json.RawMessage {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make(map[string]json.RawMessage, len(m.state))
+	for k, v := range m.state {
+		out[k] = v
+	}
+	return out
 }

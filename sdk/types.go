@@ -174,14 +174,100 @@ const (
 	SeverityCritical = "critical"
 )
 
+// Notification kinds: what happened, finer than the envelope type. Alert
+// plugins choose their layout by kind; an unknown kind should be shown
+// like KindOther.
+const (
+	KindRemediationSuccess       = "remediation_success"
+	KindRemediationFailed        = "remediation_failed"
+	KindRemediationRejected      = "remediation_rejected"
+	KindRemediationDeferred      = "remediation_deferred"
+	KindRemediationSkipped       = "remediation_skipped"
+	KindRemediationDryRun        = "remediation_dry_run"
+	KindRemediationNotApplicable = "remediation_not_applicable"
+	KindFalseAlarm               = "false_alarm"
+	// KindEscalationBreaker: the circuit breaker opened; nothing more is
+	// done for the container.
+	KindEscalationBreaker = "escalation_breaker"
+	// KindEscalationRestartLoop: the analyzer saw a restart loop.
+	KindEscalationRestartLoop = "escalation_restart_loop"
+	// KindEscalation: any other escalation to people.
+	KindEscalation = "escalation"
+	// KindPluginTrouble and KindRedisTrouble report hemostatd's own
+	// health: a plugin that keeps failing, Redis unreachable.
+	KindPluginTrouble = "plugin_trouble"
+	KindRedisTrouble  = "redis_trouble"
+	// KindStorm is a summary standing for many incidents at once.
+	KindStorm = "storm"
+	// KindOther is anything else.
+	KindOther = "other"
+)
+
+// Kinds lists every notification kind.
+var Kinds = []string{
+	KindRemediationSuccess, KindRemediationFailed, KindRemediationRejected, KindRemediationDeferred,
+	KindRemediationSkipped, KindRemediationDryRun, KindRemediationNotApplicable, KindFalseAlarm,
+	KindEscalationBreaker, KindEscalationRestartLoop, KindEscalation,
+	KindPluginTrouble, KindRedisTrouble, KindStorm, KindOther,
+}
+
+// TypeSummary is the Type of a storm summary, which stands for
+// notifications of several event types.
+const TypeSummary = "summary"
+
 // Notification is what the alert role hands to every alert plugin.
 type Notification struct {
-	Type      string    `json:"type"` // the envelope type: remediation_complete, false_alarm, escalation
-	Severity  string    `json:"severity"`
-	Container string    `json:"container"`
-	Title     string    `json:"title"`
-	Text      string    `json:"text"`
-	Time      time.Time `json:"time"`
-	// Event is the whole envelope as published on Redis, JSON encoded.
+	Type      string `json:"type"` // the envelope type: remediation_complete, false_alarm, escalation; or summary
+	Kind      string `json:"kind"`
+	Severity  string `json:"severity"`
+	Container string `json:"container"`
+	// Host is the Docker host of the container, when the envelope names it.
+	Host  string    `json:"host,omitempty"`
+	Title string    `json:"title"`
+	Text  string    `json:"text"`
+	Time  time.Time `json:"time"`
+
+	Action     string  `json:"action,omitempty"`
+	Status     string  `json:"status,omitempty"` // a remediation result's status
+	Reason     string  `json:"reason,omitempty"`
+	Error      string  `json:"error,omitempty"`
+	Confidence float64 `json:"confidence,omitempty"`
+	// Analyzer names the plugin that decided; Fallback says why the
+	// analyzers before it in the chain did not.
+	Analyzer string `json:"analyzer,omitempty"`
+	Fallback string `json:"fallback,omitempty"`
+	DryRun   bool   `json:"dry_run,omitempty"`
+	// Figures are the key numbers, in display order.
+	Figures []Figure `json:"figures,omitempty"`
+
+	// Count is how many notifications alike (same container, kind and
+	// host) this one stands for, from FirstTime to Time: 3 means this one
+	// and 2 more like it. 0 and 1 both mean itself alone.
+	Count     int       `json:"count,omitempty"`
+	FirstTime time.Time `json:"first_time,omitzero"`
+	// Summary lists the incidents a storm summary (Kind KindStorm) stands
+	// for, in arrival order.
+	Summary []SummaryItem `json:"summary,omitempty"`
+
+	// Event is the whole envelope as published on Redis, JSON encoded;
+	// empty for a summary and for hemostatd's own trouble.
 	Event []byte `json:"event,omitempty"`
+}
+
+// Figure is one named number of a notification, formatted for people:
+// {"CPU", "92.5%"}.
+type Figure struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
+// SummaryItem is one incident of a storm summary.
+type SummaryItem struct {
+	Container string `json:"container"`
+	Host      string `json:"host,omitempty"`
+	Kind      string `json:"kind"`
+	Severity  string `json:"severity"`
+	Title     string `json:"title"`
+	// Count is how many notifications of this incident the summary holds.
+	Count int `json:"count"`
 }

@@ -3,6 +3,7 @@ package daemon
 import (
 	"context"
 	"encoding/json"
+	"time"
 
 	"github.com/hemostat/hemostat/host/bus"
 	"github.com/hemostat/hemostat/host/protocol"
@@ -51,3 +52,13 @@ func (h pluginHost) SetSharedState(ctx context.Context, key string, value any) e
 }
 
 var _ sdk.Host = pluginHost{}
+
+func (h pluginHost) SetSharedStateTTL(ctx context.Context, key string, value any, ttl time.Duration) error {
+	raw, err := json.Marshal(value)
+	if err != nil {
+		return err
+	}
+	return h.bus.SetState(ctx, key, raw, ttl)
+}
+
+var _ sdk.ExpiringState = pluginHost{}

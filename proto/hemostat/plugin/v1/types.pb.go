@@ -573,7 +573,32 @@ type Notification struct {
 	Text      string                 `protobuf:"bytes,5,opt,name=text,proto3" json:"text,omitempty"`
 	Time      *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=time,proto3" json:"time,omitempty"`
 	// event_json is the whole envelope as published on Redis.
-	EventJson     []byte `protobuf:"bytes,7,opt,name=event_json,json=eventJson,proto3" json:"event_json,omitempty"`
+	EventJson []byte `protobuf:"bytes,7,opt,name=event_json,json=eventJson,proto3" json:"event_json,omitempty"`
+	// kind says what happened, finer than type: remediation_success,
+	// escalation_breaker, storm, ... (the sdk's Kind constants).
+	Kind string `protobuf:"bytes,8,opt,name=kind,proto3" json:"kind,omitempty"`
+	// host names the Docker host of the container, when the envelope did.
+	Host   string `protobuf:"bytes,9,opt,name=host,proto3" json:"host,omitempty"`
+	Action string `protobuf:"bytes,10,opt,name=action,proto3" json:"action,omitempty"`
+	// status is a remediation result's status.
+	Status     string  `protobuf:"bytes,11,opt,name=status,proto3" json:"status,omitempty"`
+	Reason     string  `protobuf:"bytes,12,opt,name=reason,proto3" json:"reason,omitempty"`
+	Confidence float64 `protobuf:"fixed64,13,opt,name=confidence,proto3" json:"confidence,omitempty"`
+	// analyzer names the plugin that decided; fallback says why analyzers
+	// before it in the chain did not.
+	Analyzer string `protobuf:"bytes,14,opt,name=analyzer,proto3" json:"analyzer,omitempty"`
+	Fallback string `protobuf:"bytes,15,opt,name=fallback,proto3" json:"fallback,omitempty"`
+	DryRun   bool   `protobuf:"varint,16,opt,name=dry_run,json=dryRun,proto3" json:"dry_run,omitempty"`
+	// error is a failed remediation's error.
+	Error string `protobuf:"bytes,17,opt,name=error,proto3" json:"error,omitempty"`
+	// figures are the key numbers, in display order.
+	Figures []*Figure `protobuf:"bytes,18,rep,name=figures,proto3" json:"figures,omitempty"`
+	// count is how many notifications alike this one stands for within
+	// [first_time, time]; 0 or 1 means itself alone.
+	Count     uint32                 `protobuf:"varint,19,opt,name=count,proto3" json:"count,omitempty"`
+	FirstTime *timestamppb.Timestamp `protobuf:"bytes,20,opt,name=first_time,json=firstTime,proto3" json:"first_time,omitempty"`
+	// summary lists the incidents a storm summary stands for.
+	Summary       []*SummaryItem `protobuf:"bytes,21,rep,name=summary,proto3" json:"summary,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -657,6 +682,242 @@ func (x *Notification) GetEventJson() []byte {
 	return nil
 }
 
+func (x *Notification) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *Notification) GetHost() string {
+	if x != nil {
+		return x.Host
+	}
+	return ""
+}
+
+func (x *Notification) GetAction() string {
+	if x != nil {
+		return x.Action
+	}
+	return ""
+}
+
+func (x *Notification) GetStatus() string {
+	if x != nil {
+		return x.Status
+	}
+	return ""
+}
+
+func (x *Notification) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *Notification) GetConfidence() float64 {
+	if x != nil {
+		return x.Confidence
+	}
+	return 0
+}
+
+func (x *Notification) GetAnalyzer() string {
+	if x != nil {
+		return x.Analyzer
+	}
+	return ""
+}
+
+func (x *Notification) GetFallback() string {
+	if x != nil {
+		return x.Fallback
+	}
+	return ""
+}
+
+func (x *Notification) GetDryRun() bool {
+	if x != nil {
+		return x.DryRun
+	}
+	return false
+}
+
+func (x *Notification) GetError() string {
+	if x != nil {
+		return x.Error
+	}
+	return ""
+}
+
+func (x *Notification) GetFigures() []*Figure {
+	if x != nil {
+		return x.Figures
+	}
+	return nil
+}
+
+func (x *Notification) GetCount() uint32 {
+	if x != nil {
+		return x.Count
+	}
+	return 0
+}
+
+func (x *Notification) GetFirstTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.FirstTime
+	}
+	return nil
+}
+
+func (x *Notification) GetSummary() []*SummaryItem {
+	if x != nil {
+		return x.Summary
+	}
+	return nil
+}
+
+// Figure is one named number of a notification, formatted for people.
+type Figure struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Value         string                 `protobuf:"bytes,2,opt,name=value,proto3" json:"value,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Figure) Reset() {
+	*x = Figure{}
+	mi := &file_hemostat_plugin_v1_types_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Figure) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Figure) ProtoMessage() {}
+
+func (x *Figure) ProtoReflect() protoreflect.Message {
+	mi := &file_hemostat_plugin_v1_types_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Figure.ProtoReflect.Descriptor instead.
+func (*Figure) Descriptor() ([]byte, []int) {
+	return file_hemostat_plugin_v1_types_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *Figure) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Figure) GetValue() string {
+	if x != nil {
+		return x.Value
+	}
+	return ""
+}
+
+// SummaryItem is one incident of a storm summary.
+type SummaryItem struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Container     string                 `protobuf:"bytes,1,opt,name=container,proto3" json:"container,omitempty"`
+	Host          string                 `protobuf:"bytes,2,opt,name=host,proto3" json:"host,omitempty"`
+	Kind          string                 `protobuf:"bytes,3,opt,name=kind,proto3" json:"kind,omitempty"`
+	Severity      string                 `protobuf:"bytes,4,opt,name=severity,proto3" json:"severity,omitempty"`
+	Title         string                 `protobuf:"bytes,5,opt,name=title,proto3" json:"title,omitempty"`
+	Count         uint32                 `protobuf:"varint,6,opt,name=count,proto3" json:"count,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SummaryItem) Reset() {
+	*x = SummaryItem{}
+	mi := &file_hemostat_plugin_v1_types_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SummaryItem) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SummaryItem) ProtoMessage() {}
+
+func (x *SummaryItem) ProtoReflect() protoreflect.Message {
+	mi := &file_hemostat_plugin_v1_types_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SummaryItem.ProtoReflect.Descriptor instead.
+func (*SummaryItem) Descriptor() ([]byte, []int) {
+	return file_hemostat_plugin_v1_types_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *SummaryItem) GetContainer() string {
+	if x != nil {
+		return x.Container
+	}
+	return ""
+}
+
+func (x *SummaryItem) GetHost() string {
+	if x != nil {
+		return x.Host
+	}
+	return ""
+}
+
+func (x *SummaryItem) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *SummaryItem) GetSeverity() string {
+	if x != nil {
+		return x.Severity
+	}
+	return ""
+}
+
+func (x *SummaryItem) GetTitle() string {
+	if x != nil {
+		return x.Title
+	}
+	return ""
+}
+
+func (x *SummaryItem) GetCount() uint32 {
+	if x != nil {
+		return x.Count
+	}
+	return 0
+}
+
 // ConfigError is one problem with a plugin's settings; key names the
 // attribute in the plugin's config block, empty for the block itself.
 type ConfigError struct {
@@ -669,7 +930,7 @@ type ConfigError struct {
 
 func (x *ConfigError) Reset() {
 	*x = ConfigError{}
-	mi := &file_hemostat_plugin_v1_types_proto_msgTypes[6]
+	mi := &file_hemostat_plugin_v1_types_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -681,7 +942,7 @@ func (x *ConfigError) String() string {
 func (*ConfigError) ProtoMessage() {}
 
 func (x *ConfigError) ProtoReflect() protoreflect.Message {
-	mi := &file_hemostat_plugin_v1_types_proto_msgTypes[6]
+	mi := &file_hemostat_plugin_v1_types_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -694,7 +955,7 @@ func (x *ConfigError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConfigError.ProtoReflect.Descriptor instead.
 func (*ConfigError) Descriptor() ([]byte, []int) {
-	return file_hemostat_plugin_v1_types_proto_rawDescGZIP(), []int{6}
+	return file_hemostat_plugin_v1_types_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ConfigError) GetKey() string {
@@ -777,7 +1038,7 @@ const file_hemostat_plugin_v1_types_proto_rawDesc = "" +
 	"\adetails\x18\x05 \x03(\v2'.hemostat.plugin.v1.Result.DetailsEntryR\adetails\x1a:\n" +
 	"\fDetailsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xd5\x01\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x8e\x05\n" +
 	"\fNotification\x12\x12\n" +
 	"\x04type\x18\x01 \x01(\tR\x04type\x12\x1a\n" +
 	"\bseverity\x18\x02 \x01(\tR\bseverity\x12\x1c\n" +
@@ -786,7 +1047,35 @@ const file_hemostat_plugin_v1_types_proto_rawDesc = "" +
 	"\x04text\x18\x05 \x01(\tR\x04text\x12.\n" +
 	"\x04time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x12\x1d\n" +
 	"\n" +
-	"event_json\x18\a \x01(\fR\teventJson\"9\n" +
+	"event_json\x18\a \x01(\fR\teventJson\x12\x12\n" +
+	"\x04kind\x18\b \x01(\tR\x04kind\x12\x12\n" +
+	"\x04host\x18\t \x01(\tR\x04host\x12\x16\n" +
+	"\x06action\x18\n" +
+	" \x01(\tR\x06action\x12\x16\n" +
+	"\x06status\x18\v \x01(\tR\x06status\x12\x16\n" +
+	"\x06reason\x18\f \x01(\tR\x06reason\x12\x1e\n" +
+	"\n" +
+	"confidence\x18\r \x01(\x01R\n" +
+	"confidence\x12\x1a\n" +
+	"\banalyzer\x18\x0e \x01(\tR\banalyzer\x12\x1a\n" +
+	"\bfallback\x18\x0f \x01(\tR\bfallback\x12\x17\n" +
+	"\adry_run\x18\x10 \x01(\bR\x06dryRun\x12\x14\n" +
+	"\x05error\x18\x11 \x01(\tR\x05error\x124\n" +
+	"\afigures\x18\x12 \x03(\v2\x1a.hemostat.plugin.v1.FigureR\afigures\x12\x14\n" +
+	"\x05count\x18\x13 \x01(\rR\x05count\x129\n" +
+	"\n" +
+	"first_time\x18\x14 \x01(\v2\x1a.google.protobuf.TimestampR\tfirstTime\x129\n" +
+	"\asummary\x18\x15 \x03(\v2\x1f.hemostat.plugin.v1.SummaryItemR\asummary\"2\n" +
+	"\x06Figure\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value\"\x9b\x01\n" +
+	"\vSummaryItem\x12\x1c\n" +
+	"\tcontainer\x18\x01 \x01(\tR\tcontainer\x12\x12\n" +
+	"\x04host\x18\x02 \x01(\tR\x04host\x12\x12\n" +
+	"\x04kind\x18\x03 \x01(\tR\x04kind\x12\x1a\n" +
+	"\bseverity\x18\x04 \x01(\tR\bseverity\x12\x14\n" +
+	"\x05title\x18\x05 \x01(\tR\x05title\x12\x14\n" +
+	"\x05count\x18\x06 \x01(\rR\x05count\"9\n" +
 	"\vConfigError\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessageB@Z>github.com/hemostat/hemostat/proto/hemostat/plugin/v1;pluginv1b\x06proto3"
@@ -803,7 +1092,7 @@ func file_hemostat_plugin_v1_types_proto_rawDescGZIP() []byte {
 	return file_hemostat_plugin_v1_types_proto_rawDescData
 }
 
-var file_hemostat_plugin_v1_types_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
+var file_hemostat_plugin_v1_types_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
 var file_hemostat_plugin_v1_types_proto_goTypes = []any{
 	(*Sample)(nil),                // 0: hemostat.plugin.v1.Sample
 	(*Alert)(nil),                 // 1: hemostat.plugin.v1.Alert
@@ -811,28 +1100,33 @@ var file_hemostat_plugin_v1_types_proto_goTypes = []any{
 	(*Remediation)(nil),           // 3: hemostat.plugin.v1.Remediation
 	(*Result)(nil),                // 4: hemostat.plugin.v1.Result
 	(*Notification)(nil),          // 5: hemostat.plugin.v1.Notification
-	(*ConfigError)(nil),           // 6: hemostat.plugin.v1.ConfigError
-	nil,                           // 7: hemostat.plugin.v1.Sample.LabelsEntry
-	nil,                           // 8: hemostat.plugin.v1.Result.DetailsEntry
-	(*timestamppb.Timestamp)(nil), // 9: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),   // 10: google.protobuf.Duration
+	(*Figure)(nil),                // 6: hemostat.plugin.v1.Figure
+	(*SummaryItem)(nil),           // 7: hemostat.plugin.v1.SummaryItem
+	(*ConfigError)(nil),           // 8: hemostat.plugin.v1.ConfigError
+	nil,                           // 9: hemostat.plugin.v1.Sample.LabelsEntry
+	nil,                           // 10: hemostat.plugin.v1.Result.DetailsEntry
+	(*timestamppb.Timestamp)(nil), // 11: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),   // 12: google.protobuf.Duration
 }
 var file_hemostat_plugin_v1_types_proto_depIdxs = []int32{
-	9,  // 0: hemostat.plugin.v1.Sample.time:type_name -> google.protobuf.Timestamp
-	9,  // 1: hemostat.plugin.v1.Sample.started_at:type_name -> google.protobuf.Timestamp
-	7,  // 2: hemostat.plugin.v1.Sample.labels:type_name -> hemostat.plugin.v1.Sample.LabelsEntry
+	11, // 0: hemostat.plugin.v1.Sample.time:type_name -> google.protobuf.Timestamp
+	11, // 1: hemostat.plugin.v1.Sample.started_at:type_name -> google.protobuf.Timestamp
+	9,  // 2: hemostat.plugin.v1.Sample.labels:type_name -> hemostat.plugin.v1.Sample.LabelsEntry
 	0,  // 3: hemostat.plugin.v1.Alert.sample:type_name -> hemostat.plugin.v1.Sample
-	9,  // 4: hemostat.plugin.v1.Alert.time:type_name -> google.protobuf.Timestamp
+	11, // 4: hemostat.plugin.v1.Alert.time:type_name -> google.protobuf.Timestamp
 	2,  // 5: hemostat.plugin.v1.Decision.shadow:type_name -> hemostat.plugin.v1.Decision
-	9,  // 6: hemostat.plugin.v1.Remediation.time:type_name -> google.protobuf.Timestamp
-	10, // 7: hemostat.plugin.v1.Result.duration:type_name -> google.protobuf.Duration
-	8,  // 8: hemostat.plugin.v1.Result.details:type_name -> hemostat.plugin.v1.Result.DetailsEntry
-	9,  // 9: hemostat.plugin.v1.Notification.time:type_name -> google.protobuf.Timestamp
-	10, // [10:10] is the sub-list for method output_type
-	10, // [10:10] is the sub-list for method input_type
-	10, // [10:10] is the sub-list for extension type_name
-	10, // [10:10] is the sub-list for extension extendee
-	0,  // [0:10] is the sub-list for field type_name
+	11, // 6: hemostat.plugin.v1.Remediation.time:type_name -> google.protobuf.Timestamp
+	12, // 7: hemostat.plugin.v1.Result.duration:type_name -> google.protobuf.Duration
+	10, // 8: hemostat.plugin.v1.Result.details:type_name -> hemostat.plugin.v1.Result.DetailsEntry
+	11, // 9: hemostat.plugin.v1.Notification.time:type_name -> google.protobuf.Timestamp
+	6,  // 10: hemostat.plugin.v1.Notification.figures:type_name -> hemostat.plugin.v1.Figure
+	11, // 11: hemostat.plugin.v1.Notification.first_time:type_name -> google.protobuf.Timestamp
+	7,  // 12: hemostat.plugin.v1.Notification.summary:type_name -> hemostat.plugin.v1.SummaryItem
+	13, // [13:13] is the sub-list for method output_type
+	13, // [13:13] is the sub-list for method input_type
+	13, // [13:13] is the sub-list for extension type_name
+	13, // [13:13] is the sub-list for extension extendee
+	0,  // [0:13] is the sub-list for field type_name
 }
 
 func init() { file_hemostat_plugin_v1_types_proto_init() }
@@ -846,7 +1140,7 @@ func file_hemostat_plugin_v1_types_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_hemostat_plugin_v1_types_proto_rawDesc), len(file_hemostat_plugin_v1_types_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   9,
+			NumMessages:   11,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
