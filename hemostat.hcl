@@ -163,18 +163,49 @@ alert {
   # Set false to silence every alert plugin; the log alert always runs.
   enabled = true
 
-  # A notification identical to one sent within this window is dropped.
+  # One incident — a container, a kind of news (restart succeeded, deferred,
+  # escalated, …), a host — is one message: the first at once, more of the
+  # same within this window as one message with their count.
   dedupe_window = "5m"
 
-  # No alert plugin by default; the log alert reports everything. An alert
-  # plugin dropped into plugin_dir as hemostat-alert-slack, for example:
+  # Many containers at once is a storm: once notifications about
+  # `containers` different containers went out within `window`, what
+  # follows is collected for `wait` and sent as one summary listing them.
+  # containers = 0 turns it off.
+  storm {
+    containers = 5
+    window     = "1m"
+    wait       = "10s"
+  }
+
+  # Silences mute matching notifications until a time; they are stored in
+  # Redis, so every hemostatd sees them. Add more at run time with
+  # `hemostatd silence add` or POST /api/v1/silences. For example:
+  # silence {
+  #   containers = "batch-*"                  # a name or glob
+  #   event      = "false_alarm"              # optional: an event type or kind
+  #   until      = "2027-01-31T18:00:00Z"
+  #   comment    = "nightly jobs spike by design"
+  # }
+
+  # No alert plugin by default; the log alert reports everything. The
+  # built-in Slack and webhook plugins, for example:
   # plugin "slack" {
   #   # Event types routed here (default: all of them).
   #   events = ["remediation_complete", "escalation"]
   #   # info, warning or critical (default: info).
   #   min_severity = "warning"
+  #   # Container names or globs routed here (default: every container).
+  #   containers = ["web-*", "db"]
   #   config {
-  #     webhook_url = env("SLACK_WEBHOOK_URL")
+  #     token   = env("SLACK_BOT_TOKEN")
+  #     channel = "#ops"
+  #   }
+  # }
+  # plugin "webhook" {
+  #   config {
+  #     url    = "https://hooks.example.com/hemostat"
+  #     secret = env("HEMOSTAT_WEBHOOK_SECRET")
   #   }
   # }
 }

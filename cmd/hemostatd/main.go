@@ -27,6 +27,7 @@ const usage = `Usage:
   hemostatd [-config FILE]             run the daemon (no file: built-in defaults)
   hemostatd validate -config FILE      check a config file and every plugin's settings
   hemostatd plugins [-config FILE]     list built-in and custom plugins
+  hemostatd silence add|list|expire    manage alert silences (through the API)
   hemostatd version                    print the version
 `
 
@@ -44,6 +45,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return validate(args[1:], stdout, stderr)
 		case "plugins":
 			return listPlugins(args[1:], stdout, stderr)
+		case "silence":
+			return silenceCmd(args[1:], stdout, stderr)
 		case "version":
 			fmt.Fprintln(stdout, "hemostatd", version)
 			return 0

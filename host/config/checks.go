@@ -101,6 +101,17 @@ func globs(list []string) string {
 	return ""
 }
 
+// glob checks one pattern with path.Match's syntax.
+func glob(p string) string { return globs([]string{p}) }
+
+// rfc3339 checks a time such as "2027-01-31T18:00:00Z".
+func rfc3339(s string) string {
+	if _, err := time.Parse(time.RFC3339, s); err != nil {
+		return fmt.Sprintf("%q is not an RFC 3339 time such as \"2027-01-31T18:00:00Z\"", s)
+	}
+	return ""
+}
+
 // hostPort checks an address to connect to: host:port with a port in
 // 1–65535.
 func hostPort(addr string) string { return checkHostPort(addr, 1) }

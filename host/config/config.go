@@ -121,10 +121,34 @@ type Breaker struct {
 // Plugins are extra channels such as Slack.
 type Alert struct {
 	Enabled bool
-	// DedupeWindow drops a notification identical to one sent within it; 0
-	// sends every one.
+	// DedupeWindow groups the notifications of one incident (a container,
+	// a kind of news, a host): the first is sent at once, the rest of the
+	// window as one message with their count. 0 sends every one.
 	DedupeWindow time.Duration
-	Plugins      []Plugin
+	Storm        Storm
+	// Silences are applied to the shared silence store at start-up.
+	Silences []Silence
+	Plugins  []Plugin
+}
+
+// Storm: when Containers or more containers are reported within Window,
+// what follows is collected for Wait and sent as one summary. Containers 0
+// turns it off.
+type Storm struct {
+	Containers int
+	Window     time.Duration
+	Wait       time.Duration
+}
+
+// Silence is a silence written in the config file.
+type Silence struct {
+	// Containers is a name or glob (path.Match).
+	Containers string
+	// Event is an event type or notification kind; "" for every one.
+	Event   string
+	Until   time.Time
+	Comment string
+	Pos     Pos
 }
 
 // Plugin is one plugin block: plugin "<name>" { ... }.
@@ -145,6 +169,9 @@ type Plugin struct {
 	// MinSeverity is the least severity routed to an alert plugin, "info"
 	// by default. Empty for the other roles.
 	MinSeverity string
+	// Containers are name globs routed to an alert plugin; empty for every
+	// container.
+	Containers []string
 	// Config is the nested config block as a JSON object, "{}" when absent.
 	Config json.RawMessage
 	// Ranges maps each attribute of the config block to its position.

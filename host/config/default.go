@@ -52,6 +52,7 @@ func Default() *Config {
 		Alert: Alert{
 			Enabled:      true,
 			DedupeWindow: 5 * time.Minute,
+			Storm:        Storm{Containers: 5, Window: time.Minute, Wait: 10 * time.Second},
 		},
 	}
 }

@@ -18,6 +18,9 @@ import (
 var (
 	eventTypes = protocol.Types
 	severities = []string{sdk.SeverityInfo, sdk.SeverityWarning, sdk.SeverityCritical}
+	// silenceEvents are what a silence may be limited to: an event type
+	// the alert role reports, or a notification kind.
+	silenceEvents = append([]string{protocol.TypeRemediationComplete, protocol.TypeFalseAlarm, protocol.TypeEscalation}, sdk.Kinds...)
 )
 
 var pluginHeader = hcl.BlockHeaderSchema{Type: "plugin", LabelNames: []string{"name"}}
@@ -31,7 +34,7 @@ var pluginSchema = &hcl.BodySchema{
 
 // alertPluginSchema adds the routing settings only alert plugins have.
 var alertPluginSchema = &hcl.BodySchema{
-	Attributes: append([]hcl.AttributeSchema{{Name: "events"}, {Name: "min_severity"}}, pluginSchema.Attributes...),
+	Attributes: append([]hcl.AttributeSchema{{Name: "events"}, {Name: "min_severity"}, {Name: "containers"}}, pluginSchema.Attributes...),
 	Blocks:     pluginSchema.Blocks,
 }
 
@@ -90,6 +93,7 @@ func (d *decoder) plugin(b *hcl.Block, role string) Plugin {
 	if role == "alert" {
 		s.strings("events", &p.Events, eachOneOf(eventTypes...), uniqueElements)
 		s.str("min_severity", &p.MinSeverity, oneOf(severities...))
+		s.strings("containers", &p.Containers, nonEmptyElements, uniqueElements, globs)
 	}
 	if cb := s.block("config"); cb != nil {
 		d.pluginConfig(cb.Body, &p)

@@ -1,6 +1,8 @@
 package config
 
 import (
+	"time"
+
 	"github.com/hashicorp/hcl/v2"
 )
 
@@ -209,16 +211,48 @@ func (d *decoder) responder(b *hcl.Block, r *Responder) {
 
 var alertSchema = &hcl.BodySchema{
 	Attributes: []hcl.AttributeSchema{{Name: "enabled"}, {Name: "dedupe_window"}},
-	Blocks:     []hcl.BlockHeaderSchema{pluginHeader},
+	Blocks:     []hcl.BlockHeaderSchema{{Type: "storm"}, {Type: "silence"}, pluginHeader},
+}
+
+var stormSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{{Name: "containers"}, {Name: "window"}, {Name: "wait"}},
+}
+
+var silenceSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{
+		{Name: "containers", Required: true}, {Name: "event"}, {Name: "until", Required: true}, {Name: "comment"},
+	},
 }
 
 func (d *decoder) alert(b *hcl.Block, a *Alert) {
-	s := d.content(b.Body, alertSchema, "plugin")
+	s := d.content(b.Body, alertSchema, "plugin", "silence")
 	s.boolean("enabled", &a.Enabled)
 	s.duration("dedupe_window", &a.DedupeWindow, nonNegative)
+	if sb := s.block("storm"); sb != nil {
+		ss := d.content(sb.Body, stormSchema)
+		ss.integer("containers", &a.Storm.Containers, atLeast(0))
+		ss.duration("window", &a.Storm.Window, positive)
+		ss.duration("wait", &a.Storm.Wait, positive)
+	}
+	for _, sb := range s.blocks["silence"] {
+		a.Silences = append(a.Silences, d.silence(sb))
+	}
 	// The built-in log alert always runs, so an alert section without an
 	// enabled plugin is fine.
 	d.plugins(s, b, "alert", false, &a.Plugins)
+}
+
+func (d *decoder) silence(b *hcl.Block) Silence {
+	ss := d.content(b.Body, silenceSchema)
+	sil := Silence{Pos: posOf(b.DefRange)}
+	ss.str("containers", &sil.Containers, notEmpty, glob)
+	ss.str("event", &sil.Event, orEmpty(oneOf(silenceEvents...)))
+	var until string
+	if ss.str("until", &until, rfc3339) {
+		sil.Until, _ = time.Parse(time.RFC3339, until)
+	}
+	ss.str("comment", &sil.Comment)
+	return sil
 }
 
 func notEmpty(s string) string {

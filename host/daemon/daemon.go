@@ -15,6 +15,7 @@ import (
 	"github.com/hemostat/hemostat/host/httpapi"
 	"github.com/hemostat/hemostat/host/redisconn"
 	"github.com/hemostat/hemostat/host/role"
+	"github.com/hemostat/hemostat/host/silence"
 	"github.com/hemostat/hemostat/host/supervisor"
 	"github.com/hemostat/hemostat/sdk"
 	"github.com/prometheus/client_golang/prometheus"
@@ -40,6 +41,7 @@ type Daemon struct {
 	bus        *bus.Bus
 	supervisor *supervisor.Supervisor
 	gate       *gate.Gate
+	silences   *silence.Store
 	http       *httpapi.Server
 }
 
@@ -72,6 +74,8 @@ func Run(ctx context.Context, opts Options) (err error) {
 
 	d := &Daemon{cfg: cfg, log: log}
 	d.bus = bus.New(client, bus.Options{Logger: log, Registerer: reg})
+	d.silences = silence.NewStore(client, role.SilenceEvents())
+	applySilences(ctx, d.silences, cfg.Alert.Silences, log.Named("alert"))
 	d.supervisor = supervisor.New(supervisor.Options{
 		Logger: log, Self: opts.Self, Host: pluginHost{bus: d.bus}, Registerer: reg,
 	})
@@ -99,7 +103,7 @@ func Run(ctx context.Context, opts Options) (err error) {
 	if cfg.HTTP.Address != "" {
 		d.http, err = httpapi.Listen(httpapi.Options{
 			Address: cfg.HTTP.Address, Token: cfg.HTTP.Token, Logger: log.Named("http"),
-			Gatherer: reg, Bus: d.bus, Supervisor: d.supervisor, Gate: d.gate, Version: opts.Version,
+			Gatherer: reg, Bus: d.bus, Supervisor: d.supervisor, Gate: d.gate, Silences: d.silences, Version: opts.Version,
 		})
 		if err != nil {
 			return err
@@ -211,13 +215,18 @@ func (d *Daemon) startRoles(ctx, work context.Context, m *metrics) (runners []fu
 	}
 	// The alert role always runs: with alert plugins disabled, the log
 	// alert still reports everything.
-	al := &role.Alert{Bus: d.bus, DedupeWindow: cfg.Alert.DedupeWindow, Logger: d.log.Named("alert"), OnNotify: m.notify}
+	al := &role.Alert{
+		Bus: d.bus, Silences: d.silences, DedupeWindow: cfg.Alert.DedupeWindow, Logger: d.log.Named("alert"),
+		Storm:    role.Storm{Containers: cfg.Alert.Storm.Containers, Window: cfg.Alert.Storm.Window, Wait: cfg.Alert.Storm.Wait},
+		OnNotify: m.notify, OnHeld: m.held, OnSilenced: m.silenced,
+	}
 	if cfg.Alert.Enabled {
 		plugins, err := startRole(ctx, d.supervisor, cfg, sdk.RoleAlert, cfg.Alert.Plugins)
 		collect(err)
 		for _, p := range plugins {
 			al.Routes = append(al.Routes, role.Route{
 				Name: p.block.Name, Notifier: p.plugin.Notifier(), Events: p.block.Events, MinSeverity: p.block.MinSeverity,
+				Containers: p.block.Containers,
 			})
 		}
 	}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/hemostat/hemostat/host/protocol"
 	"github.com/hemostat/hemostat/host/role"
+	"github.com/hemostat/hemostat/host/silence"
 	"github.com/hemostat/hemostat/sdk"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -19,6 +20,7 @@ type metrics struct {
 	agreement     *prometheus.CounterVec
 	remediations  *prometheus.CounterVec
 	notifications *prometheus.CounterVec
+	silencedTotal *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -41,10 +43,13 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "hemostat_responder_results_total", Help: "Remediation results, by action and status (success, failed, rejected, deferred, skipped, dry_run, not_applicable).",
 		}, []string{"action", "status"}),
 		notifications: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "hemostat_alert_notifications_total", Help: "Notifications handed to alert plugins, by plugin and outcome.",
+			Name: "hemostat_alert_notifications_total", Help: "Notifications routed to alert plugins, by plugin and outcome: delivered, failed, grouped (counted into a later message), summarized (into a storm summary).",
 		}, []string{"plugin", "outcome"}),
+		silencedTotal: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hemostat_alert_silenced_total", Help: "Notifications muted by a silence, by kind.",
+		}, []string{"kind"}),
 	}
-	reg.MustRegister(m.samples, m.decisions, m.decisionTime, m.agreement, m.remediations, m.notifications)
+	reg.MustRegister(m.samples, m.decisions, m.decisionTime, m.agreement, m.remediations, m.notifications, m.silencedTotal)
 	return m
 }
 
@@ -74,4 +79,10 @@ func (m *metrics) notify(plugin string, _ sdk.Notification, err error) {
 		outcome = "failed"
 	}
 	m.notifications.WithLabelValues(plugin, outcome).Inc()
+}
+
+func (m *metrics) held(plugin, how string) { m.notifications.WithLabelValues(plugin, how).Inc() }
+
+func (m *metrics) silenced(n sdk.Notification, _ silence.Silence) {
+	m.silencedTotal.WithLabelValues(n.Kind).Inc()
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"github.com/hemostat/hemostat/host/bus"
 	"github.com/hemostat/hemostat/host/gate"
+	"github.com/hemostat/hemostat/host/silence"
 	"github.com/hemostat/hemostat/host/supervisor"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -28,7 +29,9 @@ type Options struct {
 	Bus        *bus.Bus
 	Supervisor *supervisor.Supervisor
 	Gate       *gate.Gate
-	Version    string
+	// Silences, when set, are served under /api/v1/silences.
+	Silences *silence.Store
+	Version  string
 }
 
 // Server is the HTTP server.
@@ -54,6 +57,7 @@ func Listen(opts Options) (*Server, error) {
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /api/v1/status", s.status)
 	mux.HandleFunc("GET /{$}", s.dashboard)
+	s.routeSilences(mux)
 	s.srv = &http.Server{Handler: s.authorize(mux), ReadHeaderTimeout: 5 * time.Second}
 	return s, nil
 }

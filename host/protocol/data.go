@@ -96,6 +96,14 @@ type RemediationComplete struct {
 	Container string `json:"container"`
 	Action    string `json:"action"`
 	Result    Result `json:"result"`
+	// The decision acted on, HemoStat extensions copied from the
+	// remediation_needed, so that a notification can say who decided and
+	// on what figures.
+	Analyzer   string         `json:"analyzer,omitempty"`
+	Confidence float64        `json:"confidence,omitempty"`
+	Issues     []string       `json:"issues,omitempty"`
+	Metrics    map[string]any `json:"metrics,omitempty"`
+	Judgement
 }
 
 func (d *RemediationComplete) validate() error {

@@ -2,7 +2,7 @@ package role
 
 import (
 	"context"
-	"encoding/json"
+	"path"
 	"slices"
 	"sync"
 	"time"
@@ -10,44 +10,82 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"github.com/hemostat/hemostat/host/bus"
 	"github.com/hemostat/hemostat/host/protocol"
+	"github.com/hemostat/hemostat/host/silence"
 	"github.com/hemostat/hemostat/sdk"
 )
 
-// Route is one alert plugin with the events routed to it.
+// Route is one alert plugin with what is routed to it.
 type Route struct {
 	Name     string
 	Notifier sdk.Notifier
 	// Events lists the event types routed to the plugin; empty means all.
+	// A storm summary reaches every route that wanted one of its parts.
 	Events []string
 	// MinSeverity drops notifications below it.
 	MinSeverity string
+	// Containers are name globs (path.Match); empty means every container.
+	// Notifications about hemostatd itself (no container) always pass.
+	Containers []string
 }
 
 func (r Route) wants(n sdk.Notification) bool {
 	if len(r.Events) > 0 && !slices.Contains(r.Events, n.Type) {
 		return false
 	}
+	if len(r.Containers) > 0 && n.Container != "" && !slices.ContainsFunc(r.Containers, func(p string) bool {
+		ok, _ := path.Match(p, n.Container)
+		return ok
+	}) {
+		return false
+	}
 	return AtLeast(n.Severity, r.MinSeverity)
 }
 
 // Alert is the alert role: remediation_complete, false_alarm and escalation
-// → dedupe → every routed alert plugin, plus the built-in log so something
-// always reports.
+// → silences → the built-in log, so something always reports → per route:
+// routing, grouping and storm summaries → the alert plugin.
 type Alert struct {
-	Bus          *bus.Bus
-	Routes       []Route
+	Bus    *bus.Bus
+	Routes []Route
+	// Silences, when set, mutes what matches an active silence.
+	Silences *silence.Store
+	// DedupeWindow groups notifications of one incident (container, kind,
+	// host): the first goes out at once, the rest of the window as one
+	// message with their count. 0 sends every one.
 	DedupeWindow time.Duration
+	Storm        Storm
 	Logger       hclog.Logger
 	// Retries is how many times a failed delivery is retried (default 3),
-	// with backoff from RetryInitial (default 1s).
-	Retries      int
-	RetryInitial time.Duration
-	// OnNotify is an optional observer, for metrics and tests.
+	// with backoff from RetryInitial (default 1s), or after the wait a
+	// plugin asked for (sdk.RetryAfter, at most MaxRetryAfter, default
+	// 5m). A permanent failure (sdk.Permanent) is not retried.
+	Retries       int
+	RetryInitial  time.Duration
+	MaxRetryAfter time.Duration
+	// OnNotify is an optional observer of every delivery, for metrics and
+	// tests.
 	OnNotify func(route string, n sdk.Notification, err error)
+	// OnHeld observes a notification kept back on a route: "grouped"
+	// (counted into a later message) or "summarized" (into a storm
+	// summary).
+	OnHeld func(route, how string)
+	// OnSilenced observes a notification a silence muted.
+	OnSilenced func(n sdk.Notification, s silence.Silence)
 
-	work *serializer
-	mu   sync.Mutex
-	seen map[string]time.Time
+	work     *serializer
+	routes   []*activeRoute
+	silenceW logLimiter
+}
+
+// activeRoute is a route with its grouping and its delivery health.
+type activeRoute struct {
+	Route
+	group *grouper
+
+	mu sync.Mutex
+	// broken is the permanent failure last logged, so that a revoked
+	// token is one log line, not one per notification.
+	broken string
 }
 
 // Register subscribes the role to its channels; call before the bus runs.
@@ -55,21 +93,39 @@ type Alert struct {
 // period (see Close).
 func (a *Alert) Register(ctx context.Context) {
 	a.work = newSerializer(4)
-	a.seen = map[string]time.Time{}
 	if a.Retries == 0 {
 		a.Retries = 3
 	}
 	if a.RetryInitial == 0 {
 		a.RetryInitial = time.Second
 	}
+	if a.MaxRetryAfter == 0 {
+		a.MaxRetryAfter = 5 * time.Minute
+	}
+	a.silenceW = logLimiter{every: time.Minute}
+	for _, r := range a.Routes {
+		ar := &activeRoute{Route: r}
+		held := func(how string) {
+			if a.OnHeld != nil {
+				a.OnHeld(r.Name, how)
+			}
+		}
+		ar.group = newGrouper(a.DedupeWindow, a.Storm, func(n sdk.Notification, key string) {
+			a.work.do(ctx, r.Name, func() { a.deliver(ctx, ar, n, key) })
+		}, held)
+		a.routes = append(a.routes, ar)
+	}
 	for _, t := range []string{protocol.TypeRemediationComplete, protocol.TypeFalseAlarm, protocol.TypeEscalation} {
 		a.Bus.Subscribe(t, func(_ context.Context, env protocol.Envelope) { a.handle(ctx, env) })
 	}
 }
 
-// Close refuses new notifications and waits until deliveries under way
-// are done.
+// Close sends what grouping still holds, refuses new notifications and
+// waits until deliveries under way are done.
 func (a *Alert) Close() {
+	for _, r := range a.routes {
+		r.group.close()
+	}
 	if a.work != nil {
 		a.work.close()
 	}
@@ -81,23 +137,50 @@ func (a *Alert) handle(ctx context.Context, env protocol.Envelope) {
 		a.Bus.CountInvalid(env, err)
 		return
 	}
-	key := dedupeKey(n, env)
-	if a.duplicate(key, time.Now()) {
-		a.Logger.Debug("duplicate notification suppressed", "type", n.Type, "container", n.Container, "title", n.Title)
+	a.Notify(ctx, n)
+}
+
+// Notify reports one notification: hemostatd's own trouble (a plugin, Redis)
+// enters here, envelopes from the bus too.
+func (a *Alert) Notify(ctx context.Context, n sdk.Notification) {
+	if a.silenced(ctx, n) {
 		return
 	}
 	a.log(n)
-	for _, route := range a.Routes {
-		if !route.wants(n) {
-			continue
+	for _, r := range a.routes {
+		if r.wants(n) {
+			r.group.offer(n)
 		}
-		a.work.do(ctx, route.Name, func() { a.deliver(ctx, route, n, key) })
 	}
+}
+
+// silenced reports whether an active silence mutes n, counting it. When
+// the silences cannot be read the notification goes out: better told
+// twice than not at all.
+func (a *Alert) silenced(ctx context.Context, n sdk.Notification) bool {
+	if a.Silences == nil || n.Container == "" {
+		return false
+	}
+	s, ok, err := a.Silences.Match(ctx, n.Container, n.Type, n.Kind)
+	if err != nil && a.silenceW.allow(time.Now()) {
+		a.Logger.Warn("cannot read silences; notifying anyway", "error", err)
+	}
+	if !ok {
+		return false
+	}
+	a.Logger.Debug("notification silenced", "silence", s.ID, "type", n.Type, "kind", n.Kind, "container", n.Container, "title", n.Title)
+	if a.OnSilenced != nil {
+		a.OnSilenced(n, s)
+	}
+	return true
 }
 
 // log is the built-in alert: every notification reaches the daemon's log.
 func (a *Alert) log(n sdk.Notification) {
-	args := []any{"type", n.Type, "container", n.Container, "severity", n.Severity, "text", n.Text}
+	args := []any{"type", n.Type, "kind", n.Kind, "container", n.Container, "severity", n.Severity, "text", n.Text}
+	if n.Host != "" {
+		args = append(args, "host", n.Host)
+	}
 	switch n.Severity {
 	case sdk.SeverityCritical:
 		a.Logger.Error(n.Title, args...)
@@ -108,51 +191,78 @@ func (a *Alert) log(n sdk.Notification) {
 	}
 }
 
-func (a *Alert) duplicate(key string, now time.Time) bool {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	for k, t := range a.seen {
-		if now.Sub(t) >= a.DedupeWindow {
-			delete(a.seen, k)
-		}
-	}
-	if _, ok := a.seen[key]; ok {
-		return true
-	}
-	a.seen[key] = now
-	return false
-}
-
-func (a *Alert) deliver(ctx context.Context, route Route, n sdk.Notification, key string) {
+// deliver hands n to the route's plugin, retrying as the failure asks.
+func (a *Alert) deliver(ctx context.Context, r *activeRoute, n sdk.Notification, key string) {
 	delay := a.RetryInitial
 	var err error
-	for attempt := 0; attempt <= a.Retries; attempt++ {
-		if err = route.Notifier.Notify(ctx, n); err == nil {
+	for attempt := 0; ; attempt++ {
+		if err = r.Notifier.Notify(ctx, n); err == nil || sdk.IsPermanent(err) || attempt == a.Retries {
 			break
 		}
-		if attempt == a.Retries {
-			break
+		wait := delay
+		if ra, ok := sdk.RetryAfterOf(err); ok {
+			wait = min(ra, a.MaxRetryAfter)
+		} else {
+			delay *= 2
 		}
-		a.Logger.Warn("alert delivery failed; retrying", "plugin", route.Name, "in", delay, "error", err)
+		a.Logger.Warn("alert delivery failed; retrying", "plugin", r.Name, "in", wait, "error", err)
+		timer := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
+			timer.Stop()
 			err = ctx.Err()
-			attempt = a.Retries
-		case <-time.After(delay):
+		case <-timer.C:
 		}
-		delay *= 2
+		if ctx.Err() != nil {
+			break
+		}
 	}
-	if err != nil {
-		a.Logger.Error("alert delivery gave up", "plugin", route.Name, "type", n.Type, "container", n.Container, "error", err)
-		// Nobody was told: the same news within the window must not be
-		// suppressed as a duplicate.
-		a.mu.Lock()
-		delete(a.seen, key)
-		a.mu.Unlock()
+	a.noteOutcome(r, n, err)
+	if err != nil && key != "" {
+		// Nobody was told: the next notification of this incident must go
+		// out at once, not be counted into a message that never comes.
+		r.group.forget(key)
 	}
 	if a.OnNotify != nil {
-		a.OnNotify(route.Name, n, err)
+		a.OnNotify(r.Name, n, err)
 	}
 }
 
-func envelopeJSON(env protocol.Envelope) ([]byte, error) { return json.Marshal(env) }
+// noteOutcome logs a delivery's outcome. A permanent failure (a revoked
+// token, a deleted channel) is logged once until deliveries work again.
+func (a *Alert) noteOutcome(r *activeRoute, n sdk.Notification, err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	switch {
+	case err == nil:
+		if r.broken != "" {
+			a.Logger.Info("alert plugin delivers again", "plugin", r.Name)
+			r.broken = ""
+		}
+	case sdk.IsPermanent(err):
+		if msg := err.Error(); msg != r.broken {
+			r.broken = msg
+			a.Logger.Error("alert plugin cannot deliver; not retrying, and not logging this again until it delivers",
+				"plugin", r.Name, "type", n.Type, "container", n.Container, "error", err)
+		}
+	default:
+		a.Logger.Error("alert delivery gave up", "plugin", r.Name, "type", n.Type, "container", n.Container, "error", err)
+	}
+}
+
+// logLimiter lets one log line through per interval.
+type logLimiter struct {
+	every time.Duration
+	mu    sync.Mutex
+	last  time.Time
+}
+
+func (l *logLimiter) allow(now time.Time) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if now.Sub(l.last) < l.every {
+		return false
+	}
+	l.last = now
+	return true
+}

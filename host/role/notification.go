@@ -1,7 +1,9 @@
 package role
 
 import (
+	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -10,30 +12,35 @@ import (
 )
 
 // notificationFor turns an envelope the alert role consumes into the
-// notification its plugins deliver, or false when the data is invalid.
+// notification its plugins deliver, or an error when the data is invalid.
 func notificationFor(env protocol.Envelope) (sdk.Notification, error) {
-	raw, err := envelopeJSON(env)
+	raw, err := json.Marshal(env)
 	if err != nil {
 		return sdk.Notification{}, err
 	}
 	t, _ := env.Time()
-	n := sdk.Notification{Type: env.Type, Time: t, Event: raw}
+	n := sdk.Notification{Type: env.Type, Time: t, Event: raw, Host: hostOf(env)}
 	switch env.Type {
 	case protocol.TypeRemediationComplete:
 		var d protocol.RemediationComplete
 		if err := protocol.DecodeData(env, &d); err != nil {
 			return sdk.Notification{}, err
 		}
-		n.Container = d.Container
+		n.Container, n.Action, n.Status = d.Container, d.Action, d.Result.Status
+		n.Kind = kindOfResult(d.Result.Status)
 		n.Severity = severityOfResult(d.Result.Status)
+		n.Reason, n.Error, n.DryRun = d.Result.Reason, d.Result.Error, d.Result.DryRun
+		n.Analyzer, n.Confidence, n.Fallback = d.Analyzer, d.Confidence, d.FallbackReason
 		n.Title = titleOfResult(d)
 		n.Text = textOfResult(d.Result)
+		n.Figures = append(metricFigures(d.Metrics, d.Issues), resultFigures(d.Result)...)
 	case protocol.TypeFalseAlarm:
 		var d protocol.FalseAlarm
 		if err := protocol.DecodeData(env, &d); err != nil {
 			return sdk.Notification{}, err
 		}
-		n.Container, n.Severity = d.Container, sdk.SeverityInfo
+		n.Container, n.Severity, n.Kind = d.Container, sdk.SeverityInfo, sdk.KindFalseAlarm
+		n.Reason, n.Analyzer, n.Confidence, n.Fallback = d.Reason, d.Analyzer, d.Confidence, d.FallbackReason
 		n.Title = fmt.Sprintf("False alarm on %s", d.Container)
 		n.Text = d.Reason
 	case protocol.TypeEscalation:
@@ -41,16 +48,63 @@ func notificationFor(env protocol.Envelope) (sdk.Notification, error) {
 		if err := protocol.DecodeData(env, &d); err != nil {
 			return sdk.Notification{}, err
 		}
-		n.Container, n.Severity = d.Container, sdk.SeverityCritical
+		n.Container, n.Severity, n.Action = d.Container, sdk.SeverityCritical, d.Action
+		n.Kind = kindOfEscalation(d)
+		n.Reason, n.Analyzer, n.Fallback = d.Reason, d.Analyzer, d.FallbackReason
 		n.Title = fmt.Sprintf("%s needs a person", d.Container)
 		n.Text = d.Reason
 		if len(d.Issues) > 0 {
 			n.Text += "\nIssues: " + strings.Join(d.Issues, "; ")
 		}
+		n.Figures = metricFigures(nil, d.Issues)
 	default:
 		return sdk.Notification{}, fmt.Errorf("no notification for event type %q", env.Type)
 	}
 	return n, nil
+}
+
+// hostOf reads the host an envelope's data names, when it does (a fleet
+// of hemostatd on one Redis); "" otherwise.
+func hostOf(env protocol.Envelope) string {
+	var h struct {
+		Host string `json:"host"`
+	}
+	if json.Unmarshal(env.Data, &h) != nil {
+		return ""
+	}
+	return h.Host
+}
+
+func kindOfResult(status string) string {
+	switch status {
+	case sdk.StatusSuccess:
+		return sdk.KindRemediationSuccess
+	case sdk.StatusFailed:
+		return sdk.KindRemediationFailed
+	case sdk.StatusRejected:
+		return sdk.KindRemediationRejected
+	case sdk.StatusDeferred:
+		return sdk.KindRemediationDeferred
+	case sdk.StatusSkipped:
+		return sdk.KindRemediationSkipped
+	case sdk.StatusDryRun:
+		return sdk.KindRemediationDryRun
+	case sdk.StatusNotApplicable:
+		return sdk.KindRemediationNotApplicable
+	}
+	return sdk.KindOther
+}
+
+func kindOfEscalation(d protocol.Escalation) string {
+	if d.Source == protocol.EscalatedByBreaker {
+		return sdk.KindEscalationBreaker
+	}
+	for _, is := range append([]string{d.Reason}, d.Issues...) {
+		if strings.HasPrefix(is, protocol.IssuePrefixRestartLoop) || strings.Contains(strings.ToLower(is), "restart loop") {
+			return sdk.KindEscalationRestartLoop
+		}
+	}
+	return sdk.KindEscalation
 }
 
 func severityOfResult(status string) string {
@@ -95,15 +149,42 @@ func textOfResult(r protocol.Result) string {
 	return strings.Join(parts, "\n")
 }
 
-// dedupeKey identifies "the same news" within the dedupe window.
-func dedupeKey(n sdk.Notification, env protocol.Envelope) string {
-	if env.Type == protocol.TypeRemediationComplete {
-		return env.Type + "|" + n.Container + "|" + n.Title
+// metricFigures are the figures behind a decision: the issues, then CPU
+// and memory when the alert carried them.
+func metricFigures(metrics map[string]any, issues []string) []sdk.Figure {
+	var out []sdk.Figure
+	if len(issues) > 0 {
+		out = append(out, sdk.Figure{Name: "Issues", Value: strings.Join(issues, "; ")})
 	}
-	return env.Type + "|" + n.Container + "|" + n.Text
+	for _, m := range []struct{ key, name string }{{"cpu_pct", "CPU"}, {"memory_pct", "Memory"}} {
+		if f, ok := metrics[m.key].(float64); ok {
+			out = append(out, sdk.Figure{Name: m.name, Value: strconv.FormatFloat(f, 'f', 1, 64) + "%"})
+		}
+	}
+	return out
+}
+
+func resultFigures(r protocol.Result) []sdk.Figure {
+	var out []sdk.Figure
+	if r.DurationMS > 0 {
+		out = append(out, sdk.Figure{Name: "Took", Value: (time.Duration(r.DurationMS) * time.Millisecond).String()})
+	}
+	if r.StateAfter != "" {
+		out = append(out, sdk.Figure{Name: "State after", Value: r.StateAfter})
+	}
+	if r.RetryAt != "" {
+		out = append(out, sdk.Figure{Name: "Retry at", Value: r.RetryAt + " UTC"})
+	}
+	return out
 }
 
 var severityRank = map[string]int{sdk.SeverityInfo: 0, sdk.SeverityWarning: 1, sdk.SeverityCritical: 2}
 
 // AtLeast reports whether severity is at or above min.
 func AtLeast(severity, min string) bool { return severityRank[severity] >= severityRank[min] }
+
+// SilenceEvents are what a silence's event may name: an envelope type the
+// alert role reports, or a notification kind.
+func SilenceEvents() []string {
+	return append([]string{protocol.TypeRemediationComplete, protocol.TypeFalseAlarm, protocol.TypeEscalation}, sdk.Kinds...)
+}

@@ -194,7 +194,11 @@ func (r *Responder) act(ctx context.Context, need protocol.RemediationNeeded, ne
 
 func (r *Responder) complete(ctx context.Context, need protocol.RemediationNeeded, res protocol.Result) {
 	res.Action, res.Container = need.Action, need.Container
-	data := protocol.RemediationComplete{Container: need.Container, Action: need.Action, Result: res}
+	data := protocol.RemediationComplete{
+		Container: need.Container, Action: need.Action, Result: res,
+		Analyzer: need.Analyzer, Confidence: need.Confidence, Issues: need.Issues, Metrics: need.Metrics,
+		Judgement: need.Judgement,
+	}
 	r.pub.publish(ctx, protocol.TypeRemediationComplete, data, need.Container)
 	if r.OnResult != nil {
 		r.OnResult(need.Container, res)
