@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"sort"
 
+	webhook "github.com/hemostat/hemostat/plugins/alert-webhook"
 	threshold "github.com/hemostat/hemostat/plugins/analyzer-threshold"
 	"github.com/hemostat/hemostat/plugins/monitor"
 	dockerresponder "github.com/hemostat/hemostat/plugins/responder-docker"
@@ -28,6 +29,7 @@ var entries = []Entry{
 	{Role: sdk.RoleMonitor, Name: "docker", New: func() sdk.Plugin { return monitor.New() }},
 	{Role: sdk.RoleAnalyzer, Name: "threshold", New: func() sdk.Plugin { return threshold.New() }},
 	{Role: sdk.RoleResponder, Name: "docker", New: func() sdk.Plugin { return dockerresponder.New() }},
+	{Role: sdk.RoleAlert, Name: webhook.Name, New: func() sdk.Plugin { return webhook.New() }},
 }
 
 // List returns every built-in plugin, by role then name.
@@ -64,6 +66,7 @@ func Serve(role, name string) error {
 	if !ok {
 		return fmt.Errorf("no built-in %s plugin named %q", role, name)
 	}
+	webhook.Version = Version
 	sdk.Serve(sdk.ServeConfig{Name: name, Version: Version, Plugin: e.New()})
 	return nil
 }
