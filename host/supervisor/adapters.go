@@ -40,8 +40,10 @@ func call[C, R any](ctx context.Context, p *Plugin, method string, stream bool, 
 	}
 	if !stream {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, p.spec.Timeout)
+		ctx, cancel = context.WithTimeout(ctx, in.spec.Timeout)
 		defer cancel()
+		in.inflight.Add(1)
+		defer in.inflight.Add(-1)
 	}
 	r, err := fn(ctx, client)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os/exec"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-plugin"
@@ -24,6 +25,12 @@ type instance struct {
 	info    sdk.Info
 	pid     int
 	started time.Time
+	// spec is what the process was started with: a reload may run the
+	// next process of the same plugin with another deadline or binary.
+	spec Spec
+	// inflight counts the role calls under way, streams aside, so that a
+	// process replaced by a reload finishes them before it is stopped.
+	inflight atomic.Int64
 }
 
 // ping asks the plugin's gRPC health service whether it is alive, within

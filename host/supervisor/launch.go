@@ -54,7 +54,7 @@ func (o *Options) launch(ctx context.Context, spec Spec, cfg *configuration) (*i
 		client.Kill()
 		return nil, startError(spec, cmd, err)
 	}
-	in := &instance{client: client, cmd: cmd, pid: cmd.Process.Pid, started: time.Now()}
+	in := &instance{client: client, cmd: cmd, pid: cmd.Process.Pid, started: time.Now(), spec: spec}
 	if g, ok := rpc.(*plugin.GRPCClient); ok {
 		in.conn = g.Conn
 	} else {

@@ -44,7 +44,9 @@ type Status struct {
 // Plugin is one supervised plugin. Its role adapters stay valid across
 // restarts: every call goes to the process running at that moment.
 type Plugin struct {
-	sup  *Supervisor
+	sup *Supervisor
+	// spec is the plugin as first started; its role and name never
+	// change. The spec in force, which a reload may change, is live.
 	spec Spec
 	log  hclog.Logger
 	// suspect asks the watcher to check the plugin now: a call saw the
@@ -55,6 +57,7 @@ type Plugin struct {
 
 	mu       sync.Mutex
 	inst     *instance // nil while not running
+	live     Spec
 	cfg      configuration
 	state    string
 	restarts int
@@ -62,15 +65,19 @@ type Plugin struct {
 	since    time.Time
 }
 
-// Spec returns the plugin's spec, defaults filled in.
-func (p *Plugin) Spec() Spec { return p.spec }
+// Spec returns the plugin's spec in force, defaults filled in.
+func (p *Plugin) Spec() Spec {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.live
+}
 
 // Status returns the plugin's current state.
 func (p *Plugin) Status() Status {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	st := Status{
-		Role: p.spec.Role, Name: p.spec.Name, Path: p.spec.Path,
+		Role: p.spec.Role, Name: p.spec.Name, Path: p.live.Path,
 		State: p.state, Restarts: p.restarts, LastError: p.lastErr, Since: p.since,
 	}
 	if p.inst != nil {
@@ -93,11 +100,12 @@ func (p *Plugin) current(method string) (*instance, error) {
 	return nil, fmt.Errorf("plugin %s: %s: %w (%s after: %s)", p.spec.label(), method, ErrUnavailable, p.state, p.lastErr)
 }
 
-// configuration returns what Configure is called with on a restart.
-func (p *Plugin) configuration() configuration {
+// configuration returns the spec a restart launches and what Configure is
+// called with then.
+func (p *Plugin) configuration() (Spec, configuration) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.cfg
+	return p.live, p.cfg
 }
 
 // setConfiguration remembers settings a caller sent through an adapter's
@@ -108,17 +116,33 @@ func (p *Plugin) setConfiguration(raw json.RawMessage, host sdk.Host) {
 	p.mu.Unlock()
 }
 
-// install makes in the running instance. It refuses (false) once the
-// plugin has been stopped, so that a restart racing Stop leaves no process.
-func (p *Plugin) install(in *instance) bool {
+// Outcomes of install.
+type installed int
+
+const (
+	installedOK installed = iota
+	// installedStopped: the plugin was stopped; a restart racing Stop
+	// must leave no process.
+	installedStopped
+	// installedSuperseded: a reload put another process in place while
+	// this one was being started with the settings it replaced.
+	installedSuperseded
+)
+
+// install makes in the running instance, unless the plugin was stopped or
+// a reload installed a process of newer settings meanwhile.
+func (p *Plugin) install(in *instance) installed {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.state == StateStopped {
-		return false
+	switch {
+	case p.state == StateStopped:
+		return installedStopped
+	case p.inst != nil:
+		return installedSuperseded
 	}
 	p.inst, p.state, p.since = in, StateRunning, time.Now()
 	p.sup.metrics.up.WithLabelValues(p.spec.Role, p.spec.Name).Set(1)
-	return true
+	return installedOK
 }
 
 // takeDown removes the running instance, entering state for reason, and
@@ -126,6 +150,10 @@ func (p *Plugin) install(in *instance) bool {
 func (p *Plugin) takeDown(state string, reason error) *instance {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	return p.takeDownLocked(state, reason)
+}
+
+func (p *Plugin) takeDownLocked(state string, reason error) *instance {
 	in := p.inst
 	p.inst = nil
 	if p.state != StateStopped {
@@ -136,6 +164,25 @@ func (p *Plugin) takeDown(state string, reason error) *instance {
 	}
 	p.sup.metrics.up.WithLabelValues(p.spec.Role, p.spec.Name).Set(0)
 	return in
+}
+
+// takeDownIf takes the running instance down like takeDown, but only if it
+// is still old: false when a reload has put another in its place.
+func (p *Plugin) takeDownIf(old *instance, state string, reason error) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.inst != old {
+		return false
+	}
+	p.takeDownLocked(state, reason)
+	return true
+}
+
+// isCurrent reports whether in is the running instance.
+func (p *Plugin) isCurrent(in *instance) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.inst == in
 }
 
 // noteRestart counts one relaunch.

@@ -50,7 +50,7 @@ func (s *Supervisor) Start(ctx context.Context, spec Spec) (*Plugin, error) {
 		return nil, err
 	}
 	p := &Plugin{
-		sup: s, spec: spec, cfg: cfg,
+		sup: s, spec: spec, live: spec, cfg: cfg,
 		log:     s.opts.Logger.Named("supervisor").With("plugin", spec.label()),
 		suspect: make(chan struct{}, 1),
 		done:    make(chan struct{}),
@@ -62,7 +62,7 @@ func (s *Supervisor) Start(ctx context.Context, spec Spec) (*Plugin, error) {
 		return nil, ErrStopped
 	}
 	s.plugins = append(s.plugins, p)
-	p.install(in)
+	p.install(in) // a new plugin is neither stopped nor superseded
 	s.mu.Unlock()
 	p.log.Info("plugin started", "pid", in.pid, "version", in.info.Version)
 	go p.watch(s.ctx)

@@ -34,11 +34,12 @@ func (p *Plugin) watch(ctx context.Context) {
 				cause = errExited
 			}
 		case <-pings.C:
-			cause = in.ping(ctx, p.spec.Timeout)
+			cause = in.ping(ctx, in.spec.Timeout)
 		case <-p.suspect:
-			cause = in.ping(ctx, p.spec.Timeout)
+			cause = in.ping(ctx, in.spec.Timeout)
 		}
-		if cause == nil || ctx.Err() != nil {
+		if cause == nil || ctx.Err() != nil || !p.isCurrent(in) {
+			// A process a reload replaced is ended by the reload.
 			continue
 		}
 		if !p.restart(ctx, in, cause, &b) {
@@ -51,8 +52,10 @@ func (p *Plugin) watch(ctx context.Context) {
 // new process runs (true), ctx ends or the failure is one a retry cannot
 // cure (false).
 func (p *Plugin) restart(ctx context.Context, old *instance, cause error, b *backoff) bool {
+	if !p.takeDownIf(old, StateRestarting, cause) {
+		return true // a reload replaced old meanwhile and ends it itself
+	}
 	p.log.Error("plugin failed, restarting it", "pid", old.pid, "error", cause)
-	p.takeDown(StateRestarting, cause)
 	old.kill()
 	if time.Since(old.started) >= stableAfter {
 		b.reset()
@@ -69,12 +72,17 @@ func (p *Plugin) restart(ctx context.Context, old *instance, cause error, b *bac
 		case <-timer.C:
 		}
 		n := p.noteRestart()
-		cfg := p.configuration()
-		in, err := p.sup.opts.launch(ctx, p.spec, &cfg)
+		spec, cfg := p.configuration()
+		in, err := p.sup.opts.launch(ctx, spec, &cfg)
 		if err == nil {
-			if !p.install(in) {
+			switch p.install(in) {
+			case installedStopped:
 				in.kill()
 				return false
+			case installedSuperseded:
+				in.kill()
+				p.log.Info("plugin restart superseded by a reload")
+				return true
 			}
 			p.log.Info("plugin restarted", "pid", in.pid, "restarts", n)
 			return true

@@ -26,6 +26,9 @@ type Config struct {
 	HangOnCall int `json:"hang_on_call"`
 	// Samples is how many samples the monitor emits before it idles.
 	Samples int `json:"samples"`
+	// DelayMS makes every role call take this long, as a slow analyzer's
+	// would; the call's context still ends it.
+	DelayMS int `json:"delay_ms"`
 }
 
 // CallEvent is the event type every role call publishes through the host,
@@ -61,7 +64,7 @@ func (s *script) Configure(_ context.Context, raw json.RawMessage, host sdk.Host
 	if !slices.Contains(verdicts, cfg.Verdict) {
 		errs = append(errs, sdk.ConfigError{Key: "verdict", Message: fmt.Sprintf("must be one of %v", verdicts)})
 	}
-	for key, n := range map[string]int{"crash_on_call": cfg.CrashOnCall, "hang_on_call": cfg.HangOnCall, "samples": cfg.Samples} {
+	for key, n := range map[string]int{"crash_on_call": cfg.CrashOnCall, "hang_on_call": cfg.HangOnCall, "samples": cfg.Samples, "delay_ms": cfg.DelayMS} {
 		if n < 0 {
 			errs = append(errs, sdk.ConfigError{Key: key, Message: "must not be negative"})
 		}
@@ -89,6 +92,13 @@ func (s *script) enter(ctx context.Context, method string) (int, error) {
 	if cfg.HangOnCall > 0 && n >= cfg.HangOnCall {
 		// A wedged plugin does not look at its context.
 		time.Sleep(time.Hour)
+	}
+	if cfg.DelayMS > 0 {
+		select {
+		case <-time.After(time.Duration(cfg.DelayMS) * time.Millisecond):
+		case <-ctx.Done():
+			return n, ctx.Err()
+		}
 	}
 	if host == nil {
 		return n, fmt.Errorf("%s before Configure", method)
