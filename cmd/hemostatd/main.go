@@ -24,7 +24,8 @@ import (
 var version = "dev"
 
 const usage = `Usage:
-  hemostatd [-config FILE]             run the daemon (no file: built-in defaults)
+  hemostatd [-config FILE]             run the daemon (no file: built-in defaults);
+                                       SIGHUP re-reads FILE
   hemostatd validate -config FILE      check a config file and every plugin's settings
   hemostatd plugins [-config FILE]     list built-in and custom plugins
   hemostatd silence add|list|expire    manage alert silences (through the API)
@@ -113,10 +114,13 @@ func serve(args []string, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 	// The supervisor stops its plugins on every return path; this catches
 	// any client go-plugin still tracks should that path panic.
 	defer plugin.CleanupClients()
-	err = daemon.Run(ctx, daemon.Options{Config: cfg, Logger: log, Self: self, Version: version})
+	err = daemon.Run(ctx, daemon.Options{Config: cfg, Logger: log, Self: self, Version: version, Reload: hup})
 	var cerrs config.Errors
 	switch {
 	case errors.As(err, &cerrs):

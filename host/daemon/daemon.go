@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"sync"
 	"time"
 
@@ -32,6 +33,9 @@ type Options struct {
 	// Ready, when set, is called once everything is started; tests use it
 	// to learn the HTTP address.
 	Ready func(*Daemon)
+	// Reload, when set, delivers the signals (SIGHUP) that make the daemon
+	// re-read its config file; see Reload.
+	Reload <-chan os.Signal
 }
 
 // Daemon is a running hemostatd.
@@ -43,6 +47,19 @@ type Daemon struct {
 	gate       *gate.Gate
 	silences   *silence.Store
 	http       *httpapi.Server
+
+	// What a config reload changes while the daemon runs.
+	reloadMu  sync.Mutex
+	reloads   *reloadMetrics
+	running   []runningPlugin
+	monitor   *role.Monitor
+	responder *role.Responder
+}
+
+// runningPlugin is one started plugin with its role and block.
+type runningPlugin struct {
+	role string
+	started
 }
 
 // HTTPAddr is the address the HTTP server listens on, "" when disabled.
@@ -72,7 +89,7 @@ func Run(ctx context.Context, opts Options) (err error) {
 	}
 	defer closeQuietly(log, "redis", redisCloser)
 
-	d := &Daemon{cfg: cfg, log: log}
+	d := &Daemon{cfg: cfg, log: log, reloads: newReloadMetrics(reg)}
 	d.bus = bus.New(client, bus.Options{Logger: log, Registerer: reg})
 	d.silences = silence.NewStore(client, role.SilenceEvents())
 	applySilences(ctx, d.silences, cfg.Alert.Silences, log.Named("alert"))
@@ -111,6 +128,9 @@ func Run(ctx context.Context, opts Options) (err error) {
 		runners = append(runners, d.http.Serve)
 	}
 	runners = append(runners, d.bus.Run)
+	if opts.Reload != nil {
+		runners = append(runners, d.runReloads(opts.Reload))
+	}
 
 	log.Info("hemostatd running", "version", opts.Version, "config", cfg.File, "http", d.HTTPAddr())
 	if opts.Ready != nil {
@@ -186,6 +206,8 @@ func (d *Daemon) startRoles(ctx, work context.Context, m *metrics) (runners []fu
 		plugins, err := startRole(ctx, d.supervisor, cfg, sdk.RoleMonitor, cfg.Monitor.Plugins)
 		collect(err)
 		mon := &role.Monitor{Bus: d.bus, Detect: thresholds, Logger: d.log.Named("monitor"), OnSample: m.sample}
+		d.monitor = mon
+		d.track(sdk.RoleMonitor, plugins)
 		for _, p := range plugins {
 			mon.Plugins = append(mon.Plugins, p.plugin.Monitor())
 		}
@@ -195,6 +217,7 @@ func (d *Daemon) startRoles(ctx, work context.Context, m *metrics) (runners []fu
 		plugins, err := startRole(ctx, d.supervisor, cfg, sdk.RoleAnalyzer, cfg.Analyzer.Plugins)
 		collect(err)
 		an := &role.Analyzer{Bus: d.bus, Logger: d.log.Named("analyzer"), OnDecision: m.decision}
+		d.track(sdk.RoleAnalyzer, plugins)
 		for _, p := range plugins {
 			an.Chain = append(an.Chain, role.NamedAnalyzer{Name: p.block.Name, Analyzer: p.plugin.Analyzer()})
 		}
@@ -206,6 +229,8 @@ func (d *Daemon) startRoles(ctx, work context.Context, m *metrics) (runners []fu
 		plugins, err := startRole(ctx, d.supervisor, cfg, sdk.RoleResponder, cfg.Responder.Plugins)
 		collect(err)
 		re := &role.Responder{Bus: d.bus, Gate: d.gate, Detect: thresholds, Logger: d.log.Named("responder"), OnResult: m.result}
+		d.responder = re
+		d.track(sdk.RoleResponder, plugins)
 		for _, p := range plugins {
 			re.Plugins = append(re.Plugins, role.NamedResponder{Name: p.block.Name, Responder: p.plugin.Responder()})
 		}
@@ -223,6 +248,7 @@ func (d *Daemon) startRoles(ctx, work context.Context, m *metrics) (runners []fu
 	if cfg.Alert.Enabled {
 		plugins, err := startRole(ctx, d.supervisor, cfg, sdk.RoleAlert, cfg.Alert.Plugins)
 		collect(err)
+		d.track(sdk.RoleAlert, plugins)
 		for _, p := range plugins {
 			al.Routes = append(al.Routes, role.Route{
 				Name: p.block.Name, Notifier: p.plugin.Notifier(), Events: p.block.Events, MinSeverity: p.block.MinSeverity,
@@ -236,6 +262,13 @@ func (d *Daemon) startRoles(ctx, work context.Context, m *metrics) (runners []fu
 		return nil, closers, errs
 	}
 	return runners, closers, nil
+}
+
+// track remembers a role's started plugins for config reloads.
+func (d *Daemon) track(role string, plugins []started) {
+	for _, p := range plugins {
+		d.running = append(d.running, runningPlugin{role: role, started: p})
+	}
 }
 
 // Thresholds maps the monitor section to the detector's settings. The

@@ -21,12 +21,14 @@ const sweepEvery = time.Minute
 // container again, or two alerts could both be allowed; the responder role
 // handles one container's requests in order.
 type Gate struct {
+	now func() time.Time
+
+	mu sync.Mutex
+	// policy, rules and retention change only in SetPolicy (a config
+	// reload), under mu.
 	policy    Policy
 	rules     rules
-	now       func() time.Time
 	retention time.Duration
-
-	mu        sync.Mutex
 	states    map[string]*containerState
 	parked    map[string]parkedRequest
 	lastSweep time.Time
@@ -50,8 +52,21 @@ func New(p Policy, now func() time.Time) *Gate {
 	}
 }
 
+// SetPolicy makes the gate enforce p from now on, as a config reload does.
+// What the gate knows of each container — its actions, backoff step,
+// breaker and parked request — is kept and judged by the new policy.
+func (g *Gate) SetPolicy(p Policy) {
+	p.Actions = slices.Clone(p.Actions)
+	p.Protected = slices.Clone(p.Protected)
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.policy, g.rules, g.retention = p, newRules(p), retention(&p)
+}
+
 // Policy returns the policy the gate enforces.
 func (g *Gate) Policy() Policy {
+	g.mu.Lock()
+	defer g.mu.Unlock()
 	p := g.policy
 	p.Actions = slices.Clone(p.Actions)
 	p.Protected = slices.Clone(p.Protected)
@@ -62,12 +77,12 @@ func (g *Gate) Policy() Policy {
 // package documentation gives. It records no action; the only thing it
 // remembers is that an open breaker has been announced (FirstEscalation).
 func (g *Gate) Check(r Request) Verdict {
-	if v, refused := g.rules.check(r); refused {
-		return v
-	}
 	now := g.now()
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	if v, refused := g.rules.check(r); refused {
+		return v
+	}
 	g.sweep(now)
 	if st := g.state(r.Container, now); st != nil {
 		if v, stop := g.checkBreaker(st, r, now); stop {

@@ -22,7 +22,8 @@ type Monitor struct {
 	Logger   hclog.Logger
 	OnSample func(sdk.Sample) // optional observer, for metrics
 
-	pub *publisher
+	pub  *publisher
+	live liveThresholds // a reload's Detect, taken on by the next sample
 }
 
 // watchRetryMax caps the pause between two Watch attempts of a plugin that
@@ -97,6 +98,9 @@ func (m *Monitor) handle(ctx context.Context, det *detector, s sdk.Sample) {
 	}
 	if m.OnSample != nil {
 		m.OnSample(s)
+	}
+	if th, ok := m.live.take(); ok {
+		det.th = th
 	}
 	// Stats are for the containers HemoStat looks after. The history keeps
 	// every sample, opted-out and destroyed containers included: the

@@ -44,6 +44,7 @@ type Responder struct {
 	workCtx context.Context
 	pub     *publisher
 	wakeup  chan struct{}
+	live    liveThresholds // a reload's Detect
 
 	mu      sync.Mutex
 	caps    map[string][]string                   // plugin name → actions
@@ -335,8 +336,9 @@ func (r *Responder) stillSick(need protocol.RemediationNeeded, s sdk.Sample) (bo
 	case s.Health == sdk.HealthUnhealthy:
 		return true, ""
 	}
-	cpuLimit := labelFloat(s.Labels, LabelCPUPct, r.Detect.CPUPct)
-	memLimit := labelFloat(s.Labels, LabelMemoryPct, r.Detect.MemoryPct)
+	th := r.live.get(r.Detect)
+	cpuLimit := labelFloat(s.Labels, LabelCPUPct, th.CPUPct)
+	memLimit := labelFloat(s.Labels, LabelMemoryPct, th.MemoryPct)
 	if trigger(need.Issues) == "resource" && (s.CPUPct > cpuLimit || s.MemoryPct > memLimit) {
 		return true, ""
 	}

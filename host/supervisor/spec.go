@@ -40,6 +40,10 @@ type Spec struct {
 // label names the plugin in errors and logs: "analyzer.llm".
 func (s Spec) label() string { return s.Role + "." + s.Name }
 
+// Normalized checks the spec and fills in defaults, as Start does: what
+// Plugin.Spec returns for a plugin started with s.
+func (s Spec) Normalized() (Spec, error) { return s.normalize() }
+
 // normalize checks the spec and fills in defaults.
 func (s Spec) normalize() (Spec, error) {
 	var errs []error

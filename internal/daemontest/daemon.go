@@ -31,6 +31,7 @@ type Options struct {
 type Daemon struct {
 	t       testing.TB
 	http    string
+	cfgPath string
 	cmd     *exec.Cmd
 	logs    *logBuffer
 	exited  chan struct{}
@@ -49,7 +50,7 @@ func Start(t testing.TB, opts Options) *Daemon {
 	if err := os.WriteFile(cfgPath, []byte(opts.Config), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	d := &Daemon{t: t, http: opts.HTTP, logs: &logBuffer{}, exited: make(chan struct{})}
+	d := &Daemon{t: t, http: opts.HTTP, cfgPath: cfgPath, logs: &logBuffer{}, exited: make(chan struct{})}
 	d.cmd = exec.Command(bin, "-config", cfgPath)
 	d.cmd.Stdout, d.cmd.Stderr = d.logs, d.logs
 	// hemostatd sets the parent-death signal on its plugins; this covers
@@ -132,6 +133,18 @@ func (d *Daemon) Alive(t testing.TB) {
 	case <-d.exited:
 		t.Fatalf("hemostatd exited: %v", d.exitErr)
 	default:
+	}
+}
+
+// Reload replaces the config file's text with config and sends SIGHUP,
+// as an operator does after editing the file. It does not wait.
+func (d *Daemon) Reload(t testing.TB, config string) {
+	t.Helper()
+	if err := os.WriteFile(d.cfgPath, []byte(config), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatalf("SIGHUP: %v", err)
 	}
 }
 

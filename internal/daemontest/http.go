@@ -40,6 +40,9 @@ type PluginStatus struct {
 	Restarts int    `json:"restarts"`
 }
 
+// HTTPAddr is the address hemostatd's HTTP server listens on.
+func (d *Daemon) HTTPAddr() string { return d.http }
+
 // Plugins returns the plugins /api/v1/status reports.
 func (d *Daemon) Plugins(t testing.TB) []PluginStatus {
 	t.Helper()
