@@ -30,8 +30,9 @@ import (
 // see supervisor.Replacement). What needs a restart — and so refuses the
 // reload, naming it — is what the daemon is wired from: Redis, the HTTP
 // listener, the log format, a role switched on or off, a plugin added,
-// removed or moved in its chain, an alert plugin's routing and the
-// dedupe window.
+// removed or moved in its chain, an alert plugin's routing, the dedupe
+// window, the storm settings and the silences of the file (those set at
+// run time are untouched by either).
 
 // reloadMetrics are the reload gauges, named as Prometheus names its own.
 type reloadMetrics struct {
@@ -193,13 +194,25 @@ func needsRestart(cur, next *config.Config) []string {
 	differs("responder.enabled", cur.Responder.Enabled, next.Responder.Enabled)
 	differs("alert.enabled", cur.Alert.Enabled, next.Alert.Enabled)
 	differs("alert.dedupe_window", cur.Alert.DedupeWindow, next.Alert.DedupeWindow)
+	differs("the alert storm block", cur.Alert.Storm, next.Alert.Storm)
+	differs("the alert silences", silencesOf(cur), silencesOf(next))
 	for _, role := range roles {
 		differs(role+": the enabled plugins or their order", enabledNames(pluginsOf(cur, role)), enabledNames(pluginsOf(next, role)))
 	}
 	for _, p := range enabled(cur.Alert.Plugins) {
 		if q, ok := findPlugin(next.Alert.Plugins, p.Name); ok {
-			differs(fmt.Sprintf("alert plugin %q: events or min_severity", p.Name), []any{p.Events, p.MinSeverity}, []any{q.Events, q.MinSeverity})
+			differs(fmt.Sprintf("alert plugin %q: events, min_severity or containers", p.Name),
+				[]any{p.Events, p.MinSeverity, p.Containers}, []any{q.Events, q.MinSeverity, q.Containers})
 		}
+	}
+	return out
+}
+
+// silencesOf is the config's silences without their positions.
+func silencesOf(c *config.Config) []config.Silence {
+	out := slices.Clone(c.Alert.Silences)
+	for i := range out {
+		out[i].Pos = config.Pos{}
 	}
 	return out
 }
