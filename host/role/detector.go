@@ -62,6 +62,9 @@ type containerState struct {
 	crashes     []time.Time // recent non-requested exits, for restart loops
 	lastAlerted map[string]time.Time
 	lastSeen    time.Time
+	// status is the container's status as its newest sample said; what
+	// a sample after a gap in the stream is compared with.
+	status string
 }
 
 func newDetector(th Thresholds) *detector {
@@ -88,8 +91,13 @@ func (d *detector) observe(s sdk.Sample) (Detection, bool) {
 	if !s.StartedAt.IsZero() {
 		st.startedAt = s.StartedAt
 	}
+	before := st.status
+	st.status = s.Status
 	switch s.Event {
 	case "":
+		if exitedInGap(before, s) {
+			return d.die(st, s)
+		}
 		return d.resource(st, s)
 	case sdk.EventDestroy:
 		delete(d.containers, s.Container)
@@ -124,6 +132,36 @@ func (d *detector) observe(s sdk.Sample) (Detection, bool) {
 		return d.die(st, s)
 	}
 	return Detection{}, false
+}
+
+// exitedInGap says whether a state sample shows a container stopped that
+// was running, or being restarted by Docker, at the sample before it: it
+// exited while the stream was down — the monitor plugin restarting, the
+// engine reconnecting — and the die event that would have said so is
+// lost. The sample stands in for it, once: the status it leaves behind is
+// no longer running.
+func exitedInGap(before string, s sdk.Sample) bool {
+	switch s.Status {
+	case "exited", "dead":
+	default:
+		return false
+	}
+	return before == "running" || before == "restarting"
+}
+
+// knows says whether the detector has seen the container.
+func (d *detector) knows(name string) bool {
+	_, ok := d.containers[name]
+	return ok
+}
+
+// recall gives the detector a container's status from before it saw it
+// — the stats key another run of the monitor role wrote — so that a crash
+// during a restart of hemostatd itself is seen too.
+func (d *detector) recall(name, status string) {
+	if st := d.state(name); st.status == "" {
+		st.status = status
+	}
 }
 
 func (d *detector) die(st *containerState, s sdk.Sample) (Detection, bool) {

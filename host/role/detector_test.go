@@ -160,6 +160,49 @@ func TestDetector(t *testing.T) {
 			},
 		},
 		{
+			name: "an exit during a gap in the stream is a crash, once",
+			steps: []step{
+				{at(0, running(10, 10)), ""},
+				// The first state sample of a new Watch.
+				{at(20, stopped(3, false)), "Exited with code 3"},
+				{at(40, stopped(3, false)), ""}, // and of the Watch after it
+			},
+		},
+		{
+			name: "an exit seen live is not counted again after a gap",
+			steps: []step{
+				{at(0, running(10, 10)), ""},
+				{at(1, die(3)), "Exited with code 3"},
+				{at(20, stopped(3, false)), ""},
+			},
+		},
+		{
+			name: "after a gap, a stop's exit code, a clean exit and an old exit are not crashes",
+			steps: []step{
+				{at(0, running(10, 10)), ""},
+				{at(20, stopped(143, true)), ""},
+				{at(0, sdk.Sample{Container: "db", Status: "running"}), ""},
+				{at(20, sdk.Sample{Container: "db", Status: "exited"}), ""},
+				// Exited before the detector first saw it.
+				{at(20, sdk.Sample{Container: "old", Status: "exited", ExitCode: 1}), ""},
+				{at(0, sdk.Sample{Container: "new", Status: "created"}), ""},
+			},
+		},
+		{
+			name: "an exit during a gap while Docker was restarting it is a crash",
+			steps: []step{
+				{at(0, sdk.Sample{Status: "restarting", Event: sdk.EventDie, ExitCode: 1, RestartingByDocker: true}), ""},
+				{at(20, stopped(1, false)), "Exited with code 1"},
+			},
+		},
+		{
+			name: "an OOM kill during a gap",
+			steps: []step{
+				{at(0, running(10, 10)), ""},
+				{at(20, sdk.Sample{Status: "exited", ExitCode: 137, OOMKilled: true}), "OOM killed; Exited with code 137"},
+			},
+		},
+		{
 			name: "opted-out containers are ignored",
 			th:   func(th *Thresholds) { th.Sustain = 0 },
 			steps: []step{
@@ -185,6 +228,34 @@ func TestDetector(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// stopped is the state sample of a stopped container, as a monitor
+// plugin's first sync reports it.
+func stopped(code int, stopRequested bool) sdk.Sample {
+	return sdk.Sample{Status: "exited", ExitCode: code, StopRequested: stopRequested}
+}
+
+// TestDetectorRecallsStatusFromBeforeItStarted: a container the stats key
+// last saw running and the first sample shows exited crashed while
+// hemostatd itself was away.
+func TestDetectorRecallsStatusFromBeforeItStarted(t *testing.T) {
+	d := newDetector(testThresholds())
+	if d.knows("api") {
+		t.Fatal("a new detector knows a container")
+	}
+	d.recall("api", "running")
+	d.recall("db", "exited")
+	if det, ok := d.observe(at(0, stopped(2, false))); !ok || det.Issues[0] != "Exited with code 2" {
+		t.Errorf("exited after running in the stats key: %v %v, want an exit alert", det, ok)
+	}
+	if det, ok := d.observe(at(0, sdk.Sample{Container: "db", Status: "exited", ExitCode: 2})); ok {
+		t.Errorf("exited after exited in the stats key: %v, want no alert", det)
+	}
+	d.recall("api", "running") // too late: the detector has seen it
+	if det, ok := d.observe(at(5, stopped(2, false))); ok {
+		t.Errorf("second sample of the same exit: %v, want no alert", det)
 	}
 }
 

@@ -102,6 +102,7 @@ func (m *Monitor) handle(ctx context.Context, det *detector, s sdk.Sample) {
 	if th, ok := m.live.take(); ok {
 		det.th = th
 	}
+	m.recallStatus(ctx, det, s)
 	// Stats are for the containers HemoStat looks after. The history keeps
 	// every sample, opted-out and destroyed containers included: the
 	// responder reads labels (the opt-out) and removals from it, whoever
@@ -126,6 +127,25 @@ func (m *Monitor) handle(ctx context.Context, det *detector, s sdk.Sample) {
 	}
 	m.pub.publish(ctx, protocol.TypeHealthAlert, alert, s.Container)
 	m.Logger.Info("health alert", "container", s.Container, "issues", found.Issues)
+}
+
+// recallStatus reads, before it is overwritten, the status the stats key
+// holds for a stopped container the detector has not seen yet: after a
+// restart of hemostatd (or a standby taking over) it is the only record of
+// the container running before the gap. Only state samples of stopped
+// containers ask; they come once per container per Watch.
+func (m *Monitor) recallStatus(ctx context.Context, det *detector, s sdk.Sample) {
+	if s.Event != "" || (s.Status != "exited" && s.Status != "dead") || det.knows(s.Container) {
+		return
+	}
+	prev, ok, err := m.Bus.Stats(ctx, s.Container)
+	if err != nil {
+		m.Logger.Warn("read stats", "container", s.Container, "error", err)
+		return
+	}
+	if ok {
+		det.recall(s.Container, prev.Status)
+	}
 }
 
 // metricsMap is the alert's metrics object: the protocol's fields plus the

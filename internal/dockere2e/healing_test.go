@@ -27,6 +27,7 @@ var scenarios = []scenario{
 	{"dry run changes nothing", testDryRun},
 	{"manual stop is not undone", testManualStop},
 	{"container removed mid-action", testRemovedMidAction},
+	{"crash while the monitor plugin restarts is healed once", testCrashDuringMonitorRestart},
 }
 
 // TestHealing runs every scenario in parallel, each with its own hemostatd

@@ -1,6 +1,7 @@
 package monitor
 
 import (
+	"syscall"
 	"testing"
 	"time"
 
@@ -120,5 +121,29 @@ func TestParseEngineTime(t *testing.T) {
 	want := time.Date(2026, 11, 23, 15, 0, 1, 123456789, time.UTC)
 	if got := parseEngineTime("2026-11-23T15:00:01.123456789Z"); !got.Equal(want) {
 		t.Errorf("parseEngineTime = %v, want %v", got, want)
+	}
+}
+
+// TestStateSampleStopRequested: the first sync's sample of a stopped
+// container says whether its exit code is a stop's, so that the host can
+// tell a crash it missed from a stop.
+func TestStateSampleStopRequested(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		info containerInfo
+		want bool
+	}{
+		{"crash", containerInfo{Status: "exited", ExitCode: 1}, false},
+		{"SIGTERM", containerInfo{Status: "exited", ExitCode: 143}, true},
+		{"SIGINT", containerInfo{Status: "exited", ExitCode: 130}, true},
+		{"SIGKILL", containerInfo{Status: "exited", ExitCode: 137}, false},
+		{"its own stop signal", containerInfo{Status: "exited", ExitCode: 137, StopSignal: syscall.SIGKILL}, true},
+		{"OOM kill", containerInfo{Status: "exited", ExitCode: 137, StopSignal: syscall.SIGKILL, OOMKilled: true}, false},
+		{"dead", containerInfo{Status: "dead", ExitCode: 143}, true},
+		{"running", containerInfo{Status: "running", ExitCode: 143}, false},
+	} {
+		if got := tc.info.stateSample(time.Now()).StopRequested; got != tc.want {
+			t.Errorf("%s: StopRequested = %v, want %v", tc.name, got, tc.want)
+		}
 	}
 }

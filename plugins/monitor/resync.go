@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/errdefs"
@@ -75,7 +76,7 @@ func (w *watcher) resync(ctx context.Context) error {
 			continue
 		}
 		if initial {
-			if err := w.emit(cur.sample(w.now())); err != nil {
+			if err := w.emit(cur.stateSample(w.now())); err != nil {
 				return err
 			}
 			continue
@@ -107,6 +108,19 @@ func (w *watcher) resync(ctx context.Context) error {
 		w.onSynced()
 	}
 	return nil
+}
+
+// stateSample is the sample of a container's state a first resync
+// reports. For a stopped container it says, as missedChanges does, whether
+// the exit code is a stop's: the host compares the state with what it knew
+// before this Watch, and a container that exited while no plugin watched
+// is a crash only if nobody asked it to stop.
+func (c *containerInfo) stateSample(now time.Time) sdk.Sample {
+	s := c.sample(now)
+	if c.Status == "exited" || c.Status == "dead" {
+		s.StopRequested = c.exitWasRequested(c.ExitCode, c.OOMKilled)
+	}
+	return s
 }
 
 // change is one lifecycle sample a resync owes the host.

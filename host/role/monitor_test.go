@@ -1,0 +1,142 @@
+package role
+
+import (
+	"context"
+	"encoding/json"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/hemostat/hemostat/host/bus"
+	"github.com/hemostat/hemostat/host/protocol"
+	"github.com/hemostat/hemostat/sdk"
+)
+
+// scriptedMonitor emits its samples on each Watch, one list per Watch in
+// turn, then waits for the end: a monitor plugin whose streams end when the
+// test says (a plugin killed and started again).
+type scriptedMonitor struct {
+	watches [][]sdk.Sample
+	ends    []chan struct{} // closed: that Watch returns
+
+	mu sync.Mutex
+	n  int // Watches begun
+}
+
+func newScriptedMonitor(watches ...[]sdk.Sample) *scriptedMonitor {
+	m := &scriptedMonitor{watches: watches}
+	for range watches {
+		m.ends = append(m.ends, make(chan struct{}))
+	}
+	return m
+}
+
+func (*scriptedMonitor) Configure(context.Context, json.RawMessage, sdk.Host) error { return nil }
+
+func (m *scriptedMonitor) Watch(ctx context.Context, emit func(sdk.Sample) error) error {
+	m.mu.Lock()
+	if m.n >= len(m.watches) {
+		m.mu.Unlock()
+		<-ctx.Done()
+		return nil
+	}
+	samples, end := m.watches[m.n], m.ends[m.n]
+	m.n++
+	m.mu.Unlock()
+	for _, s := range samples {
+		if err := emit(s); err != nil {
+			return err
+		}
+	}
+	select {
+	case <-ctx.Done():
+		return nil
+	case <-end:
+		return context.DeadlineExceeded // the plugin is gone
+	}
+}
+
+// runMonitorRole runs a monitor role on the rig's bus until stop.
+func runMonitorRole(t *testing.T, r *rig, p sdk.Monitor) (stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(r.ctx)
+	m := &Monitor{Bus: r.bus, Plugins: []sdk.Monitor{p}, Detect: testThresholds(), Logger: hclog.NewNullLogger()}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		m.Run(ctx)
+	}()
+	return func() {
+		cancel()
+		<-done
+	}
+}
+
+// TestMonitorRoleReconcilesAfterAGap: a container the role saw running
+// shows up exited in the first sync of a plugin started again — or of a
+// hemostatd started again, which knows it only from its stats key — and
+// is alerted as a crash exactly once.
+func TestMonitorRoleReconcilesAfterAGap(t *testing.T) {
+	r := newRig(t, func(_ context.Context, b *bus.Bus) {
+		b.Subscribe(protocol.TypeFalseAlarm, func(context.Context, protocol.Envelope) {})
+	})
+	up := func(name string) sdk.Sample {
+		return sdk.Sample{Container: name, Status: "running", StartedAt: time.Now().Add(-time.Hour)}
+	}
+	down := func(name string, code int) sdk.Sample {
+		return sdk.Sample{Container: name, Status: "exited", ExitCode: code}
+	}
+	plugin := newScriptedMonitor(
+		[]sdk.Sample{up("api"), up("web")},
+		// The plugin was killed; api crashed meanwhile.
+		[]sdk.Sample{down("api", 3), up("web")},
+		// And again: the same exit is not a new crash.
+		[]sdk.Sample{down("api", 3), up("web"), up("third")},
+	)
+	stop := runMonitorRole(t, r, plugin)
+	waitStats(t, r, "web", "running")
+	close(plugin.ends[0])
+	got := r.waitFor(t, protocol.TypeHealthAlert, "api", 1)
+	if a := decode[protocol.HealthAlert](t, got[0]); len(a.Issues) != 1 || a.Issues[0] != "Exited with code 3" {
+		t.Errorf("alert after the gap = %+v, want Exited with code 3", a)
+	}
+	close(plugin.ends[1])
+	waitStats(t, r, "third", "running")
+	stop()
+
+	// hemostatd itself restarts (a new role, a new detector): web was
+	// running, by its stats key; api was already known to be down.
+	plugin2 := newScriptedMonitor(
+		[]sdk.Sample{down("api", 3), down("web", 1), down("never-seen", 1)},
+	)
+	stop = runMonitorRole(t, r, plugin2)
+	defer stop()
+	got = r.waitFor(t, protocol.TypeHealthAlert, "web", 1)
+	if a := decode[protocol.HealthAlert](t, got[0]); len(a.Issues) != 1 || a.Issues[0] != "Exited with code 1" {
+		t.Errorf("alert after hemostatd's restart = %+v, want Exited with code 1", a)
+	}
+	waitStats(t, r, "never-seen", "exited")
+	time.Sleep(200 * time.Millisecond) // room for a wrong alert
+	for _, c := range []string{"api", "never-seen"} {
+		if n := len(r.waitFor(t, protocol.TypeHealthAlert, c, 0)); n != map[string]int{"api": 1}[c] {
+			t.Errorf("%s: %d health alerts, want %d", c, n, map[string]int{"api": 1}[c])
+		}
+	}
+}
+
+// waitStats waits until the container's stats key says status.
+func waitStats(t *testing.T, r *rig, container, status string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		s, ok, err := r.bus.Stats(r.ctx, container)
+		if err == nil && ok && s.Status == status {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("stats of %s never said %s (last %+v, %v, %v)", container, status, s, ok, err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
