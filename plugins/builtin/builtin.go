@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"sort"
 
+	slack "github.com/hemostat/hemostat/plugins/alert-slack"
 	webhook "github.com/hemostat/hemostat/plugins/alert-webhook"
 	threshold "github.com/hemostat/hemostat/plugins/analyzer-threshold"
 	"github.com/hemostat/hemostat/plugins/monitor"
@@ -29,6 +30,7 @@ var entries = []Entry{
 	{Role: sdk.RoleMonitor, Name: "docker", New: func() sdk.Plugin { return monitor.New() }},
 	{Role: sdk.RoleAnalyzer, Name: "threshold", New: func() sdk.Plugin { return threshold.New() }},
 	{Role: sdk.RoleResponder, Name: "docker", New: func() sdk.Plugin { return dockerresponder.New() }},
+	{Role: sdk.RoleAlert, Name: slack.Name, New: func() sdk.Plugin { return slack.New() }},
 	{Role: sdk.RoleAlert, Name: webhook.Name, New: func() sdk.Plugin { return webhook.New() }},
 }
 
