@@ -151,7 +151,7 @@ func remediationsFromProto(ps []*pluginv1.Remediation) []Remediation {
 func decisionToProto(d Decision) *pluginv1.Decision {
 	p := &pluginv1.Decision{
 		Verdict: d.Verdict, Action: d.Action, Reason: d.Reason, Confidence: d.Confidence, Analyzer: d.Analyzer,
-		RootCause: d.RootCause, FallbackReason: d.FallbackReason,
+		RootCause: d.RootCause, FallbackReason: d.FallbackReason, Severity: d.Severity,
 	}
 	if d.Shadow != nil {
 		p.Shadow = decisionToProto(*d.Shadow)
@@ -162,7 +162,7 @@ func decisionToProto(d Decision) *pluginv1.Decision {
 func decisionFromProto(p *pluginv1.Decision) Decision {
 	d := Decision{
 		Verdict: p.GetVerdict(), Action: p.GetAction(), Reason: p.GetReason(), Confidence: p.GetConfidence(), Analyzer: p.GetAnalyzer(),
-		RootCause: p.GetRootCause(), FallbackReason: p.GetFallbackReason(),
+		RootCause: p.GetRootCause(), FallbackReason: p.GetFallbackReason(), Severity: p.GetSeverity(),
 	}
 	if p.GetShadow() != nil {
 		s := decisionFromProto(p.GetShadow())

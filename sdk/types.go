@@ -126,6 +126,10 @@ type Decision struct {
 	// FallbackReason says why the analyzers before the deciding one did not
 	// decide; the host fills it in.
 	FallbackReason string `json:"fallback_reason,omitempty"`
+	// Severity qualifies an escalation: SeverityWarning for a person to
+	// look at soon (a capacity warning), SeverityCritical — the meaning of
+	// empty — for a person to look at now.
+	Severity string `json:"severity,omitempty"`
 }
 
 // Remediation is one past action on a container, newest last in a history.

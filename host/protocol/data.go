@@ -176,6 +176,9 @@ type Escalation struct {
 	// Analyzer names what decided to escalate: an analyzer, or hemostatd
 	// when none decided. Empty for the circuit breaker.
 	Analyzer string `json:"analyzer,omitempty"`
+	// Severity is "warning" for something a person should look at soon
+	// (a capacity warning) or "critical"; empty means critical.
+	Severity string `json:"severity,omitempty"`
 	Judgement
 }
 

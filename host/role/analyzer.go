@@ -179,11 +179,21 @@ func (a *Analyzer) publish(ctx context.Context, alert protocol.HealthAlert, d sd
 		eventType = protocol.TypeEscalation
 		data = protocol.Escalation{
 			Container: alert.Container, Reason: d.Reason, Source: protocol.EscalatedByAnalyzer, Issues: alert.Issues,
-			Analyzer: d.Analyzer, Judgement: judgement,
+			Analyzer: d.Analyzer, Severity: escalationSeverity(d.Severity), Judgement: judgement,
 		}
 	}
 	a.pub.publish(ctx, eventType, data, alert.Container)
 	a.Logger.Info("decision", "container", alert.Container, "verdict", d.Verdict, "action", d.Action,
 		"confidence", d.Confidence, "analyzer", d.Analyzer, "reason", d.Reason, "root_cause", d.RootCause,
 		"fallback_reason", d.FallbackReason)
+}
+
+// escalationSeverity is the severity an escalation is published with: an
+// analyzer's warning stays a warning; anything else is left empty, which
+// means critical, so that escalations look as they always did.
+func escalationSeverity(s string) string {
+	if s == sdk.SeverityWarning {
+		return sdk.SeverityWarning
+	}
+	return ""
 }

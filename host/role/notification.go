@@ -52,6 +52,10 @@ func notificationFor(env protocol.Envelope) (sdk.Notification, error) {
 		n.Kind = kindOfEscalation(d)
 		n.Reason, n.Analyzer, n.Fallback = d.Reason, d.Analyzer, d.FallbackReason
 		n.Title = fmt.Sprintf("%s needs a person", d.Container)
+		if d.Severity == sdk.SeverityWarning {
+			n.Severity = sdk.SeverityWarning
+			n.Title = fmt.Sprintf("%s: warning", d.Container)
+		}
 		n.Text = d.Reason
 		if len(d.Issues) > 0 {
 			n.Text += "\nIssues: " + strings.Join(d.Issues, "; ")

@@ -21,6 +21,7 @@ var scenarios = []scenario{
 	{"short CPU spike is a false alarm", testCPUSpike},
 	{"growing memory is restarted before OOM", testMemoryGrowth(sdk.ActionRestart)},
 	{"growing memory gets a raised limit", testMemoryGrowth(sdk.ActionUpdateResources)},
+	{"steady memory near the limit is a capacity warning", testSteadyMemory},
 	{"cooldown defers a second action", testCooldown},
 	{"opt-out label is never touched", testOptOut},
 	{"protected container is rejected", testProtected},

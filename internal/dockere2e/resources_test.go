@@ -115,6 +115,35 @@ func testMemoryGrowth(action string) func(t *testing.T) {
 	}
 }
 
+// testSteadyMemory: a container holding steady near its memory limit is
+// one spike from an OOM kill. A restart would not help, and it is not a
+// false alarm either: the analyzer publishes a capacity warning (an
+// escalation with severity warning) and nothing touches the container.
+func testSteadyMemory(t *testing.T) {
+	e := newEngine(t)
+	p := scenarioPrefix()
+	s := newSettings()
+	// The grace lets the 86 MiB allocation finish before the monitor
+	// judges, so the analyzer's window holds the steady load, not the ramp.
+	s.MemoryPct, s.AnalyzerMemoryPct, s.Grace = 80, 80, "8s"
+	d := startDaemon(t, p, s)
+	name := p + "steady"
+	const limit = 100 << 20
+	id := e.run(t, name, []string{"--alloc-mb", "86"}, nil, &container.HostConfig{Resources: container.Resources{Memory: limit}})
+	before := e.startedAt(t, id)
+
+	esc := d.watch.WaitFor(t, escalateType, name, nil, 60*time.Second)
+	if got := esc.Str("severity"); got != sdk.SeverityWarning {
+		t.Errorf("escalation severity = %q, want %q: %s", got, sdk.SeverityWarning, esc.Raw)
+	}
+	if r := esc.Str("reason"); !strings.Contains(r, "capacity warning") || !strings.Contains(r, "steady load") {
+		t.Errorf("escalation reason %q does not call it a capacity warning of a steady load", r)
+	}
+	d.watch.Quiet(t, name, 3*time.Second, 20*time.Second)
+	d.watch.ExpectTrace(t, name, "health_alert High memory: N%", "escalation analyzer ")
+	e.expectUntouched(t, id, container.StateRunning, before)
+}
+
 // waitHistory waits until the container's sample history holds n samples.
 func waitHistory(t testing.TB, d *daemon, name string, n int64) {
 	t.Helper()

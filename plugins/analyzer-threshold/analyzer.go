@@ -31,11 +31,12 @@ func New() *Analyzer {
 
 // Configure applies the analyzer's config block. On error the previous
 // settings stay in force.
-func (a *Analyzer) Configure(_ context.Context, raw json.RawMessage, _ sdk.Host) error {
+func (a *Analyzer) Configure(ctx context.Context, raw json.RawMessage, _ sdk.Host) error {
 	cfg, err := ParseConfig(raw)
 	if err != nil {
 		return err
 	}
+	cfg.ResizeAllowed = slices.Contains(sdk.ResponderActions(ctx), sdk.ActionUpdateResources)
 	a.cfg.Store(&cfg)
 	return nil
 }
@@ -81,13 +82,16 @@ func (a *Analyzer) decide(req sdk.AnalyzeRequest) sdk.Decision {
 	return combine(findings)
 }
 
-// verdictRank orders verdicts: acting beats not acting.
-func verdictRank(v string) int {
-	switch v {
-	case sdk.VerdictEscalate:
-		return 2
-	case sdk.VerdictRemediate:
+// verdictRank orders decisions: calling a person now beats acting, acting
+// beats a warning for later, and a warning beats not acting.
+func verdictRank(d sdk.Decision) int {
+	switch {
+	case d.Verdict == sdk.VerdictEscalate && d.Severity == sdk.SeverityWarning:
 		return 1
+	case d.Verdict == sdk.VerdictEscalate:
+		return 3
+	case d.Verdict == sdk.VerdictRemediate:
+		return 2
 	}
 	return 0
 }
@@ -98,7 +102,7 @@ func verdictRank(v string) int {
 func combine(findings []finding) sdk.Decision {
 	slices.SortStableFunc(findings, func(x, y finding) int {
 		return cmp.Or(
-			cmp.Compare(verdictRank(y.decision.Verdict), verdictRank(x.decision.Verdict)),
+			cmp.Compare(verdictRank(y.decision), verdictRank(x.decision)),
 			cmp.Compare(y.severity, x.severity),
 		)
 	})

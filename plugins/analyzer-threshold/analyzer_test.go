@@ -22,7 +22,12 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 type ruleCase struct {
 	name   string
 	config string // JSON settings; empty means defaults
-	req    sdk.AnalyzeRequest
+	// responder is the responder's allowlist the host hands Configure;
+	// nil means the host did not say.
+	responder []string
+	req       sdk.AnalyzeRequest
+	// severity is the escalation's severity; empty for critical.
+	severity string
 
 	verdict    string
 	action     string
@@ -166,9 +171,19 @@ func ruleCases() []ruleCase {
 		{name: "oom/configured to raise the limit", config: `{"memory_action": "update_resources"}`,
 			req:     withEvent(calm, lifecycle(5, sdk.EventOOM, nil), protocol.IssueOOMKilled),
 			verdict: remediate, action: sdk.ActionUpdateResources, confidence: 0.9},
-		{name: "memory/high but flat",
-			req:     fromMonitor(history(mem(90, 90.1, 89.9, 90, 90.1, 90)), protocol.IssueHighMemory(90)),
-			verdict: falseAlarm, action: none, confidence: 0.6},
+		{name: "memory/high but flat is a capacity warning, never a false alarm",
+			req:     fromMonitor(history(mem(90.5, 90.6, 90.4, 90.5, 90.6, 90.5)), protocol.IssueHighMemory(90.5)),
+			verdict: escalate, action: none, confidence: 0.8, severity: sdk.SeverityWarning},
+		{name: "memory/high but flat, the responder may raise the limit", responder: []string{restart, sdk.ActionUpdateResources},
+			req:     fromMonitor(history(mem(90.5, 90.6, 90.4, 90.5, 90.6, 90.5)), protocol.IssueHighMemory(90.5)),
+			verdict: remediate, action: sdk.ActionUpdateResources, confidence: 0.8},
+		{name: "memory/high but flat, configured to raise the limit", config: `{"memory_action": "update_resources"}`,
+			req:     fromMonitor(history(mem(90.5, 90.6, 90.4, 90.5, 90.6, 90.5)), protocol.IssueHighMemory(90.5)),
+			verdict: remediate, action: sdk.ActionUpdateResources, confidence: 0.8},
+		{name: "several/sustained CPU beats a capacity warning",
+			req: fromMonitor(history(cpu(90, 91, 89, 92, 90, 91), mem(90.5, 90.6, 90.4, 90.5, 90.6, 90.5)),
+				protocol.IssueHighCPU(91), protocol.IssueHighMemory(90.5)),
+			verdict: remediate, action: restart, confidence: 0.9},
 		{name: "memory/high but falling",
 			req:     fromMonitor(history(mem(95, 93, 90, 88, 85, 82)), protocol.IssueHighMemory(82)),
 			verdict: falseAlarm, action: none, confidence: 0.6},
@@ -214,8 +229,9 @@ func TestAnalyzeRules(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			ran++
 			a := New()
-			if tc.config != "" {
-				if err := a.Configure(context.Background(), json.RawMessage(tc.config), nil); err != nil {
+			if tc.config != "" || tc.responder != nil {
+				ctx := sdk.WithResponderActions(context.Background(), tc.responder)
+				if err := a.Configure(ctx, json.RawMessage(cmp.Or(tc.config, "{}")), nil); err != nil {
 					t.Fatalf("Configure(%s): %v", tc.config, err)
 				}
 			}
@@ -223,14 +239,18 @@ func TestAnalyzeRules(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Analyze returned an error: %v", err)
 			}
-			if d.Verdict != tc.verdict || d.Action != tc.action || d.Confidence != tc.confidence {
-				t.Errorf("decision = %s %q %.2f (%s)\nwant %s %q %.2f", d.Verdict, d.Action, d.Confidence, d.Reason, tc.verdict, tc.action, tc.confidence)
+			if d.Verdict != tc.verdict || d.Action != tc.action || d.Confidence != tc.confidence || d.Severity != tc.severity {
+				t.Errorf("decision = %s %q %.2f %q (%s)\nwant %s %q %.2f %q", d.Verdict, d.Action, d.Confidence, d.Severity, d.Reason, tc.verdict, tc.action, tc.confidence, tc.severity)
 			}
 			if d.Reason == "" {
 				t.Error("decision has no reason")
 			}
 			action := cmp.Or(d.Action, "-")
-			fmt.Fprintf(&golden, "%s\n\t%s %s %.2f\n\t%s\n", tc.name, d.Verdict, action, d.Confidence, d.Reason)
+			verdict := d.Verdict
+			if d.Severity != "" {
+				verdict += "(" + d.Severity + ")"
+			}
+			fmt.Fprintf(&golden, "%s\n\t%s %s %.2f\n\t%s\n", tc.name, verdict, action, d.Confidence, d.Reason)
 		})
 	}
 	// The golden file holds every case: compare only when all of them ran

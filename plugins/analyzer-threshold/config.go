@@ -25,6 +25,11 @@ type Config struct {
 	// while; "update_resources" asks the responder to raise the limit,
 	// for workloads that simply outgrew it.
 	MemoryAction string
+	// ResizeAllowed says the responder may raise a limit (update_resources
+	// is on its allowlist). It is not a setting: Configure reads it from
+	// what the host says of the responder. A steady load near the limit is
+	// then answered with a raised limit instead of a capacity warning.
+	ResizeAllowed bool
 }
 
 // DefaultConfig is what an empty config block means.

@@ -158,10 +158,10 @@ func cpuRule(cfg Config, f facts, s series) (finding, bool) {
 
 // memoryRule restarts a container whose memory is above the line and still
 // rising: a leak, which a restart stops for a while. Memory that is high
-// but flat or falling is a false alarm: the workload simply needs that
-// much, a restart would only hand the memory back until it is taken again,
-// and a limit that is truly too low ends in an OOM kill, which the OOM rule
-// restarts.
+// and flat is a steady load: a restart would only hand the memory back
+// until it is taken again, but the container is one spike from an OOM
+// kill, so it is a capacity warning for a person — or, when the responder
+// may, a raised limit. Memory that is falling is a false alarm.
 func memoryRule(cfg Config, f facts, s series) (finding, bool) {
 	if !f.highMemory {
 		return finding{}, false
@@ -181,11 +181,25 @@ func memoryRule(cfg Config, f facts, s series) (finding, bool) {
 	if slope > risingSlope {
 		return memoryRemedy(cfg, severityMemory, confidenceTrend, fmt.Sprintf("memory %s%% and rising over %s %s, above the %s%% line: likely a leak", formatPct(latest), samplesPhrase(len(s)), formatRange(s), line)), true
 	}
-	trend, meaning := "flat", "a steady load, not a leak"
 	if slope < -risingSlope {
-		trend, meaning = "falling", "already coming down, not a leak"
+		return falseAlarm(severityMemory, confidenceSpike, fmt.Sprintf("memory %s%% is above the %s%% line but falling over %s %s: already coming down, not a leak; a restart would not help", formatPct(latest), line, samplesPhrase(len(s)), formatRange(s))), true
 	}
-	return falseAlarm(severityMemory, confidenceSpike, fmt.Sprintf("memory %s%% is above the %s%% line but %s over %s %s: %s; a restart would not help", formatPct(latest), line, trend, samplesPhrase(len(s)), formatRange(s), meaning)), true
+	return capacityWarning(cfg, fmt.Sprintf("memory %s%% is above the %s%% line and flat over %s %s: a steady load, not a leak, one spike from an OOM kill; a restart would not help", formatPct(latest), line, samplesPhrase(len(s)), formatRange(s))), true
+}
+
+// capacityWarning answers a container that needs more than it has: a
+// raised limit when the responder may raise it, else a warning to a person.
+func capacityWarning(cfg Config, cause string) finding {
+	if cfg.MemoryAction == sdk.ActionUpdateResources || cfg.ResizeAllowed {
+		return finding{severityMemory, sdk.Decision{
+			Verdict: sdk.VerdictRemediate, Action: sdk.ActionUpdateResources, Confidence: confidenceTrend,
+			Reason: cause + "; raising its memory limit",
+		}}
+	}
+	return finding{severityMemory, sdk.Decision{
+		Verdict: sdk.VerdictEscalate, Severity: sdk.SeverityWarning, Confidence: confidenceTrend,
+		Reason: "capacity warning: " + cause + "; raise its memory limit (or allow update_resources in responder.actions)",
+	}}
 }
 
 // unknownRule answers issues no rule knows. It is never an error: the

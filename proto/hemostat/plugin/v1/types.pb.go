@@ -327,8 +327,12 @@ type Decision struct {
 	// decide (failed, abstained, or gave a reply that was not used); the
 	// host fills it in.
 	FallbackReason string `protobuf:"bytes,8,opt,name=fallback_reason,json=fallbackReason,proto3" json:"fallback_reason,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// severity qualifies an escalation: "warning" for something a person
+	// should look at soon (a capacity warning), "critical" (the default when
+	// empty) for something that needs a person now.
+	Severity      string `protobuf:"bytes,9,opt,name=severity,proto3" json:"severity,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Decision) Reset() {
@@ -413,6 +417,13 @@ func (x *Decision) GetShadow() *Decision {
 func (x *Decision) GetFallbackReason() string {
 	if x != nil {
 		return x.FallbackReason
+	}
+	return ""
+}
+
+func (x *Decision) GetSeverity() string {
+	if x != nil {
+		return x.Severity
 	}
 	return ""
 }
@@ -1011,7 +1022,7 @@ const file_hemostat_plugin_v1_types_proto_rawDesc = "" +
 	"\x06issues\x18\x02 \x03(\tR\x06issues\x12!\n" +
 	"\fmetrics_json\x18\x03 \x01(\fR\vmetricsJson\x122\n" +
 	"\x06sample\x18\x04 \x01(\v2\x1a.hemostat.plugin.v1.SampleR\x06sample\x12.\n" +
-	"\x04time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\"\x8e\x02\n" +
+	"\x04time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\"\xaa\x02\n" +
 	"\bDecision\x12\x18\n" +
 	"\averdict\x18\x01 \x01(\tR\averdict\x12\x16\n" +
 	"\x06action\x18\x02 \x01(\tR\x06action\x12\x16\n" +
@@ -1023,7 +1034,8 @@ const file_hemostat_plugin_v1_types_proto_rawDesc = "" +
 	"\n" +
 	"root_cause\x18\x06 \x01(\tR\trootCause\x124\n" +
 	"\x06shadow\x18\a \x01(\v2\x1c.hemostat.plugin.v1.DecisionR\x06shadow\x12'\n" +
-	"\x0ffallback_reason\x18\b \x01(\tR\x0efallbackReason\"\x85\x01\n" +
+	"\x0ffallback_reason\x18\b \x01(\tR\x0efallbackReason\x12\x1a\n" +
+	"\bseverity\x18\t \x01(\tR\bseverity\"\x85\x01\n" +
 	"\vRemediation\x12.\n" +
 	"\x04time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x12\x16\n" +
 	"\x06action\x18\x02 \x01(\tR\x06action\x12\x16\n" +
