@@ -2,13 +2,16 @@ package role
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hemostat/hemostat/host/bus"
 	"github.com/hemostat/hemostat/host/protocol"
+	"github.com/hemostat/hemostat/host/supervisor"
 	"github.com/hemostat/hemostat/sdk"
 )
 
@@ -28,9 +31,20 @@ type Analyzer struct {
 	HistorySize int
 	// OnDecision is an optional observer, for metrics and benchmarks.
 	OnDecision func(container string, d sdk.Decision, took time.Duration)
+	// PluginRetryDelay is the wait before an alert is judged again when no
+	// analyzer decided because one could not be reached or did not answer
+	// in time; default 2s. PluginRetries bounds the tries after the first;
+	// default 30 (a minute at the default delay: longer than the
+	// supervisor takes to kill a hung plugin and bring a crashed one back).
+	PluginRetryDelay time.Duration
+	PluginRetries    int
 
 	work *serializer
 	pub  *publisher
+
+	mu      sync.Mutex
+	closed  bool
+	retries map[*time.Timer]string // alerts waiting to be judged again → container
 }
 
 // Register subscribes the role to its channel; call before the bus runs.
@@ -43,26 +57,51 @@ func (a *Analyzer) Register(ctx context.Context) {
 	if a.HistorySize <= 0 {
 		a.HistorySize = 30
 	}
+	if a.PluginRetryDelay <= 0 {
+		a.PluginRetryDelay = defaultAnalyzerRetryDelay
+	}
+	if a.PluginRetries <= 0 {
+		a.PluginRetries = defaultAnalyzerRetries
+	}
 	a.Bus.Subscribe(protocol.TypeHealthAlert, func(_ context.Context, env protocol.Envelope) {
 		var alert protocol.HealthAlert
 		if err := protocol.DecodeData(env, &alert); err != nil {
 			a.Bus.CountInvalid(env, err)
 			return
 		}
-		a.work.do(ctx, alert.Container, func() { a.handle(ctx, env, alert) })
+		a.work.do(ctx, alert.Container, func() { a.handle(ctx, env, alert, 0) })
 	})
 }
 
+// Defaults of Analyzer.PluginRetryDelay and PluginRetries.
+const (
+	defaultAnalyzerRetryDelay = 2 * time.Second
+	defaultAnalyzerRetries    = 30
+)
+
 // Close refuses new alerts and waits until those being judged, and their
 // publishes, are done.
+// An alert waiting to be judged again is abandoned, and logged.
 func (a *Analyzer) Close() {
-	if a.work != nil {
-		a.work.close()
-		a.pub.wait()
+	if a.work == nil {
+		return
 	}
+	a.mu.Lock()
+	a.closed = true
+	for t, container := range a.retries {
+		if t.Stop() {
+			a.Logger.Error("alert abandoned at shutdown while its analyzer was unreachable", "container", container)
+		}
+	}
+	clear(a.retries)
+	a.mu.Unlock()
+	a.work.close()
+	a.pub.wait()
 }
 
-func (a *Analyzer) handle(ctx context.Context, env protocol.Envelope, alert protocol.HealthAlert) {
+// handle judges one alert; retries counts the judgements before this one
+// that an unreachable analyzer left undecided.
+func (a *Analyzer) handle(ctx context.Context, env protocol.Envelope, alert protocol.HealthAlert, retries int) {
 	started := time.Now()
 	req := sdk.AnalyzeRequest{Alert: sdk.Alert{
 		Container: alert.Container, Issues: alert.Issues, Metrics: alert.Metrics, Sample: alert.Sample,
@@ -77,22 +116,67 @@ func (a *Analyzer) handle(ctx context.Context, env protocol.Envelope, alert prot
 	if req.Remediations, err = a.Bus.Remediations(ctx, alert.Container); err != nil {
 		a.Logger.Warn("read remediation history; judging without it", "container", alert.Container, "error", err)
 	}
-	d := a.judge(ctx, req)
+	d, unreachable := a.judge(ctx, req)
+	if unreachable && ctx.Err() == nil {
+		if retries < a.PluginRetries {
+			a.retryLater(ctx, env, alert, retries+1, d.FallbackReason)
+			return
+		}
+		d.Reason += fmt.Sprintf("; still undecided after %d tries over %s", retries+1, time.Since(started).Round(time.Second))
+	}
 	if a.OnDecision != nil {
 		a.OnDecision(alert.Container, d, time.Since(started))
 	}
 	a.publish(ctx, alert, d)
 }
 
+// retryLater judges the alert again after PluginRetryDelay, in its
+// container's turn: an analyzer that crashed is being restarted, one that
+// hung is being killed and restarted, and the alert must not become an
+// escalation — a crashed container left down — for that alone.
+func (a *Analyzer) retryLater(ctx context.Context, env protocol.Envelope, alert protocol.HealthAlert, retries int, why string) {
+	a.Logger.Warn("no analyzer could judge the alert; judging it again", "container", alert.Container,
+		"in", a.PluginRetryDelay, "try", retries+1, "of", a.PluginRetries+1, "why", why)
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.closed {
+		a.Logger.Error("alert abandoned at shutdown while its analyzer was unreachable", "container", alert.Container)
+		return
+	}
+	if a.retries == nil {
+		a.retries = map[*time.Timer]string{}
+	}
+	var t *time.Timer
+	t = time.AfterFunc(a.PluginRetryDelay, func() {
+		a.mu.Lock()
+		delete(a.retries, t)
+		a.mu.Unlock()
+		if ctx.Err() != nil || !a.work.do(ctx, alert.Container, func() { a.handle(ctx, env, alert, retries) }) {
+			a.Logger.Error("alert abandoned at shutdown while its analyzer was unreachable", "container", alert.Container)
+		}
+	})
+	a.retries[t] = alert.Container
+}
+
+// unreachable says whether an analyzer's failure is its process's, not its
+// judgement's: it crashed or is being restarted, or it did not answer
+// within its deadline while the role's own context was alive.
+func unreachable(ctx context.Context, err error) bool {
+	return errors.Is(err, supervisor.ErrUnavailable) || (ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded))
+}
+
 // judge walks the chain: an analyzer that fails or abstains hands the alert
 // to the next one. The decision says why the analyzers before it did not
 // decide, and carries the first shadow judgement an analyzer recorded.
-func (a *Analyzer) judge(ctx context.Context, req sdk.AnalyzeRequest) sdk.Decision {
+// When none decides, unreachable says whether one of them failed for
+// being unreachable, so that the alert may be judged again.
+func (a *Analyzer) judge(ctx context.Context, req sdk.AnalyzeRequest) (d sdk.Decision, unreachableSeen bool) {
 	var fallbacks []string
 	var shadow *sdk.Decision
 	for _, link := range a.Chain {
 		d, err := link.Analyzer.Analyze(ctx, req)
 		if err != nil {
+			unreachableSeen = unreachableSeen || unreachable(ctx, err)
 			a.Logger.Warn("analyzer failed; trying the next", "analyzer", link.Name, "container", req.Alert.Container, "error", err)
 			fallbacks = append(fallbacks, fmt.Sprintf("%s: %v", link.Name, err))
 			continue
@@ -115,7 +199,7 @@ func (a *Analyzer) judge(ctx context.Context, req sdk.AnalyzeRequest) sdk.Decisi
 		d.Analyzer = link.Name
 		d.Shadow = shadow
 		d.FallbackReason = strings.Join(fallbacks, "; ")
-		return d
+		return d, false
 	}
 	reason := "no analyzer reached a decision"
 	if len(fallbacks) > 0 {
@@ -124,7 +208,7 @@ func (a *Analyzer) judge(ctx context.Context, req sdk.AnalyzeRequest) sdk.Decisi
 	return sdk.Decision{
 		Verdict: sdk.VerdictEscalate, Reason: reason, Analyzer: "hemostatd",
 		Shadow: shadow, FallbackReason: strings.Join(fallbacks, "; "),
-	}
+	}, unreachableSeen
 }
 
 // ShadowAgrees reports whether a shadow judgement would have done what the

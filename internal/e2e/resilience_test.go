@@ -77,8 +77,8 @@ func TestPluginKilledIsRestarted(t *testing.T) {
 	if err := syscall.Kill(threshold.PID, syscall.SIGKILL); err != nil {
 		t.Fatalf("kill analyzer plugin %d: %v", threshold.PID, err)
 	}
-	// An alert while it is down is not lost: it is escalated, because no
-	// analyzer could judge it.
+	// An alert while it is down is not lost: it is judged once the plugin
+	// is back (or escalated, should it stay away).
 	script(t, d.rdb, sdk.Sample{Container: "mid-flow", Status: "exited", Event: sdk.EventDie, ExitCode: 1})
 	first := w.WaitAbout(t, "mid-flow", decided, 20*time.Second)
 	t.Logf("alert while the analyzer was down → %s", first.Channel)
