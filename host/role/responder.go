@@ -160,9 +160,15 @@ func (r *Responder) act(ctx context.Context, need protocol.RemediationNeeded, ne
 		DryRun: dryRun, Params: remediateParams(need, newest),
 	})
 	if errors.Is(err, supervisor.ErrUnavailable) {
-		// The plugin crashed or is restarting: the call never reached
-		// the container. It is no action — no backoff, no breaker — and
-		// it is not dropped either: it is tried again shortly.
+		// The plugin crashed or is restarting. A call that never left
+		// the host touched nothing: no backoff, no breaker. One the
+		// plugin died during may have begun the action — a restart half
+		// done is a restart — so it counts as a failed attempt, and the
+		// retry goes through the backoff it set. Either way the request
+		// is not dropped: it is tried again shortly.
+		if !errors.Is(err, supervisor.ErrNotSent) {
+			r.recordAttempt(ctx, need, sdk.StatusFailed)
+		}
 		r.retryLater(ctx, need, err)
 		return
 	}
@@ -181,16 +187,22 @@ func (r *Responder) act(ctx context.Context, need protocol.RemediationNeeded, ne
 		StateAfter: res.StateAfter, DryRun: dryRun, Details: res.Details,
 	}
 	if !dryRun && (res.Status == sdk.StatusSuccess || res.Status == sdk.StatusFailed) {
-		r.Gate.Record(need.Container, need.Action, res.Status)
-		rec := sdk.Remediation{Time: time.Now().UTC(), Action: need.Action, Status: res.Status, Reason: need.Reason}
-		if _, err := r.Bus.RecordRemediation(ctx, need.Container, rec); err != nil {
-			r.Logger.Error("record remediation", "container", need.Container, "error", err)
-		}
+		r.recordAttempt(ctx, need, res.Status)
 	}
 	if res.Status == sdk.StatusFailed {
 		r.Logger.Error("remediation failed", "container", need.Container, "action", need.Action, "error", res.Error)
 	}
 	r.complete(ctx, need, out)
+}
+
+// recordAttempt counts an action carried out or attempted in the gate's
+// backoff and breaker and in the container's remediation record.
+func (r *Responder) recordAttempt(ctx context.Context, need protocol.RemediationNeeded, status string) {
+	r.Gate.Record(need.Container, need.Action, status)
+	rec := sdk.Remediation{Time: time.Now().UTC(), Action: need.Action, Status: status, Reason: need.Reason}
+	if _, err := r.Bus.RecordRemediation(ctx, need.Container, rec); err != nil {
+		r.Logger.Error("record remediation", "container", need.Container, "error", err)
+	}
 }
 
 func (r *Responder) complete(ctx context.Context, need protocol.RemediationNeeded, res protocol.Result) {

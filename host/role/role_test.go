@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 	"sync"
@@ -259,7 +260,9 @@ func (r *recordingResponder) Remediate(_ context.Context, req sdk.RemediateReque
 	r.last = req
 	switch {
 	case req.Container == "plugin-down" && r.calls[req.Container] <= 2:
-		return sdk.Result{}, fmt.Errorf("restarting: %w", supervisor.ErrUnavailable)
+		return sdk.Result{}, fmt.Errorf("restarting: %w, %w", supervisor.ErrUnavailable, supervisor.ErrNotSent)
+	case req.Container == "plugin-killed" && r.calls[req.Container] == 1:
+		return sdk.Result{}, fmt.Errorf("killed mid-call: %w: %w", supervisor.ErrUnavailable, io.ErrUnexpectedEOF)
 	case req.Container == "plugin-broken":
 		return sdk.Result{}, errors.New("deadline exceeded")
 	}
@@ -353,6 +356,20 @@ func TestResponderGateDeferralAndRecheck(t *testing.T) {
 	}
 	if n := plugin.count("plugin-down"); n != 3 {
 		t.Errorf("plugin asked %d times for plugin-down, want 3", n)
+	}
+	// A plugin killed during the action may have begun it: the attempt
+	// counts, and the retry waits out the backoff it set.
+	exited("plugin-killed")
+	r.publish(t, protocol.AgentAnalyzer, protocol.TypeRemediationNeeded, need("plugin-killed", 0.9))
+	got = r.waitFor(t, protocol.TypeRemediationComplete, "plugin-killed", 3)
+	if s := []string{status(got[0]), status(got[1]), status(got[2])}; s[0] != "deferred" || s[1] != "deferred" || s[2] != "success" {
+		t.Errorf("plugin-killed statuses = %v, want deferred (unavailable), deferred (backoff), success", s)
+	}
+	if res := decode[protocol.RemediationComplete](t, got[1]).Result; !strings.Contains(res.Reason, "backoff") {
+		t.Errorf("plugin-killed retry = %+v, want it deferred by the backoff", res)
+	}
+	if err := json.Unmarshal([]byte(r.rdb.Get(r.ctx, protocol.RemediationKey("plugin-killed")).Val()), &rec); err != nil || rec.Count != 2 {
+		t.Errorf("plugin-killed remediation record = %+v, %v; want the killed attempt and the success counted", rec, err)
 	}
 	// Any other error came after the plugin was asked: it counts as a
 	// failed action, so the next request waits out the backoff.

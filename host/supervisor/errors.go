@@ -8,6 +8,12 @@ import "errors"
 // analyzer chain falls through to the next analyzer).
 var ErrUnavailable = errors.New("plugin unavailable")
 
+// ErrNotSent is wrapped, beside ErrUnavailable, by the error of a call
+// that never left the host: no plugin process was there to take it. A call
+// that fails with ErrUnavailable alone was sent, and the plugin may have
+// begun its work before it died.
+var ErrNotSent = errors.New("call not sent")
+
 // ErrStopped is returned by Start once Stop has been called.
 var ErrStopped = errors.New("plugin supervisor stopped")
 

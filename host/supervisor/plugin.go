@@ -95,9 +95,9 @@ func (p *Plugin) current(method string) (*instance, error) {
 		return p.inst, nil
 	}
 	if p.lastErr == "" {
-		return nil, fmt.Errorf("plugin %s: %s: %w (%s)", p.spec.label(), method, ErrUnavailable, p.state)
+		return nil, fmt.Errorf("plugin %s: %s: %w, %w (%s)", p.spec.label(), method, ErrUnavailable, ErrNotSent, p.state)
 	}
-	return nil, fmt.Errorf("plugin %s: %s: %w (%s after: %s)", p.spec.label(), method, ErrUnavailable, p.state, p.lastErr)
+	return nil, fmt.Errorf("plugin %s: %s: %w, %w (%s after: %s)", p.spec.label(), method, ErrUnavailable, ErrNotSent, p.state, p.lastErr)
 }
 
 // configuration returns the spec a restart launches and what Configure is
