@@ -19,7 +19,7 @@ import (
 // instead of being escalated for want of an analyzer.
 func TestAnalyzerOutageRetriesAlert(t *testing.T) {
 	for _, tc := range []struct {
-		name   string
+		name string
 		// outage takes the analyzer away and calls alert while it is.
 		outage func(t *testing.T, d *daemon, alert func())
 	}{
