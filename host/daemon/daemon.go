@@ -113,7 +113,12 @@ func Run(ctx context.Context, opts Options) (err error) {
 	workCtx, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelWork()
 	runners, closers, err := d.startRoles(runCtx, workCtx, m)
-	defer closeRoles(log, closers, cancelWork)
+	defer func() {
+		closeRoles(log, closers, cancelWork)
+		if n := d.abandoned(); n > 0 && err == nil {
+			err = fmt.Errorf("the shutdown grace (%s) cut off %d action(s) under way; each was reported failed", shutdownGrace, n)
+		}
+	}()
 	if err != nil {
 		return err
 	}
@@ -157,6 +162,14 @@ func runAll(ctx context.Context, cancel context.CancelFunc, log hclog.Logger, ru
 	}
 	wg.Wait()
 	return first
+}
+
+// abandoned is how many actions the shutdown cut off under way.
+func (d *Daemon) abandoned() int {
+	if d.responder == nil {
+		return 0
+	}
+	return d.responder.Abandoned()
 }
 
 // closeRoles lets the roles finish the work under way, for shutdownGrace at

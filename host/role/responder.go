@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -50,6 +51,8 @@ type Responder struct {
 	caps    map[string][]string                   // plugin name → actions
 	parked  map[string]protocol.RemediationNeeded // container → deferred request
 	retries map[string]int                        // container → unreachable-plugin tries in a row
+
+	abandoned atomic.Int64 // actions cut off by the shutdown
 }
 
 // Register subscribes the role to its channel; call before the bus runs.
@@ -173,6 +176,17 @@ func (r *Responder) act(ctx context.Context, need protocol.RemediationNeeded, ne
 		return
 	}
 	r.forgetRetries(need.Container)
+	if err != nil && ctx.Err() != nil {
+		// hemostatd's shutdown grace ran out with the action under way:
+		// it may be half done, and whoever watches Redis must hear so.
+		r.abandoned.Add(1)
+		report, cancel := context.WithTimeout(context.WithoutCancel(ctx), abandonedReportTimeout)
+		defer cancel()
+		r.recordAttempt(report, need, sdk.StatusFailed)
+		r.complete(report, need, protocol.Result{Status: sdk.StatusFailed, Reason: need.Reason,
+			Error: "cut off by hemostatd's shutdown with the action under way (responder plugin " + plugin.Name + ": " + err.Error() + ")"})
+		return
+	}
 	// Any other error (a deadline, the plugin's own failure) came after
 	// the plugin was asked: it may well have touched the container, so
 	// it counts as a failed action.
@@ -194,6 +208,13 @@ func (r *Responder) act(ctx context.Context, need protocol.RemediationNeeded, ne
 	}
 	r.complete(ctx, need, out)
 }
+
+// abandonedReportTimeout bounds the report of an action cut off at
+// shutdown, made after the role's own context ended.
+const abandonedReportTimeout = 2 * time.Second
+
+// Abandoned returns how many actions the shutdown cut off under way.
+func (r *Responder) Abandoned() int { return int(r.abandoned.Load()) }
 
 // recordAttempt counts an action carried out or attempted in the gate's
 // backoff and breaker and in the container's remediation record.

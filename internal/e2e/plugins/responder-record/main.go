@@ -1,6 +1,7 @@
 // Command responder-record is a responder plugin for end-to-end tests: it
 // appends every request to the shared state key "e2e-remediations" and
-// answers success, or failed for containers listed in fail.
+// answers success, or failed for containers listed in fail; for those
+// listed in hang it never answers (until the call's context ends).
 package main
 
 import (
@@ -16,6 +17,7 @@ import (
 type responder struct {
 	host sdk.Host
 	Fail []string `json:"fail"`
+	Hang []string `json:"hang"`
 
 	mu sync.Mutex
 }
@@ -39,6 +41,10 @@ func (r *responder) Remediate(ctx context.Context, req sdk.RemediateRequest) (sd
 	}
 	if err := r.host.SetSharedState(ctx, "e2e-remediations", append(seen, req)); err != nil {
 		return sdk.Result{}, err
+	}
+	if slices.Contains(r.Hang, req.Container) {
+		<-ctx.Done()
+		return sdk.Result{}, ctx.Err()
 	}
 	if slices.Contains(r.Fail, req.Container) {
 		return sdk.Result{Status: sdk.StatusFailed, Error: "scripted failure", Duration: time.Since(started), StateAfter: "exited (1)"}, nil
