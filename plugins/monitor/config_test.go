@@ -19,6 +19,10 @@ func TestParseConfigDefaults(t *testing.T) {
 		interval: 5 * time.Second, concurrency: 8, sampler: "auto",
 		cgroupRoot: "/sys/fs/cgroup", scope: "all", logTailLines: 20,
 	}
+	if got.redactor == nil {
+		t.Fatal("no redactor for log tails by default")
+	}
+	got.redactor = nil
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("defaults = %+v, want %+v", got, want)
 	}
@@ -39,6 +43,10 @@ func TestParseConfigValues(t *testing.T) {
 		sampler: "api", cgroupRoot: "/host/sys/fs/cgroup", scope: "opt_in",
 		exclude: []string{"db-*"}, logTailLines: 0,
 	}
+	if got.redactor == nil {
+		t.Fatal("no redactor for log tails")
+	}
+	got.redactor = nil
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("settings = %+v, want %+v", got, want)
 	}
