@@ -41,6 +41,9 @@ type settings struct {
 	// NoAnalyzer: the monitor runs alone (the detection benchmarks).
 	NoAnalyzer bool
 
+	// AlertExtra is raw HCL added to the alert section (alert plugins).
+	AlertExtra string
+
 	// Filled in by startDaemon.
 	Redis    string
 	HTTP     string
@@ -126,7 +129,10 @@ responder {
     }
   }
 }
-alert { dedupe_window = "0s" }
+alert {
+  dedupe_window = "0s"
+{{.AlertExtra}}
+}
 `))
 
 func (s settings) render(t testing.TB) string {

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // Server is a fake Slack.
@@ -33,6 +34,10 @@ type Call struct {
 	Method string
 	Form   url.Values
 	JSON   []byte
+	// TS is the message timestamp a chat.postMessage was answered with.
+	TS string
+	// At is when the request arrived.
+	At time.Time
 }
 
 // Failure is a scripted answer: an HTTP status (with Retry-After), or for
@@ -94,7 +99,7 @@ func (f *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	method := strings.TrimPrefix(r.URL.Path, "/api/")
 	form, _ := url.ParseQuery(string(body))
-	f.calls = append(f.calls, Call{Method: method, Form: form})
+	f.calls = append(f.calls, Call{Method: method, Form: form, At: time.Now()})
 	if fs := f.failures[method]; len(fs) > 0 {
 		f.failures[method] = fs[1:]
 		if fs[0].RetryAfter != "" {
@@ -134,7 +139,9 @@ func (f *Server) serve(w http.ResponseWriter, r *http.Request) {
 			ch = "C0OPS0001"
 		}
 		f.nextTS++
-		writeJSON(w, map[string]any{"ok": true, "channel": ch, "ts": fmt.Sprintf("%d.000100", f.nextTS)})
+		ts := fmt.Sprintf("%d.000100", f.nextTS)
+		f.calls[len(f.calls)-1].TS = ts
+		writeJSON(w, map[string]any{"ok": true, "channel": ch, "ts": ts})
 	case "chat.update":
 		writeJSON(w, map[string]any{"ok": true, "channel": form.Get("channel"), "ts": form.Get("ts")})
 	default:
@@ -144,7 +151,7 @@ func (f *Server) serve(w http.ResponseWriter, r *http.Request) {
 
 // webhook answers as Slack's incoming webhooks do.
 func (f *Server) webhook(w http.ResponseWriter, r *http.Request, body []byte) {
-	f.calls = append(f.calls, Call{Method: "webhook", JSON: body})
+	f.calls = append(f.calls, Call{Method: "webhook", JSON: body, At: time.Now()})
 	if fs := f.failures["webhook"]; len(fs) > 0 {
 		f.failures["webhook"] = fs[1:]
 		if fs[0].RetryAfter != "" {
