@@ -13,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hemostat/hemostat/host/protocol"
 	"github.com/hemostat/hemostat/sdk"
 )
 
@@ -52,36 +51,36 @@ func ruleCases() []ruleCase {
 		// Restart loop: a monitor's report takes precedence over everything;
 		// hemostatd's own remediations are the breaker's to count.
 		{name: "loop/issue from the monitor beats an OOM kill",
-			req:     fromExternal(nil, protocol.IssueOOMKilled, protocol.IssueRestartLoop(5, 10*time.Minute)),
+			req:     fromExternal(nil, sdk.IssueOOMKilled, sdk.IssueRestartLoop(5, 10*time.Minute)),
 			verdict: escalate, action: none, confidence: 0.9},
 		{name: "loop/remediations alone are the breaker's to count",
-			req:     remediated(withEvent(calm, crash(1), protocol.IssueExited(1)), sdk.StatusSuccess, 14*time.Minute, 9*time.Minute, time.Minute, 30*time.Second),
+			req:     remediated(withEvent(calm, crash(1), sdk.IssueExited(1)), sdk.StatusSuccess, 14*time.Minute, 9*time.Minute, time.Minute, 30*time.Second),
 			verdict: remediate, action: restart, confidence: 0.9},
 
 		// Exits.
 		{name: "exit/non-zero code from the monitor",
-			req:     withEvent(calm, crash(1), protocol.IssueExited(1)),
+			req:     withEvent(calm, crash(1), sdk.IssueExited(1)),
 			verdict: remediate, action: restart, confidence: 0.9},
 		{name: "exit/non-zero code from an external monitor",
 			req:     fromExternal(map[string]any{"status": "exited"}, "Exited with code 2"),
 			verdict: remediate, action: restart, confidence: 0.9},
 		{name: "exit/code 137 after an OOM kill",
 			req: withEvent(calm, lifecycle(5, sdk.EventDie, func(s *sdk.Sample) { s.Status, s.ExitCode, s.OOMKilled = "exited", 137, true }),
-				protocol.IssueExited(137)),
+				sdk.IssueExited(137)),
 			verdict: remediate, action: restart, confidence: 0.9},
 		{name: "exit/clean exit is not a crash",
-			req:     withEvent(calm, crash(0), protocol.IssueExited(0)),
+			req:     withEvent(calm, crash(0), sdk.IssueExited(0)),
 			verdict: falseAlarm, action: none, confidence: 0.8},
 		{name: "exit/clean exit does not hide high CPU",
-			req:     fromExternal(map[string]any{"cpu_pct": 95.0}, protocol.IssueExited(0), protocol.IssueHighCPU(95)),
+			req:     fromExternal(map[string]any{"cpu_pct": 95.0}, sdk.IssueExited(0), sdk.IssueHighCPU(95)),
 			verdict: remediate, action: restart, confidence: 0.5},
 		{name: "exit/requested stop",
 			req: withEvent(calm, lifecycle(5, sdk.EventDie, func(s *sdk.Sample) { s.Status, s.ExitCode, s.StopRequested = "exited", 143, true }),
-				protocol.IssueExited(143)),
+				sdk.IssueExited(143)),
 			verdict: falseAlarm, action: none, confidence: 0.8},
 		{name: "exit/docker restart policy already on it",
 			req: withEvent(calm, lifecycle(5, sdk.EventDie, func(s *sdk.Sample) { s.Status, s.ExitCode, s.RestartingByDocker = "restarting", 1, true }),
-				protocol.IssueExited(1)),
+				sdk.IssueExited(1)),
 			verdict: falseAlarm, action: none, confidence: 0.7},
 		{name: "exit/unreadable code is an unknown issue",
 			req:     fromExternal(nil, "Exited with code abc"),
@@ -91,58 +90,58 @@ func ruleCases() []ruleCase {
 		{name: "oom/beats an earlier requested stop",
 			req: withEvent(calm, lifecycle(5, sdk.EventDie, func(s *sdk.Sample) {
 				s.Status, s.ExitCode, s.OOMKilled, s.StopRequested = "exited", 137, true, true
-			}), protocol.IssueOOMKilled, protocol.IssueExited(137)),
+			}), sdk.IssueOOMKilled, sdk.IssueExited(137)),
 			verdict: remediate, action: restart, confidence: 0.9},
 		{name: "oom/docker restarting it: left to docker",
 			req: withEvent(calm, lifecycle(5, sdk.EventDie, func(s *sdk.Sample) {
 				s.Status, s.ExitCode, s.OOMKilled, s.RestartingByDocker = "restarting", 137, true, true
-			}), protocol.IssueOOMKilled, protocol.IssueExited(137)),
+			}), sdk.IssueOOMKilled, sdk.IssueExited(137)),
 			verdict: falseAlarm, action: none, confidence: 0.7},
 		{name: "oom/docker restarting it, configured to raise the limit", config: `{"memory_action": "update_resources"}`,
 			req: withEvent(calm, lifecycle(5, sdk.EventDie, func(s *sdk.Sample) {
 				s.Status, s.ExitCode, s.OOMKilled, s.RestartingByDocker = "restarting", 137, true, true
-			}), protocol.IssueOOMKilled, protocol.IssueExited(137)),
+			}), sdk.IssueOOMKilled, sdk.IssueExited(137)),
 			verdict: remediate, action: sdk.ActionUpdateResources, confidence: 0.9},
 		{name: "oom/issue only",
-			req:     fromExternal(nil, protocol.IssueOOMKilled),
+			req:     fromExternal(nil, sdk.IssueOOMKilled),
 			verdict: remediate, action: restart, confidence: 0.9},
 		{name: "oom/event from the monitor",
-			req:     withEvent(calm, lifecycle(5, sdk.EventOOM, nil), protocol.IssueOOMKilled),
+			req:     withEvent(calm, lifecycle(5, sdk.EventOOM, nil), sdk.IssueOOMKilled),
 			verdict: remediate, action: restart, confidence: 0.9},
 		{name: "unhealthy/issue only",
-			req:     fromExternal(nil, protocol.IssueUnhealthy),
+			req:     fromExternal(nil, sdk.IssueUnhealthy),
 			verdict: remediate, action: restart, confidence: 0.7},
 		{name: "unhealthy/event from the monitor",
-			req:     withEvent(calm, lifecycle(5, sdk.EventHealthStatus, func(s *sdk.Sample) { s.Health = sdk.HealthUnhealthy }), protocol.IssueUnhealthy),
+			req:     withEvent(calm, lifecycle(5, sdk.EventHealthStatus, func(s *sdk.Sample) { s.Health = sdk.HealthUnhealthy }), sdk.IssueUnhealthy),
 			verdict: remediate, action: restart, confidence: 0.7},
 
 		// CPU.
 		{name: "cpu/rising over the window",
-			req:     fromMonitor(history(cpu(61, 70, 78, 86, 90, 92.5)), protocol.IssueHighCPU(92.5)),
+			req:     fromMonitor(history(cpu(61, 70, 78, 86, 90, 92.5)), sdk.IssueHighCPU(92.5)),
 			verdict: remediate, action: restart, confidence: 0.8},
 		{name: "cpu/sustained over the whole window",
-			req:     fromMonitor(history(cpu(90, 91, 89, 92, 90, 91)), protocol.IssueHighCPU(91)),
+			req:     fromMonitor(history(cpu(90, 91, 89, 92, 90, 91)), sdk.IssueHighCPU(91)),
 			verdict: remediate, action: restart, confidence: 0.9},
 		{name: "cpu/above in every sample of a short history",
-			req:     fromMonitor(history(cpu(90, 91, 92)), protocol.IssueHighCPU(92)),
+			req:     fromMonitor(history(cpu(90, 91, 92)), sdk.IssueHighCPU(92)),
 			verdict: remediate, action: restart, confidence: 0.8},
 		{name: "cpu/only the window counts", config: `{"spike_window": 3}`,
-			req:     fromMonitor(history(cpu(10, 10, 10, 90, 91, 92)), protocol.IssueHighCPU(92)),
+			req:     fromMonitor(history(cpu(10, 10, 10, 90, 91, 92)), sdk.IssueHighCPU(92)),
 			verdict: remediate, action: restart, confidence: 0.9},
 		{name: "cpu/back to normal",
-			req:     fromMonitor(history(cpu(20, 95, 97, 40)), protocol.IssueHighCPU(97)),
+			req:     fromMonitor(history(cpu(20, 95, 97, 40)), sdk.IssueHighCPU(97)),
 			verdict: falseAlarm, action: none, confidence: 0.8},
 		{name: "cpu/lone spike",
-			req:     fromMonitor(history(cpu(20, 22, 21, 20, 23, 95)), protocol.IssueHighCPU(95)),
+			req:     fromMonitor(history(cpu(20, 22, 21, 20, 23, 95)), sdk.IssueHighCPU(95)),
 			verdict: falseAlarm, action: none, confidence: 0.6},
 		{name: "cpu/above but falling",
-			req:     fromMonitor(history(cpu(99, 97, 95, 92, 90, 88)), protocol.IssueHighCPU(88)),
+			req:     fromMonitor(history(cpu(99, 97, 95, 92, 90, 88)), sdk.IssueHighCPU(88)),
 			verdict: falseAlarm, action: none, confidence: 0.6},
 		{name: "cpu/below this analyzer's line",
-			req:     fromMonitor(history(cpu(81, 82, 83)), protocol.IssueHighCPU(83)),
+			req:     fromMonitor(history(cpu(81, 82, 83)), sdk.IssueHighCPU(83)),
 			verdict: falseAlarm, action: none, confidence: 0.8},
 		{name: "cpu/configured line", config: `{"cpu_pct": 95}`,
-			req:     fromMonitor(history(cpu(90, 91, 92, 93)), protocol.IssueHighCPU(93)),
+			req:     fromMonitor(history(cpu(90, 91, 92, 93)), sdk.IssueHighCPU(93)),
 			verdict: falseAlarm, action: none, confidence: 0.8},
 		{name: "cpu/external monitor without history",
 			req:     fromExternal(map[string]any{"cpu_pct": 92.5, "memory_pct": 45.2, "status": "running"}, "High CPU: 92.5%"),
@@ -157,62 +156,90 @@ func ruleCases() []ruleCase {
 			req: func() sdk.AnalyzeRequest {
 				h := history(cpu(90, math.NaN(), 91, 92))
 				h = append(h[:2:2], append([]sdk.Sample{lifecycle(1, sdk.EventStart, nil)}, h[2:]...)...)
-				return fromMonitor(h, protocol.IssueHighCPU(92))
+				return fromMonitor(h, sdk.IssueHighCPU(92))
 			}(),
 			verdict: remediate, action: restart, confidence: 0.8},
 
 		// Memory.
 		{name: "memory/rising above the line",
-			req:     fromMonitor(history(mem(64, 68, 73, 79, 85, 91)), protocol.IssueHighMemory(91)),
+			req:     fromMonitor(history(mem(64, 68, 73, 79, 85, 91)), sdk.IssueHighMemory(91)),
 			verdict: remediate, action: restart, confidence: 0.8},
 		{config: `{"memory_action": "update_resources"}`, name: "memory/rising, configured to raise the limit",
-			req:     fromMonitor(history(mem(64, 68, 73, 79, 85, 91)), protocol.IssueHighMemory(91)),
+			req:     fromMonitor(history(mem(64, 68, 73, 79, 85, 91)), sdk.IssueHighMemory(91)),
 			verdict: remediate, action: sdk.ActionUpdateResources, confidence: 0.8},
 		{name: "oom/configured to raise the limit", config: `{"memory_action": "update_resources"}`,
-			req:     withEvent(calm, lifecycle(5, sdk.EventOOM, nil), protocol.IssueOOMKilled),
+			req:     withEvent(calm, lifecycle(5, sdk.EventOOM, nil), sdk.IssueOOMKilled),
 			verdict: remediate, action: sdk.ActionUpdateResources, confidence: 0.9},
 		{name: "memory/high but flat is a capacity warning, never a false alarm",
-			req:     fromMonitor(history(mem(90.5, 90.6, 90.4, 90.5, 90.6, 90.5)), protocol.IssueHighMemory(90.5)),
+			req:     fromMonitor(history(mem(90.5, 90.6, 90.4, 90.5, 90.6, 90.5)), sdk.IssueHighMemory(90.5)),
 			verdict: escalate, action: none, confidence: 0.8, severity: sdk.SeverityWarning},
 		{name: "memory/high but flat, the responder may raise the limit", responder: []string{restart, sdk.ActionUpdateResources},
-			req:     fromMonitor(history(mem(90.5, 90.6, 90.4, 90.5, 90.6, 90.5)), protocol.IssueHighMemory(90.5)),
+			req:     fromMonitor(history(mem(90.5, 90.6, 90.4, 90.5, 90.6, 90.5)), sdk.IssueHighMemory(90.5)),
 			verdict: remediate, action: sdk.ActionUpdateResources, confidence: 0.8},
 		{name: "memory/high but flat, configured to raise the limit", config: `{"memory_action": "update_resources"}`,
-			req:     fromMonitor(history(mem(90.5, 90.6, 90.4, 90.5, 90.6, 90.5)), protocol.IssueHighMemory(90.5)),
+			req:     fromMonitor(history(mem(90.5, 90.6, 90.4, 90.5, 90.6, 90.5)), sdk.IssueHighMemory(90.5)),
 			verdict: remediate, action: sdk.ActionUpdateResources, confidence: 0.8},
 		{name: "several/sustained CPU beats a capacity warning",
 			req: fromMonitor(history(cpu(90, 91, 89, 92, 90, 91), mem(90.5, 90.6, 90.4, 90.5, 90.6, 90.5)),
-				protocol.IssueHighCPU(91), protocol.IssueHighMemory(90.5)),
+				sdk.IssueHighCPU(91), sdk.IssueHighMemory(90.5)),
 			verdict: remediate, action: restart, confidence: 0.9},
 		{name: "memory/high but falling",
-			req:     fromMonitor(history(mem(95, 93, 90, 88, 85, 82)), protocol.IssueHighMemory(82)),
+			req:     fromMonitor(history(mem(95, 93, 90, 88, 85, 82)), sdk.IssueHighMemory(82)),
 			verdict: falseAlarm, action: none, confidence: 0.6},
 		{name: "memory/below the line",
-			req:     fromMonitor(history(mem(50, 55, 60, 65)), protocol.IssueHighMemory(65)),
+			req:     fromMonitor(history(mem(50, 55, 60, 65)), sdk.IssueHighMemory(65)),
 			verdict: falseAlarm, action: none, confidence: 0.8},
 		{name: "memory/configured line", config: `{"memory_pct": 90}`,
-			req:     fromMonitor(history(mem(70, 75, 80, 85)), protocol.IssueHighMemory(85)),
+			req:     fromMonitor(history(mem(70, 75, 80, 85)), sdk.IssueHighMemory(85)),
 			verdict: falseAlarm, action: none, confidence: 0.8},
 		{name: "memory/external monitor without history",
-			req:     fromExternal(map[string]any{"memory_pct": 91.0}, protocol.IssueHighMemory(91)),
+			req:     fromExternal(map[string]any{"memory_pct": 91.0}, sdk.IssueHighMemory(91)),
 			verdict: remediate, action: restart, confidence: 0.5},
 
 		// Several issues and unknown ones.
 		{name: "several/healthcheck beats a memory leak",
-			req:     fromMonitor(history(mem(64, 68, 73, 79, 85, 91)), protocol.IssueHighMemory(91), protocol.IssueUnhealthy),
+			req:     fromMonitor(history(mem(64, 68, 73, 79, 85, 91)), sdk.IssueHighMemory(91), sdk.IssueUnhealthy),
 			verdict: remediate, action: restart, confidence: 0.7},
 		{name: "several/oom beats high cpu",
-			req:     fromExternal(map[string]any{"cpu_pct": 99.0}, protocol.IssueHighCPU(99), protocol.IssueOOMKilled),
+			req:     fromExternal(map[string]any{"cpu_pct": 99.0}, sdk.IssueHighCPU(99), sdk.IssueOOMKilled),
 			verdict: remediate, action: restart, confidence: 0.9},
 		{name: "several/a memory leak beats a cpu spike",
-			req:     fromMonitor(history(cpu(20, 20, 20, 20, 20, 95), mem(64, 68, 73, 79, 85, 91)), protocol.IssueHighCPU(95), protocol.IssueHighMemory(91)),
+			req:     fromMonitor(history(cpu(20, 20, 20, 20, 20, 95), mem(64, 68, 73, 79, 85, 91)), sdk.IssueHighCPU(95), sdk.IssueHighMemory(91)),
 			verdict: remediate, action: restart, confidence: 0.8},
 		{name: "several/false alarms are joined",
-			req:     fromMonitor(history(cpu(20, 22, 21, 20, 23, 95)), protocol.IssueHighCPU(95), "Disk full"),
+			req:     fromMonitor(history(cpu(20, 22, 21, 20, 23, 95)), sdk.IssueHighCPU(95), "Disk full"),
 			verdict: falseAlarm, action: none, confidence: 0.3},
 		{name: "several/a crash beats an unknown issue",
-			req:     fromExternal(nil, "Disk full", protocol.IssueExited(3)),
+			req:     fromExternal(nil, "Disk full", sdk.IssueExited(3)),
 			verdict: remediate, action: restart, confidence: 0.9},
+		// External monitors word issues their own way.
+		{name: "external/container exited with code 1",
+			req:     fromExternal(nil, "Container exited with code 1"),
+			verdict: remediate, action: restart, confidence: 0.9},
+		{name: "external/high cpu usage with a figure",
+			req:     fromExternal(nil, "High CPU usage: 92.5%"),
+			verdict: remediate, action: restart, confidence: 0.5},
+		{name: "external/lower case memory",
+			req:     fromExternal(nil, "memory high 91%"),
+			verdict: remediate, action: restart, confidence: 0.5},
+		{name: "external/oomkilled",
+			req:     fromExternal(nil, "Container OOMKilled"),
+			verdict: remediate, action: restart, confidence: 0.9},
+		{name: "external/unhealthy",
+			req:     fromExternal(nil, "container is UNHEALTHY"),
+			verdict: remediate, action: restart, confidence: 0.7},
+		{name: "external/restart loop",
+			req:     fromExternal(nil, "restart-loop detected"),
+			verdict: escalate, action: none, confidence: 0.9},
+		{name: "external/unknown issue, metrics say exited",
+			req:     fromExternal(map[string]any{"status": "exited", "exit_code": 2.0}, "Service down"),
+			verdict: remediate, action: restart, confidence: 0.9},
+		{name: "external/unknown issue, metrics say restarting",
+			req:     fromExternal(map[string]any{"status": "restarting"}, "Service down"),
+			verdict: falseAlarm, action: none, confidence: 0.7},
+		{name: "external/unknown issue, metrics say running",
+			req:     fromExternal(map[string]any{"status": "running"}, "Service down"),
+			verdict: falseAlarm, action: none, confidence: 0.3},
 		{name: "unknown/issues",
 			req:     fromExternal(nil, "Disk full", "Too many open files"),
 			verdict: falseAlarm, action: none, confidence: 0.3},
@@ -331,7 +358,7 @@ func TestZeroValue(t *testing.T) {
 	if a.Config() != DefaultConfig() {
 		t.Fatalf("zero value config %+v", a.Config())
 	}
-	d, err := a.Analyze(context.Background(), fromExternal(nil, protocol.IssueOOMKilled))
+	d, err := a.Analyze(context.Background(), fromExternal(nil, sdk.IssueOOMKilled))
 	if err != nil || d.Verdict != sdk.VerdictRemediate {
 		t.Fatalf("zero value: %+v, %v", d, err)
 	}
@@ -341,7 +368,7 @@ func TestZeroValue(t *testing.T) {
 // concurrent gRPC calls do; the race detector checks the settings swap.
 func TestConfigureWhileAnalyzing(t *testing.T) {
 	a := New()
-	req := fromMonitor(history(cpu(90, 91, 92, 93)), protocol.IssueHighCPU(93))
+	req := fromMonitor(history(cpu(90, 91, 92, 93)), sdk.IssueHighCPU(93))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
 	go func() {

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"testing"
 
-	"github.com/hemostat/hemostat/host/protocol"
 	"github.com/hemostat/hemostat/sdk"
 )
 
@@ -23,7 +22,7 @@ func benchRequest(n int) sdk.AnalyzeRequest {
 	for i := range v {
 		v[i] = 60 + 35*float64(i)/float64(n)
 	}
-	return fromMonitor(history(cpu(v...), mem(v...)), protocol.IssueHighCPU(95), protocol.IssueHighMemory(95))
+	return fromMonitor(history(cpu(v...), mem(v...)), sdk.IssueHighCPU(95), sdk.IssueHighMemory(95))
 }
 
 // BenchmarkAnalyze compares the analyzer's own cost (direct calls, default

@@ -3,10 +3,10 @@ package threshold
 import (
 	"encoding/json"
 	"math"
+	"regexp"
 	"strconv"
 	"strings"
 
-	"github.com/hemostat/hemostat/host/protocol"
 	"github.com/hemostat/hemostat/sdk"
 )
 
@@ -34,6 +34,9 @@ type facts struct {
 	memory float64
 
 	unknown []string // issues no rule knows
+	// byStatus says the exit was read from metrics.status, the issues
+	// naming nothing a rule knows.
+	byStatus bool
 }
 
 // factsOf reads an alert. It never fails: what it cannot read ends up in
@@ -46,6 +49,7 @@ func factsOf(alert sdk.Alert) facts {
 	if s := alert.Sample; s != nil {
 		f.readSample(*s)
 	}
+	f.readStatus(alert.Metrics)
 	if math.IsNaN(f.cpu) {
 		f.cpu = metricPct(alert.Metrics, "cpu_pct")
 	}
@@ -55,32 +59,71 @@ func factsOf(alert sdk.Alert) facts {
 	return f
 }
 
+// Issue patterns. Monitors other than hemostatd's word their issues in
+// their own way ("Container exited with code 1", "High CPU usage: 92.5%",
+// "memory high 91%"), so each kind is matched case-insensitively with the
+// usual variations; the figure, when there is one, is the last group.
+var (
+	reRestartLoop = regexp.MustCompile(`(?i)^\s*(container\s+)?(in\s+a\s+)?restart(ing)?[\s_-]*loop\b`)
+	reHighCPU     = regexp.MustCompile(`(?i)^\s*(container\s+)?(high\s+)?cpu(\s+usage)?(\s+(is\s+)?high)?\s*[:=]?\s*(at\s+)?([-+0-9.eE]+|n/?a)?\s*%?\s*$`)
+	reHighMemory  = regexp.MustCompile(`(?i)^\s*(container\s+)?(high\s+)?mem(ory)?(\s+usage)?(\s+(is\s+)?high)?\s*[:=]?\s*(at\s+)?([-+0-9.eE]+|n/?a)?\s*%?\s*$`)
+	reExited      = regexp.MustCompile(`(?i)^\s*(container\s+)?(exited|exit|died|crashed)(\s+with)?(\s+exit)?(\s+code|\s+status)?\s*[:=]?\s*(-?[0-9]+)\s*$`)
+	reOOM         = regexp.MustCompile(`(?i)\b(oom([\s_-]*kill(ed)?)?|out[\s_-]+of[\s_-]+memory)\b`)
+	reUnhealthy   = regexp.MustCompile(`(?i)\b(unhealthy|health[\s_-]*check(s)?\s+(is\s+)?fail(ing|ed|s)?)\b`)
+)
+
+// readIssue reads one issue string; what it cannot read goes to unknown.
 func (f *facts) readIssue(issue string) {
 	switch {
 	case issue == "":
 		return
-	case hasPrefixFold(issue, protocol.IssuePrefixRestartLoop):
+	case reRestartLoop.MatchString(issue):
 		f.restartLoopIssue = issue
-	case hasPrefixFold(issue, protocol.IssuePrefixHighCPU):
+	case reOOM.MatchString(issue):
+		f.oom = true
+	case reUnhealthy.MatchString(issue):
+		f.unhealthy = true
+	case reHighCPU.MatchString(issue):
+		m := reHighCPU.FindStringSubmatch(issue)
 		f.highCPU = true
-		f.cpu = parsePct(issue[len(protocol.IssuePrefixHighCPU):])
-	case hasPrefixFold(issue, protocol.IssuePrefixHighMemory):
+		f.cpu = parsePct(m[len(m)-1])
+	case reHighMemory.MatchString(issue):
+		m := reHighMemory.FindStringSubmatch(issue)
 		f.highMemory = true
-		f.memory = parsePct(issue[len(protocol.IssuePrefixHighMemory):])
-	case hasPrefixFold(issue, protocol.IssuePrefixExited):
-		code, err := strconv.Atoi(strings.TrimSpace(issue[len(protocol.IssuePrefixExited):]))
+		f.memory = parsePct(m[len(m)-1])
+	case reExited.MatchString(issue):
+		m := reExited.FindStringSubmatch(issue)
+		code, err := strconv.Atoi(m[len(m)-1])
 		if err != nil {
 			f.unknown = append(f.unknown, issue)
 			return
 		}
 		f.exited, f.exitCode = true, code
-	case strings.EqualFold(issue, protocol.IssueOOMKilled):
-		f.oom = true
-	case strings.EqualFold(issue, protocol.IssueUnhealthy):
-		f.unhealthy = true
 	default:
 		f.unknown = append(f.unknown, issue)
 	}
+}
+
+// readStatus judges an alert whose issues no rule knows by the container
+// status its metrics carry: an exited container crashed (with the metrics'
+// exit_code when there is one), a restarting one is in Docker's hands.
+func (f *facts) readStatus(metrics map[string]any) {
+	if len(f.unknown) == 0 || f.exited || f.oom || f.unhealthy || f.highCPU || f.highMemory || f.restartLoopIssue != "" {
+		return
+	}
+	status, _ := metrics["status"].(string)
+	switch strings.ToLower(strings.TrimSpace(status)) {
+	case "exited", "dead":
+		f.exited, f.exitCode, f.byStatus = true, 1, true
+		if code := metricPct(metrics, "exit_code"); !math.IsNaN(code) && code == math.Trunc(code) {
+			f.exitCode = int(code)
+		}
+	case "restarting":
+		f.exited, f.exitCode, f.restartingByDocker, f.byStatus = true, 1, true, true
+	default:
+		return
+	}
+	f.unknown = nil
 }
 
 // readSample adds what the alerting sample knows and the issue strings

@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hemostat/hemostat/host/protocol"
 	threshold "github.com/hemostat/hemostat/plugins/analyzer-threshold"
 	"github.com/hemostat/hemostat/sdk"
 )
@@ -45,12 +44,12 @@ func TestThroughHarness(t *testing.T) {
 		want sdk.Decision
 	}{
 		{"cpu sustained over the configured window", sdk.AnalyzeRequest{
-			Alert:   sdk.Alert{Container: "api", Issues: []string{protocol.IssueHighCPU(97)}, Metrics: map[string]any{"cpu_pct": 97.0}, Sample: &alerting, Time: alerting.Time},
+			Alert:   sdk.Alert{Container: "api", Issues: []string{sdk.IssueHighCPU(97)}, Metrics: map[string]any{"cpu_pct": 97.0}, Sample: &alerting, Time: alerting.Time},
 			History: hist,
 		}, sdk.Decision{Verdict: sdk.VerdictRemediate, Action: sdk.ActionRestart, Confidence: 0.9,
 			Reason: "CPU 97% and rising, above the 90% line in every one of the last 4 samples (91→97%); restarting"}},
 		{"restart loop reported by the monitor", sdk.AnalyzeRequest{
-			Alert: sdk.Alert{Container: "api", Issues: []string{protocol.IssueRestartLoop(6, time.Hour), protocol.IssueExited(1)}, Time: crashed},
+			Alert: sdk.Alert{Container: "api", Issues: []string{sdk.IssueRestartLoop(6, time.Hour), sdk.IssueExited(1)}, Time: crashed},
 		}, sdk.Decision{Verdict: sdk.VerdictEscalate, Confidence: 0.9,
 			Reason: `the monitor reports "Restart loop: 6 restarts in 1h0m0s"; restarting again would not help; escalating to a person`}},
 	} {

@@ -106,8 +106,12 @@ func exitRule(cfg Config, f facts) (finding, bool) {
 		return oomRemedy(cfg, f), true
 	case f.exited && f.stopRequested:
 		return falseAlarm(severityExit, confidenceTrend, fmt.Sprintf("exited with code %d after a requested stop; not a crash", f.exitCode)), true
+	case f.exited && f.restartingByDocker && f.byStatus:
+		return falseAlarm(severityExit, confidenceHealth, "the alert's issues name nothing a rule knows, and its metrics say Docker is restarting the container; a second restart would race it"), true
 	case f.exited && f.restartingByDocker:
 		return falseAlarm(severityExit, confidenceHealth, fmt.Sprintf("exited with code %d; Docker's restart policy is already restarting it, a second restart would race it", f.exitCode)), true
+	case f.exited && f.byStatus:
+		return restart(severityExit, confidenceCertain, fmt.Sprintf("the alert's issues name nothing a rule knows, but its metrics say the container exited (code %d); restarting", f.exitCode)), true
 	case f.exited:
 		return restart(severityExit, confidenceCertain, fmt.Sprintf("exited with code %d; restarting", f.exitCode)), true
 	}
