@@ -30,7 +30,10 @@ func (o *Options) launch(ctx context.Context, spec Spec, cfg *configuration) (*i
 	if err != nil {
 		return nil, fmt.Errorf("plugin %s: %w", spec.label(), err)
 	}
-	startTimeout := spec.Timeout
+	// A plugin whose calls must answer in 300 ms may still take longer to
+	// start (exec, runtime start-up, the mTLS handshake) on a busy host:
+	// its start gets DefaultTimeout at least, unless ctx says less.
+	startTimeout := max(spec.Timeout, DefaultTimeout)
 	if deadline, ok := ctx.Deadline(); ok {
 		startTimeout = min(startTimeout, max(time.Until(deadline), time.Millisecond))
 	}

@@ -33,7 +33,8 @@ type Spec struct {
 	// analyzer proposes nothing the responder would refuse.
 	ResponderActions []string
 	// Timeout is the deadline of every call to the plugin, and of its
-	// start; DefaultTimeout when zero. Monitor.Watch streams have none.
+	// start when longer than DefaultTimeout; DefaultTimeout when zero.
+	// Monitor.Watch streams have none.
 	Timeout time.Duration
 }
 
