@@ -97,6 +97,10 @@ analyzer {
   # Set false to run your own analyzer on hemostat:health_alert.
   enabled = true
 
+  # Alerts judged at once, for different containers (one container's alerts
+  # are judged in order). Sized for slow analyzers such as an LLM.
+  workers = 64
+
   # A chain, asked in order until one decides; the threshold analyzer is the
   # rule-based fallback. Put an LLM analyzer before it, for example:
   # plugin "llm" { config { provider = "anthropic"  api_key = env("ANTHROPIC_API_KEY") } }

@@ -37,6 +37,15 @@ func atLeast(min int) check[int] {
 	}
 }
 
+func atMost(max int) check[int] {
+	return func(i int) string {
+		if i > max {
+			return fmt.Sprintf("must be at most %d, got %d", max, i)
+		}
+		return ""
+	}
+}
+
 func positive(d time.Duration) string {
 	if d <= 0 {
 		return fmt.Sprintf("must be positive, got %q", d.String())

@@ -76,6 +76,9 @@ type Monitor struct {
 // Analyzer is the role that judges alerts.
 type Analyzer struct {
 	Enabled bool
+	// Workers is how many alerts, for different containers, are judged at
+	// once; alerts for one container are judged in order.
+	Workers int
 	// Plugins is the chain, asked in order until one does not abstain.
 	Plugins []Plugin
 }

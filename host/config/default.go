@@ -37,6 +37,8 @@ func Default() *Config {
 		},
 		Analyzer: Analyzer{
 			Enabled: true,
+			// Sized for slow analyzers: an LLM call takes seconds.
+			Workers: 64,
 			Plugins: []Plugin{defaultPlugin("threshold")},
 		},
 		Responder: Responder{

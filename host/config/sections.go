@@ -157,13 +157,14 @@ func (d *decoder) monitor(b *hcl.Block, m *Monitor) {
 }
 
 var analyzerSchema = &hcl.BodySchema{
-	Attributes: []hcl.AttributeSchema{{Name: "enabled"}},
+	Attributes: []hcl.AttributeSchema{{Name: "enabled"}, {Name: "workers"}},
 	Blocks:     []hcl.BlockHeaderSchema{pluginHeader},
 }
 
 func (d *decoder) analyzer(b *hcl.Block, a *Analyzer) {
 	s := d.content(b.Body, analyzerSchema, "plugin")
 	s.boolean("enabled", &a.Enabled)
+	s.integer("workers", &a.Workers, atLeast(1), atMost(4096))
 	d.plugins(s, b, "analyzer", a.Enabled, &a.Plugins)
 }
 

@@ -229,7 +229,7 @@ func (d *Daemon) startRoles(ctx, work context.Context, m *metrics) (runners []fu
 	if cfg.Analyzer.Enabled {
 		plugins, err := startRole(ctx, d.supervisor, cfg, sdk.RoleAnalyzer, cfg.Analyzer.Plugins)
 		collect(err)
-		an := &role.Analyzer{Bus: d.bus, Logger: d.log.Named("analyzer"), OnDecision: m.decision}
+		an := &role.Analyzer{Bus: d.bus, Logger: d.log.Named("analyzer"), OnDecision: m.decision, Workers: cfg.Analyzer.Workers}
 		d.track(sdk.RoleAnalyzer, plugins)
 		for _, p := range plugins {
 			an.Chain = append(an.Chain, role.NamedAnalyzer{Name: p.block.Name, Analyzer: p.plugin.Analyzer()})

@@ -14,6 +14,9 @@ import (
 	"github.com/hemostat/hemostat/sdk"
 )
 
+// alertWorkers is how many notifications are delivered at once.
+const alertWorkers = 16
+
 // Route is one alert plugin with what is routed to it.
 type Route struct {
 	Name     string
@@ -72,7 +75,7 @@ type Alert struct {
 	// OnSilenced observes a notification a silence muted.
 	OnSilenced func(n sdk.Notification, s silence.Silence)
 
-	work     *serializer
+	work     *pool
 	routes   []*activeRoute
 	silenceW logLimiter
 }
@@ -92,7 +95,7 @@ type activeRoute struct {
 // ctx bounds deliveries and should outlive the bus's run by a grace
 // period (see Close).
 func (a *Alert) Register(ctx context.Context) {
-	a.work = newSerializer(4)
+	a.work = newPool(alertWorkers, queuePerWorker*alertWorkers, a.Logger)
 	if a.Retries == 0 {
 		a.Retries = 3
 	}
@@ -111,7 +114,11 @@ func (a *Alert) Register(ctx context.Context) {
 			}
 		}
 		ar.group = newGrouper(a.DedupeWindow, a.Storm, func(n sdk.Notification, key string) {
-			a.work.do(ctx, r.Name, func() { a.deliver(ctx, ar, n, key) })
+			// Per plugin and container: one container's news stays in
+			// order, and a slow channel holds up only its own deliveries.
+			// The grouper calls this under its lock, which a delivery
+			// takes too, so it must not wait for room in the pool.
+			a.work.enqueue(r.Name+"\x00"+n.Container, func() { a.deliver(ctx, ar, n, key) })
 		}, held)
 		a.routes = append(a.routes, ar)
 	}

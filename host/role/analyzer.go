@@ -15,6 +15,14 @@ import (
 	"github.com/hemostat/hemostat/sdk"
 )
 
+// DefaultAnalyzerWorkers is sized for slow analyzers: an LLM call takes
+// seconds, and an incident touches many containers at once.
+const DefaultAnalyzerWorkers = 64
+
+// queuePerWorker is how many items per worker a role's pool holds, waiting
+// or running, before the bus is held up.
+const queuePerWorker = 4
+
 // NamedAnalyzer is one link of the analyzer chain.
 type NamedAnalyzer struct {
 	Name     string
@@ -38,8 +46,11 @@ type Analyzer struct {
 	// supervisor takes to kill a hung plugin and bring a crashed one back).
 	PluginRetryDelay time.Duration
 	PluginRetries    int
+	// Workers is how many alerts are judged at once, for different
+	// containers; default DefaultAnalyzerWorkers.
+	Workers int
 
-	work *serializer
+	work *pool
 	pub  *publisher
 
 	mu      sync.Mutex
@@ -52,7 +63,10 @@ type Analyzer struct {
 // outlive the bus's run by a grace period, so that work under way at
 // shutdown can finish (see Close).
 func (a *Analyzer) Register(ctx context.Context) {
-	a.work = newSerializer(8)
+	if a.Workers <= 0 {
+		a.Workers = DefaultAnalyzerWorkers
+	}
+	a.work = newPool(a.Workers, queuePerWorker*a.Workers, a.Logger)
 	a.pub = &publisher{bus: a.Bus, agent: protocol.AgentAnalyzer, log: a.Logger}
 	if a.HistorySize <= 0 {
 		a.HistorySize = 30
@@ -63,13 +77,13 @@ func (a *Analyzer) Register(ctx context.Context) {
 	if a.PluginRetries <= 0 {
 		a.PluginRetries = defaultAnalyzerRetries
 	}
-	a.Bus.Subscribe(protocol.TypeHealthAlert, func(_ context.Context, env protocol.Envelope) {
+	a.Bus.Subscribe(protocol.TypeHealthAlert, func(busCtx context.Context, env protocol.Envelope) {
 		var alert protocol.HealthAlert
 		if err := protocol.DecodeData(env, &alert); err != nil {
 			a.Bus.CountInvalid(env, err)
 			return
 		}
-		a.work.do(ctx, alert.Container, func() { a.handle(ctx, env, alert, 0) })
+		a.work.do(busCtx, alert.Container, func() { a.handle(ctx, env, alert, 0) })
 	})
 }
 

@@ -19,6 +19,9 @@ import (
 	"github.com/hemostat/hemostat/sdk"
 )
 
+// responderWorkers is how many containers are acted on at once.
+const responderWorkers = 8
+
 // NamedResponder is one responder plugin.
 type NamedResponder struct {
 	Name      string
@@ -41,7 +44,7 @@ type Responder struct {
 	// could not be reached is tried again; default 5s.
 	PluginRetryDelay time.Duration
 
-	work    *serializer
+	work    *pool
 	workCtx context.Context
 	pub     *publisher
 	wakeup  chan struct{}
@@ -60,17 +63,17 @@ type Responder struct {
 // outlive the bus's run by a grace period, so that an action under way at
 // shutdown completes and is reported (see Close).
 func (r *Responder) Register(ctx context.Context) {
-	r.work, r.workCtx = newSerializer(4), ctx
+	r.work, r.workCtx = newPool(responderWorkers, queuePerWorker*responderWorkers, r.Logger), ctx
 	r.pub = &publisher{bus: r.Bus, agent: protocol.AgentResponder, log: r.Logger}
 	r.wakeup = make(chan struct{}, 1)
 	r.caps = map[string][]string{}
-	r.Bus.Subscribe(protocol.TypeRemediationNeeded, func(_ context.Context, env protocol.Envelope) {
+	r.Bus.Subscribe(protocol.TypeRemediationNeeded, func(busCtx context.Context, env protocol.Envelope) {
 		var need protocol.RemediationNeeded
 		if err := protocol.DecodeData(env, &need); err != nil {
 			r.Bus.CountInvalid(env, err)
 			return
 		}
-		r.work.do(ctx, need.Container, func() { r.handle(ctx, need, false) })
+		r.work.do(busCtx, need.Container, func() { r.handle(ctx, need, false) })
 	})
 }
 
@@ -97,7 +100,7 @@ func (r *Responder) Run(ctx context.Context) error {
 				if parked, ok := r.parkedNeed(req.Container); ok {
 					need = parked
 				}
-				r.work.do(work, req.Container, func() { r.handle(work, need, true) })
+				r.work.do(ctx, req.Container, func() { r.handle(work, need, true) })
 			}
 		}
 	}
