@@ -189,14 +189,44 @@ func readList[T any](ctx context.Context, b *Bus, key, container string, n int) 
 	if err := checkName("container name", container); err != nil {
 		return nil, err
 	}
-	start := int64(0)
-	if n > 0 {
-		start = int64(-n)
-	}
-	raws, err := b.client.LRange(ctx, key, start, -1).Result()
+	raws, err := b.client.LRange(ctx, key, listStart(n), -1).Result()
 	if err != nil {
 		return nil, fmt.Errorf("bus: read %s: %w", key, err)
 	}
+	return decodeList[T](b, key, raws), nil
+}
+
+// listStart is LRANGE's start for the newest n entries; 0 for all.
+func listStart(n int) int64 {
+	if n > 0 {
+		return int64(-n)
+	}
+	return 0
+}
+
+// HistoryAndRemediations reads what History(container, n) and
+// Remediations(container) read, in one round trip: the analyzer needs both
+// for every alert, and under a burst the round trips are its largest cost.
+func (b *Bus) HistoryAndRemediations(ctx context.Context, container string, n int) ([]sdk.Sample, []sdk.Remediation, error) {
+	if err := checkName("container name", container); err != nil {
+		return nil, nil, err
+	}
+	hKey, rKey := protocol.HistoryKey(container), protocol.DecisionsKey(container)
+	var h, r *redis.StringSliceCmd
+	_, err := b.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+		h = p.LRange(ctx, hKey, listStart(n), -1)
+		r = p.LRange(ctx, rKey, 0, -1)
+		return nil
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("bus: read %s and %s: %w", hKey, rKey, err)
+	}
+	return decodeList[sdk.Sample](b, hKey, h.Val()), decodeList[sdk.Remediation](b, rKey, r.Val()), nil
+}
+
+// decodeList decodes a history list's JSON entries, skipping (and
+// logging) any that do not decode.
+func decodeList[T any](b *Bus, key string, raws []string) []T {
 	out := make([]T, 0, len(raws))
 	for i, raw := range raws {
 		var v T
@@ -206,5 +236,5 @@ func readList[T any](ctx context.Context, b *Bus, key, container string, n int) 
 		}
 		out = append(out, v)
 	}
-	return out, nil
+	return out
 }

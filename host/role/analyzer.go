@@ -124,11 +124,8 @@ func (a *Analyzer) handle(ctx context.Context, env protocol.Envelope, alert prot
 		req.Alert.Time = t
 	}
 	var err error
-	if req.History, err = a.Bus.History(ctx, alert.Container, a.HistorySize); err != nil {
-		a.Logger.Warn("read sample history; judging without it", "container", alert.Container, "error", err)
-	}
-	if req.Remediations, err = a.Bus.Remediations(ctx, alert.Container); err != nil {
-		a.Logger.Warn("read remediation history; judging without it", "container", alert.Container, "error", err)
+	if req.History, req.Remediations, err = a.Bus.HistoryAndRemediations(ctx, alert.Container, a.HistorySize); err != nil {
+		a.Logger.Warn("read sample and remediation history; judging without them", "container", alert.Container, "error", err)
 	}
 	d, unreachable := a.judge(ctx, req)
 	if unreachable && ctx.Err() == nil {

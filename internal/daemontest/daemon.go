@@ -73,6 +73,9 @@ func Start(t testing.TB, opts Options) *Daemon {
 	return d
 }
 
+// PID is hemostatd's process ID.
+func (d *Daemon) PID() int { return d.cmd.Process.Pid }
+
 // waitHealthy polls /healthz until it answers 200.
 func (d *Daemon) waitHealthy() {
 	d.t.Helper()

@@ -1,0 +1,221 @@
+package e2e
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/hemostat/hemostat/host/protocol"
+	"github.com/hemostat/hemostat/internal/testenv"
+)
+
+// relayPrefix keeps the Python relay's channels apart from hemostatd's, so
+// both can stay subscribed to one redis-server while the other is timed.
+const relayPrefix = "bench:"
+
+// burstStall ends a burst that stopped making progress: what is missing
+// by then is reported as unanswered.
+const burstStall = 30 * time.Second
+
+// BenchmarkBurst publishes a burst of health alerts for distinct
+// containers at once (pipelined PUBLISHes) and times until each has its
+// decision: hemostatd with the threshold analyzer as a real plugin
+// subprocess, against a do-nothing Python relay (testdata/relay.py) on the
+// same redis-server in the same run. It reports answered/sent, both rates,
+// their ratio, and the peak RSS of hemostatd and its plugins summed.
+func BenchmarkBurst(b *testing.B) {
+	srv := testenv.StartRedis(b)
+	d := startDaemon(b, srv, analyzerOnly)
+	startRelay(b, srv)
+	for _, n := range []int{5_000, 20_000} {
+		b.Run(strconv.Itoa(n), func(b *testing.B) {
+			var sent, answered, relayAnswered int
+			var took, relayTook, cpu time.Duration
+			run := 0
+			for b.Loop() {
+				run++
+				tag := fmt.Sprintf("%d-%d-%d", n, run, time.Now().UnixNano())
+				ra, rt := burst(b, d.rdb, relayPrefix, "relay-"+tag, n)
+				before := cpuTime(b, d)
+				ha, ht := burst(b, d.rdb, protocol.Prefix, "hemo-"+tag, n)
+				cpu += cpuTime(b, d) - before
+				sent += n
+				answered += ha
+				relayAnswered += ra
+				took += ht
+				relayTook += rt
+			}
+			rate := float64(answered) / took.Seconds()
+			relayRate := float64(relayAnswered) / relayTook.Seconds()
+			b.ReportMetric(float64(answered)/float64(sent), "answered/sent")
+			b.ReportMetric(float64(relayAnswered)/float64(sent), "relay-answered/sent")
+			b.ReportMetric(rate, "decisions/s")
+			b.ReportMetric(relayRate, "relay-decisions/s")
+			b.ReportMetric(rate/relayRate, "x-relay")
+			b.ReportMetric(float64(peakRSS(b, d))/(1<<20), "peak-RSS-MiB")
+			b.ReportMetric(float64(cpu.Microseconds())/float64(sent), "cpu-µs/alert")
+		})
+	}
+}
+
+// startRelay runs testdata/relay.py until the benchmark ends.
+func startRelay(b *testing.B, srv *testenv.RedisServer) {
+	b.Helper()
+	host, port, _ := strings.Cut(srv.Addr(), ":")
+	cmd := exec.Command(python3(), "testdata/relay.py", host, port, relayPrefix)
+	cmd.Stderr = os.Stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		b.Fatalf("start the Python relay (python3 with the redis module, Debian's python3-redis; scripts/bench.sh installs it): %v", err)
+	}
+	b.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil || strings.TrimSpace(line) != "ready" {
+		b.Fatalf("the Python relay did not start (python3 with the redis module, Debian's python3-redis; scripts/bench.sh installs it): %q %v", line, err)
+	}
+}
+
+// python3 is the system's Python, which Debian's python3-redis serves,
+// even when another one comes first on PATH.
+func python3() string {
+	if _, err := os.Stat("/usr/bin/python3"); err == nil {
+		return "/usr/bin/python3"
+	}
+	return "python3"
+}
+
+// burst publishes n alerts on prefix's health_alert channel and waits for
+// a decision for each; it returns how many were answered and how long that
+// took from the first PUBLISH.
+func burst(b *testing.B, rdb *redis.Client, prefix, tag string, n int) (int, time.Duration) {
+	b.Helper()
+	ctx := context.Background()
+	sub := rdb.Subscribe(ctx, prefix+protocol.TypeRemediationNeeded, prefix+protocol.TypeFalseAlarm, prefix+protocol.TypeEscalation)
+	defer sub.Close()
+	if _, err := sub.Receive(ctx); err != nil {
+		b.Fatal(err)
+	}
+	payloads := make([]string, n)
+	for i := range payloads {
+		payloads[i] = burstAlert(b, fmt.Sprintf("%s-%d", tag, i))
+	}
+	answered := make(map[string]bool, n)
+	done := make(chan struct{})
+	var took time.Duration
+	start := time.Now()
+	go func() {
+		defer close(done)
+		last := time.Now()
+		for len(answered) < n {
+			msg, err := sub.ReceiveTimeout(ctx, time.Second)
+			if err != nil {
+				if time.Since(last) > burstStall {
+					return
+				}
+				continue
+			}
+			m, ok := msg.(*redis.Message)
+			if !ok {
+				continue
+			}
+			var env struct {
+				Data struct {
+					Container string `json:"container"`
+				} `json:"data"`
+			}
+			if json.Unmarshal([]byte(m.Payload), &env) == nil && strings.HasPrefix(env.Data.Container, tag+"-") {
+				answered[env.Data.Container] = true
+				last = time.Now()
+				took = time.Since(start)
+			}
+		}
+	}()
+	channel := prefix + protocol.TypeHealthAlert
+	for i := 0; i < n; i += 1000 {
+		p := rdb.Pipeline()
+		for _, payload := range payloads[i:min(i+1000, n)] {
+			p.Publish(ctx, channel, payload)
+		}
+		if _, err := p.Exec(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+	<-done
+	if len(answered) < n {
+		b.Errorf("%s: %d of %d alerts answered; no progress for %s", prefix, len(answered), n, burstStall)
+	}
+	return len(answered), took
+}
+
+func burstAlert(b *testing.B, container string) string {
+	env, err := protocol.NewEnvelope(protocol.AgentMonitor, protocol.TypeHealthAlert, protocol.HealthAlert{
+		Container: container, Issues: []string{protocol.IssueExited(1)},
+		Metrics: map[string]any{"name": container, "status": "exited", "cpu_pct": 0.0, "memory_pct": 1.5, "timestamp": "2025-11-03T10:30:45"},
+	}, time.Now())
+	if err != nil {
+		b.Fatal(err)
+	}
+	raw, _ := json.Marshal(env)
+	return string(raw)
+}
+
+// peakRSS sums the peak resident set (VmHWM) of hemostatd and its plugins.
+func peakRSS(b *testing.B, d *daemon) int64 {
+	b.Helper()
+	var total int64
+	for _, pid := range daemonPIDs(b, d) {
+		raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+		if err != nil {
+			b.Fatalf("read the RSS of pid %d: %v", pid, err)
+		}
+		for _, line := range strings.Split(string(raw), "\n") {
+			if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+				kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
+				total += kb << 10
+			}
+		}
+	}
+	return total
+}
+
+// cpuTime sums the CPU time hemostatd and its plugins have used.
+func cpuTime(b *testing.B, d *daemon) time.Duration {
+	b.Helper()
+	var total time.Duration
+	for _, pid := range daemonPIDs(b, d) {
+		raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			b.Fatalf("read the CPU time of pid %d: %v", pid, err)
+		}
+		// utime and stime, in clock ticks (100 a second on Linux), are
+		// the 14th and 15th fields; the 2nd may hold spaces.
+		f := strings.Fields(string(raw)[strings.LastIndexByte(string(raw), ')')+2:])
+		u, _ := strconv.ParseInt(f[11], 10, 64)
+		s, _ := strconv.ParseInt(f[12], 10, 64)
+		total += time.Duration(u+s) * 10 * time.Millisecond
+	}
+	return total
+}
+
+// daemonPIDs is hemostatd and its plugin processes.
+func daemonPIDs(b *testing.B, d *daemon) []int {
+	pids := []int{d.PID()}
+	for _, p := range d.Plugins(b) {
+		if p.PID > 0 {
+			pids = append(pids, p.PID)
+		}
+	}
+	return pids
+}
