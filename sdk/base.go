@@ -64,6 +64,11 @@ func (s *baseServer) Configure(ctx context.Context, req *pluginv1.ConfigureReque
 	if actions := req.GetResponderActions(); len(actions) > 0 {
 		ctx = WithResponderActions(ctx, actions)
 	}
+	if sp := req.GetSafetyPolicy(); sp != nil {
+		host = WithSafetyPolicy(host, SafetyPolicy{
+			Protected: sp.GetProtected(), Actions: sp.GetActions(), RequireOptIn: sp.GetRequireOptIn(),
+		})
+	}
 	err = s.impl.Configure(ctx, req.GetConfigJson(), host)
 	if err == nil {
 		return &pluginv1.ConfigureResponse{}, nil
@@ -155,9 +160,11 @@ func (c *baseClient) Info(ctx context.Context) (Info, error) {
 // sends the settings.
 func (c *baseClient) Configure(ctx context.Context, config json.RawMessage, host Host) error {
 	id := c.serveHost(host)
-	resp, err := c.client.Configure(ctx, &pluginv1.ConfigureRequest{
-		ConfigJson: config, HostBrokerId: id, ResponderActions: ResponderActions(ctx),
-	})
+	req := &pluginv1.ConfigureRequest{ConfigJson: config, HostBrokerId: id, ResponderActions: ResponderActions(ctx)}
+	if p, ok := SafetyPolicyOf(host); ok {
+		req.SafetyPolicy = &pluginv1.SafetyPolicy{Protected: p.Protected, Actions: p.Actions, RequireOptIn: p.RequireOptIn}
+	}
+	resp, err := c.client.Configure(ctx, req)
 	if err != nil {
 		return rpcError(err)
 	}

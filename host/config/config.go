@@ -175,6 +175,9 @@ type Plugin struct {
 	// Containers are name globs routed to an alert plugin; empty for every
 	// container.
 	Containers []string
+	// Env names variables of hemostatd's environment the plugin inherits
+	// beyond the minimal set every plugin starts with.
+	Env []string
 	// Config is the nested config block as a JSON object, "{}" when absent.
 	Config json.RawMessage
 	// Ranges maps each attribute of the config block to its position.

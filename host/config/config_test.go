@@ -187,6 +187,11 @@ func TestParseValues(t *testing.T) {
 			p := c.Responder.Plugins[0]
 			return []any{p.Path, p.SHA256}
 		}, []any{"bin/hemostat-responder-custom", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"}},
+		{"plugin env", `analyzer {
+			plugin "llm" {
+				env = ["OPENAI_API_KEY", "HTTPS_PROXY"]
+			}
+		}`, func(c *Config) any { return c.Analyzer.Plugins[0].Env }, []string{"OPENAI_API_KEY", "HTTPS_PROXY"}},
 		{"null keeps default", `monitor { cpu_pct = null }`, func(c *Config) any { return c.Monitor.CPUPct }, 85.0},
 		{"number from string", `monitor { cpu_pct = "70" }`, func(c *Config) any { return c.Monitor.CPUPct }, 70.0},
 	}

@@ -2,6 +2,8 @@ package config
 
 import (
 	"encoding/json"
+	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -27,7 +29,7 @@ var pluginHeader = hcl.BlockHeaderSchema{Type: "plugin", LabelNames: []string{"n
 
 var pluginSchema = &hcl.BodySchema{
 	Attributes: []hcl.AttributeSchema{
-		{Name: "path"}, {Name: "sha256"}, {Name: "timeout"}, {Name: "enabled"},
+		{Name: "path"}, {Name: "sha256"}, {Name: "timeout"}, {Name: "enabled"}, {Name: "env"},
 	},
 	Blocks: []hcl.BlockHeaderSchema{{Type: "config"}},
 }
@@ -90,6 +92,7 @@ func (d *decoder) plugin(b *hcl.Block, role string) Plugin {
 	}
 	s.duration("timeout", &p.Timeout, positive)
 	s.boolean("enabled", &p.Enabled)
+	s.strings("env", &p.Env, envNames, uniqueElements)
 	if role == "alert" {
 		s.strings("events", &p.Events, eachOneOf(eventTypes...), uniqueElements)
 		s.str("min_severity", &p.MinSeverity, oneOf(severities...))
@@ -100,6 +103,19 @@ func (d *decoder) plugin(b *hcl.Block, role string) Plugin {
 	}
 	return p
 }
+
+// envNames checks the variable names a plugin block passes on.
+func envNames(list []string) string {
+	for _, name := range list {
+		if !envName.MatchString(name) {
+			return fmt.Sprintf("%q is not an environment variable name", name)
+		}
+	}
+	return ""
+}
+
+// envName is a portable environment variable name.
+var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
 // pluginConfig turns a config block's free-form attributes into one JSON
 // object, remembering where each is written and which hold secrets.

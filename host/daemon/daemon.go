@@ -214,11 +214,17 @@ func (d *Daemon) startRoles(ctx, work context.Context, m *metrics) (runners []fu
 		}
 	}
 	thresholds := Thresholds(cfg.Monitor, cfg.Responder.Breaker)
+	// containers maps the IDs the monitor reports to names, so that the
+	// gate judges the container a request's reference resolves to.
+	containers := role.NewContainers()
 
 	if cfg.Monitor.Enabled {
-		plugins, err := startRole(ctx, d.supervisor, cfg, sdk.RoleMonitor, cfg.Monitor.Plugins)
+		plugins, err := startRole(ctx, d.supervisor, cfg, sdk.RoleMonitor, cfg.Monitor.Plugins, nil)
 		collect(err)
-		mon := &role.Monitor{Bus: d.bus, Detect: thresholds, Logger: d.log.Named("monitor"), OnSample: m.sample}
+		mon := &role.Monitor{Bus: d.bus, Detect: thresholds, Logger: d.log.Named("monitor"), OnSample: func(s sdk.Sample) {
+			m.sample(s)
+			containers.Observe(s)
+		}}
 		d.monitor = mon
 		d.track(sdk.RoleMonitor, plugins)
 		for _, p := range plugins {
@@ -227,7 +233,7 @@ func (d *Daemon) startRoles(ctx, work context.Context, m *metrics) (runners []fu
 		runners = append(runners, mon.Run)
 	}
 	if cfg.Analyzer.Enabled {
-		plugins, err := startRole(ctx, d.supervisor, cfg, sdk.RoleAnalyzer, cfg.Analyzer.Plugins)
+		plugins, err := startRole(ctx, d.supervisor, cfg, sdk.RoleAnalyzer, cfg.Analyzer.Plugins, nil)
 		collect(err)
 		an := &role.Analyzer{Bus: d.bus, Logger: d.log.Named("analyzer"), OnDecision: m.decision, Workers: cfg.Analyzer.Workers}
 		d.track(sdk.RoleAnalyzer, plugins)
@@ -239,9 +245,11 @@ func (d *Daemon) startRoles(ctx, work context.Context, m *metrics) (runners []fu
 	}
 	d.gate = gate.New(Policy(cfg.Responder), time.Now)
 	if cfg.Responder.Enabled {
-		plugins, err := startRole(ctx, d.supervisor, cfg, sdk.RoleResponder, cfg.Responder.Plugins)
+		// Responder plugins get the policy too, and apply it to the
+		// container they resolve: no request skips it.
+		plugins, err := startRole(ctx, d.supervisor, cfg, sdk.RoleResponder, cfg.Responder.Plugins, d.responderHost(cfg.Responder))
 		collect(err)
-		re := &role.Responder{Bus: d.bus, Gate: d.gate, Detect: thresholds, Logger: d.log.Named("responder"), OnResult: m.result}
+		re := &role.Responder{Bus: d.bus, Gate: d.gate, Containers: containers, Detect: thresholds, Logger: d.log.Named("responder"), OnResult: m.result}
 		d.responder = re
 		d.track(sdk.RoleResponder, plugins)
 		for _, p := range plugins {
@@ -259,7 +267,7 @@ func (d *Daemon) startRoles(ctx, work context.Context, m *metrics) (runners []fu
 		OnNotify: m.notify, OnHeld: m.held, OnSilenced: m.silenced,
 	}
 	if cfg.Alert.Enabled {
-		plugins, err := startRole(ctx, d.supervisor, cfg, sdk.RoleAlert, cfg.Alert.Plugins)
+		plugins, err := startRole(ctx, d.supervisor, cfg, sdk.RoleAlert, cfg.Alert.Plugins, nil)
 		collect(err)
 		d.track(sdk.RoleAlert, plugins)
 		for _, p := range plugins {

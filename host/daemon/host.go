@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/hemostat/hemostat/host/bus"
+	"github.com/hemostat/hemostat/host/config"
 	"github.com/hemostat/hemostat/host/protocol"
 	"github.com/hemostat/hemostat/sdk"
 )
@@ -52,6 +53,12 @@ func (h pluginHost) SetSharedState(ctx context.Context, key string, value any) e
 }
 
 var _ sdk.Host = pluginHost{}
+
+// responderHost is the host responder plugins get: it carries the safety
+// policy of c, which they apply to the container each request resolves to.
+func (d *Daemon) responderHost(c config.Responder) sdk.Host {
+	return sdk.WithSafetyPolicy(pluginHost{bus: d.bus}, Policy(c).Safety())
+}
 
 func (h pluginHost) SetSharedStateTTL(ctx context.Context, key string, value any, ttl time.Duration) error {
 	raw, err := json.Marshal(value)

@@ -19,7 +19,7 @@ func PluginFileName(role, name string) string { return "hemostat-" + role + "-" 
 // Spec resolves a plugin block to what the supervisor launches: an explicit
 // path, else a binary in the plugin directory, else the built-in.
 func Spec(cfg *config.Config, role string, p config.Plugin) (supervisor.Spec, error) {
-	spec := supervisor.Spec{Role: role, Name: p.Name, Path: p.Path, SHA256: p.SHA256, Config: p.Config, Timeout: p.Timeout}
+	spec := supervisor.Spec{Role: role, Name: p.Name, Path: p.Path, SHA256: p.SHA256, Config: p.Config, Timeout: p.Timeout, Env: p.Env}
 	if role == sdk.RoleAnalyzer && cfg.Responder.Enabled {
 		spec.ResponderActions = cfg.Responder.Actions
 	}
@@ -50,7 +50,9 @@ type started struct {
 // startRole starts a role's enabled plugins. Configure errors come back as
 // config.Errors at the positions of the offending keys, all of them at
 // once, so that `hemostatd validate` shows every problem in one run.
-func startRole(ctx context.Context, sup *supervisor.Supervisor, cfg *config.Config, role string, blocks []config.Plugin) ([]started, error) {
+// host, when not nil, is what the role's plugins call back into instead of
+// the supervisor's default.
+func startRole(ctx context.Context, sup *supervisor.Supervisor, cfg *config.Config, role string, blocks []config.Plugin, host sdk.Host) ([]started, error) {
 	var out []started
 	var errs config.Errors
 	for _, p := range blocks {
@@ -62,6 +64,7 @@ func startRole(ctx context.Context, sup *supervisor.Supervisor, cfg *config.Conf
 			errs = append(errs, asConfigErrors(err, p)...)
 			continue
 		}
+		spec.Host = host
 		plug, err := sup.Start(ctx, spec)
 		if err != nil {
 			errs = append(errs, asConfigErrors(err, p)...)

@@ -145,6 +145,9 @@ func (d *Daemon) prepareReplacements(ctx context.Context, next *config.Config) (
 			continue // needsRestart has refused this already
 		}
 		spec, err := Spec(next, run.role, block)
+		if run.role == sdk.RoleResponder {
+			spec.Host = d.responderHost(next.Responder)
+		}
 		if err == nil {
 			spec, err = spec.Normalized()
 		}
@@ -174,7 +177,16 @@ func (d *Daemon) prepareReplacements(ctx context.Context, next *config.Config) (
 // sameSpec reports whether two normalized specs launch the same plugin
 // with the same settings.
 func sameSpec(a, b supervisor.Spec) bool {
-	return a.Path == b.Path && a.SHA256 == b.SHA256 && a.Timeout == b.Timeout && bytes.Equal(a.Config, b.Config)
+	return a.Path == b.Path && a.SHA256 == b.SHA256 && a.Timeout == b.Timeout && bytes.Equal(a.Config, b.Config) &&
+		slices.Equal(a.Env, b.Env) && samePolicy(a.Host, b.Host)
+}
+
+// samePolicy reports whether two plugin hosts carry the same safety policy
+// (or none): a responder whose policy changed is replaced to learn it.
+func samePolicy(a, b sdk.Host) bool {
+	pa, oka := sdk.SafetyPolicyOf(a)
+	pb, okb := sdk.SafetyPolicyOf(b)
+	return oka == okb && slices.Equal(pa.Protected, pb.Protected) && slices.Equal(pa.Actions, pb.Actions) && pa.RequireOptIn == pb.RequireOptIn
 }
 
 // needsRestart lists the differences between cur and next that a reload

@@ -30,7 +30,7 @@ func Validate(ctx context.Context, cfg *config.Config, self string, log hclog.Lo
 		if !r.enabled {
 			continue
 		}
-		if _, err := startRole(ctx, sup, cfg, r.role, r.blocks); err != nil {
+		if _, err := startRole(ctx, sup, cfg, r.role, r.blocks, nil); err != nil {
 			errs = append(errs, asConfigErrors(err, config.Plugin{})...)
 		}
 	}

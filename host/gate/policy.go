@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"path"
+	"slices"
 	"time"
 
 	"github.com/hemostat/hemostat/sdk"
@@ -34,6 +35,11 @@ type Policy struct {
 	Cooldown time.Duration
 	// Breaker stops acting on a container that needed too many actions.
 	Breaker Breaker
+}
+
+// Safety is the part of p a responder plugin enforces itself.
+func (p Policy) Safety() sdk.SafetyPolicy {
+	return sdk.SafetyPolicy{Protected: slices.Clone(p.Protected), Actions: slices.Clone(p.Actions), RequireOptIn: p.RequireOptIn}
 }
 
 // Backoff is an exponential delay between consecutive actions on one

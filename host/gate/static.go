@@ -89,24 +89,5 @@ func (ru *rules) protected(container string) string {
 
 // labels explains why the container's labels forbid acting, or returns "".
 func (ru *rules) labels(container string, labels map[string]string) string {
-	value, present := labels[LabelEnable]
-	if present {
-		enabled, known := sdk.ParseSwitch(value)
-		switch {
-		case !known:
-			// Intent unclear: leaving the container alone is the only
-			// choice that cannot make things worse.
-			return fmt.Sprintf("container %s has label %s=%q, which is neither true nor false; leaving it alone", container, LabelEnable, value)
-		case !enabled:
-			return fmt.Sprintf("container %s opted out with label %s=%s", container, LabelEnable, value)
-		}
-		return ""
-	}
-	if !ru.requireOptIn {
-		return ""
-	}
-	if labels == nil {
-		return fmt.Sprintf("container %s is not opted in: label %s=true is required and its labels are unknown", container, LabelEnable)
-	}
-	return fmt.Sprintf("container %s is not opted in: label %s=true is required", container, LabelEnable)
+	return sdk.LabelRefusal(container, labels, ru.requireOptIn)
 }

@@ -34,6 +34,9 @@ type Responder struct {
 	Bus     *bus.Bus
 	Gate    *gate.Gate
 	Plugins []NamedResponder
+	// Containers resolves a request's container reference (an ID, an ID
+	// prefix) to the name the gate judges; optional.
+	Containers *Containers
 	// Detect tells the re-check of a deferred action whether the container
 	// is still sick, with the same thresholds the monitor role uses.
 	Detect Thresholds
@@ -73,8 +76,24 @@ func (r *Responder) Register(ctx context.Context) {
 			r.Bus.CountInvalid(env, err)
 			return
 		}
+		need = r.resolve(need)
 		r.work.do(busCtx, need.Container, func() { r.handle(ctx, need, false) })
 	})
+}
+
+// resolve replaces a request's container reference by the name of the
+// container it names, so that every rule, the backoff and the breaker apply
+// to that container however it was named. The responder plugin resolves
+// the reference again against the engine, and applies the rules once more
+// to what it finds.
+func (r *Responder) resolve(need protocol.RemediationNeeded) protocol.RemediationNeeded {
+	name, ok := r.Containers.Resolve(need.Container)
+	if !ok || name == need.Container {
+		return need
+	}
+	r.Logger.Info("container reference resolved", "reference", need.Container, "container", name)
+	need.Container = name
+	return need
 }
 
 // Run serves deferred actions until ctx ends: when a container's backoff

@@ -25,6 +25,9 @@ func (o *Options) command(spec Spec) (*exec.Cmd, error) {
 		path, args = o.Self, o.BuiltinArgs(spec.Role, spec.Name)
 	}
 	cmd := exec.Command(path, args...)
+	// A minimal environment (go-plugin is told not to add hemostatd's):
+	// hemostatd's secrets stay in hemostatd.
+	cmd.Env = pluginEnv(os.Environ(), spec.Env)
 	setDeathSignal(cmd)
 	return cmd, nil
 }

@@ -41,6 +41,7 @@ func (o *Options) launch(ctx context.Context, spec Spec, cfg *configuration) (*i
 		HandshakeConfig:  sdk.Handshake,
 		VersionedPlugins: sdk.VersionedPlugins(),
 		Cmd:              cmd,
+		SkipHostEnv:      true, // cmd.Env is all the plugin gets
 		SecureConfig:     secure,
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
 		AutoMTLS:         true,

@@ -38,6 +38,9 @@ func (p *Plugin) Prepare(ctx context.Context, spec Spec) (*Replacement, error) {
 	}
 	_, cur := p.configuration()
 	cfg := configuration{raw: spec.Config, host: cur.host}
+	if spec.Host != nil {
+		cfg.host = spec.Host // a responder's new safety policy
+	}
 	in, err := p.sup.opts.launch(ctx, spec, &cfg)
 	if err != nil {
 		return nil, err

@@ -36,6 +36,12 @@ type Spec struct {
 	// start when longer than DefaultTimeout; DefaultTimeout when zero.
 	// Monitor.Watch streams have none.
 	Timeout time.Duration
+	// Env names variables of hemostatd's environment the plugin inherits
+	// beyond the minimal set every plugin gets (see baseEnv).
+	Env []string
+	// Host, when set, replaces Options.Host for this plugin: a responder
+	// gets one carrying the safety policy (sdk.WithSafetyPolicy).
+	Host sdk.Host
 }
 
 // label names the plugin in errors and logs: "analyzer.llm".
@@ -53,6 +59,11 @@ func (s Spec) normalize() (Spec, error) {
 	}
 	if s.Name == "" {
 		errs = append(errs, errors.New("name is empty"))
+	}
+	for _, name := range s.Env {
+		if msg := ValidEnvName(name); msg != "" {
+			errs = append(errs, fmt.Errorf("env: %s", msg))
+		}
 	}
 	if s.Timeout < 0 {
 		errs = append(errs, fmt.Errorf("timeout %s is negative", s.Timeout))

@@ -45,6 +45,9 @@ func (s *Supervisor) Start(ctx context.Context, spec Spec) (*Plugin, error) {
 		return nil, ErrStopped
 	}
 	cfg := configuration{raw: spec.Config, host: s.opts.Host}
+	if spec.Host != nil {
+		cfg.host = spec.Host
+	}
 	in, err := s.opts.launch(ctx, spec, &cfg)
 	if err != nil {
 		return nil, err

@@ -25,6 +25,7 @@ var scenarios = []scenario{
 	{"cooldown defers a second action", testCooldown},
 	{"opt-out label is never touched", testOptOut},
 	{"protected container is rejected", testProtected},
+	{"forged requests are judged on the resolved container", testForgedRequests},
 	{"dry run changes nothing", testDryRun},
 	{"manual stop is not undone", testManualStop},
 	{"container removed mid-action", testRemovedMidAction},

@@ -130,6 +130,9 @@ func dependentRefusal(c *call, d dependent) string {
 			return fmt.Sprintf("protected: matches protect_dependents %q", glob)
 		}
 	}
+	if pattern, ok := c.policy.protects(d.name); ok {
+		return fmt.Sprintf("protected: matches the host's protected %q", pattern)
+	}
 	return ""
 }
 

@@ -23,6 +23,9 @@ type Responder struct {
 	cli *client.Client
 
 	locks containerLocks
+	// policy is the host's safety policy, applied to what each request
+	// resolves to.
+	policy targetPolicy
 	// self is the container this process runs in, never restarted as a
 	// dependent.
 	self selfIdentity
@@ -36,13 +39,15 @@ var (
 // New returns a Responder with the default settings. It talks to the
 // engine once Configure has run.
 func New() *Responder {
-	return &Responder{cfg: DefaultConfig(), self: detectSelf("/proc")}
+	return &Responder{cfg: DefaultConfig(), self: detectSelf("/proc"), policy: policyFrom(nil)}
 }
 
 // Configure validates the settings and connects to the engine named by
 // docker_host or the environment. The connection is lazy: an engine that is
 // down now is reported by the first action, not as a config error.
-func (r *Responder) Configure(_ context.Context, raw json.RawMessage, _ sdk.Host) error {
+// The host's safety policy, when it hands one, is enforced on every
+// request's resolved container.
+func (r *Responder) Configure(_ context.Context, raw json.RawMessage, host sdk.Host) error {
 	cfg, err := ParseConfig(raw)
 	if err != nil {
 		return err
@@ -61,7 +66,7 @@ func (r *Responder) Configure(_ context.Context, raw json.RawMessage, _ sdk.Host
 	}
 	r.mu.Lock()
 	old := r.cli
-	r.cfg, r.cli = cfg, cli
+	r.cfg, r.cli, r.policy = cfg, cli, policyFrom(host)
 	r.mu.Unlock()
 	if old != nil {
 		old.Close()
@@ -102,7 +107,7 @@ func (r *Responder) Remediate(ctx context.Context, req sdk.RemediateRequest) (sd
 
 func (r *Responder) remediate(ctx context.Context, req sdk.RemediateRequest) sdk.Result {
 	r.mu.RLock()
-	cfg, cli := r.cfg, r.cli
+	cfg, cli, policy := r.cfg, r.cli, r.policy
 	r.mu.RUnlock()
 	if cli == nil {
 		return failed("the Docker responder is not configured (or was shut down)")
@@ -138,7 +143,12 @@ func (r *Responder) remediate(ctx context.Context, req sdk.RemediateRequest) sdk
 	if target, err = cli.ContainerInspect(ctx, target.ID); err != nil {
 		return engineFailure(req.Container, "inspect", err)
 	}
-	c := &call{req: req, cfg: cfg, cli: cli, self: r.self, target: target, name: containerName(target)}
+	// Every safety rule applies to the container the reference resolved
+	// to, whoever asked and whatever the host checked.
+	if reason := policy.refusal(r.self, target, req.Action); reason != "" {
+		return withDetail(rejected(reason), "container_id", shortID(target.ID))
+	}
+	c := &call{req: req, cfg: cfg, cli: cli, self: r.self, policy: policy, target: target, name: containerName(target)}
 	res := act(ctx, c)
 	if res.StateAfter == "" {
 		res.StateAfter = c.stateNow(ctx)
@@ -152,6 +162,7 @@ type call struct {
 	cfg    Config
 	cli    *client.Client
 	self   selfIdentity
+	policy targetPolicy
 	target container.InspectResponse // as inspected before acting
 	name   string
 }

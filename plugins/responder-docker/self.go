@@ -39,6 +39,22 @@ func (s selfIdentity) ownReason(dep, target string) string {
 	return ""
 }
 
+// ownTarget explains why acting on the container id would act on
+// hemostatd itself, or returns "".
+func (s selfIdentity) ownTarget(id string) string {
+	switch {
+	case id == "":
+		return ""
+	case id == s.cgroupID:
+		return "it is the container hemostatd and this responder run in"
+	case id == s.mountID:
+		// Either hemostatd runs in it, or in a container sharing its
+		// network namespace, which acting on it would break as well.
+		return "hemostatd runs in it or in its network namespace"
+	}
+	return ""
+}
+
 // detectSelf reads procRoot/self/cgroup and procRoot/self/mountinfo.
 // Unreadable files leave the identity empty: outside a container there is
 // nothing to protect.

@@ -40,6 +40,9 @@ type Call struct {
 	PID    int    `json:"pid"`
 	N      int    `json:"n"`
 	Method string `json:"method"`
+	// Environ is the plugin process's environment, so that a test sees
+	// what a plugin inherits.
+	Environ []string `json:"environ"`
 }
 
 // script is the state shared by every role: the settings, the host and the
@@ -103,7 +106,7 @@ func (s *script) enter(ctx context.Context, method string) (int, error) {
 	if host == nil {
 		return n, fmt.Errorf("%s before Configure", method)
 	}
-	if err := host.PublishEvent(ctx, CallEvent, Call{PID: os.Getpid(), N: n, Method: method}); err != nil {
+	if err := host.PublishEvent(ctx, CallEvent, Call{PID: os.Getpid(), N: n, Method: method, Environ: os.Environ()}); err != nil {
 		return n, fmt.Errorf("publish %s: %w", CallEvent, err)
 	}
 	return n, nil

@@ -134,8 +134,12 @@ type ConfigureRequest struct {
 	// analyzers so that they never propose an action it would refuse. Empty
 	// when the host does not know it.
 	ResponderActions []string `protobuf:"bytes,3,rep,name=responder_actions,json=responderActions,proto3" json:"responder_actions,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// safety_policy is the host's safety policy, for a responder to enforce
+	// on what a request's container reference resolves to. Unset when the
+	// host has none to give (another role, a test host).
+	SafetyPolicy  *SafetyPolicy `protobuf:"bytes,4,opt,name=safety_policy,json=safetyPolicy,proto3" json:"safety_policy,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ConfigureRequest) Reset() {
@@ -189,6 +193,81 @@ func (x *ConfigureRequest) GetResponderActions() []string {
 	return nil
 }
 
+func (x *ConfigureRequest) GetSafetyPolicy() *SafetyPolicy {
+	if x != nil {
+		return x.SafetyPolicy
+	}
+	return nil
+}
+
+// SafetyPolicy is the part of the host's safety gate that depends only on
+// the container acted on, so that a responder can apply it to the
+// container it resolved and no request can skip it.
+type SafetyPolicy struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// protected are container names or path.Match globs over names that are
+	// never acted on.
+	Protected []string `protobuf:"bytes,1,rep,name=protected,proto3" json:"protected,omitempty"`
+	// actions is the allowlist; empty allows none.
+	Actions []string `protobuf:"bytes,2,rep,name=actions,proto3" json:"actions,omitempty"`
+	// require_opt_in limits actions to containers labelled
+	// hemostat.enable=true.
+	RequireOptIn  bool `protobuf:"varint,3,opt,name=require_opt_in,json=requireOptIn,proto3" json:"require_opt_in,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SafetyPolicy) Reset() {
+	*x = SafetyPolicy{}
+	mi := &file_hemostat_plugin_v1_plugin_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SafetyPolicy) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SafetyPolicy) ProtoMessage() {}
+
+func (x *SafetyPolicy) ProtoReflect() protoreflect.Message {
+	mi := &file_hemostat_plugin_v1_plugin_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SafetyPolicy.ProtoReflect.Descriptor instead.
+func (*SafetyPolicy) Descriptor() ([]byte, []int) {
+	return file_hemostat_plugin_v1_plugin_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *SafetyPolicy) GetProtected() []string {
+	if x != nil {
+		return x.Protected
+	}
+	return nil
+}
+
+func (x *SafetyPolicy) GetActions() []string {
+	if x != nil {
+		return x.Actions
+	}
+	return nil
+}
+
+func (x *SafetyPolicy) GetRequireOptIn() bool {
+	if x != nil {
+		return x.RequireOptIn
+	}
+	return false
+}
+
 type ConfigureResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// errors is empty when the settings were accepted.
@@ -199,7 +278,7 @@ type ConfigureResponse struct {
 
 func (x *ConfigureResponse) Reset() {
 	*x = ConfigureResponse{}
-	mi := &file_hemostat_plugin_v1_plugin_proto_msgTypes[3]
+	mi := &file_hemostat_plugin_v1_plugin_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -211,7 +290,7 @@ func (x *ConfigureResponse) String() string {
 func (*ConfigureResponse) ProtoMessage() {}
 
 func (x *ConfigureResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_hemostat_plugin_v1_plugin_proto_msgTypes[3]
+	mi := &file_hemostat_plugin_v1_plugin_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -224,7 +303,7 @@ func (x *ConfigureResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConfigureResponse.ProtoReflect.Descriptor instead.
 func (*ConfigureResponse) Descriptor() ([]byte, []int) {
-	return file_hemostat_plugin_v1_plugin_proto_rawDescGZIP(), []int{3}
+	return file_hemostat_plugin_v1_plugin_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *ConfigureResponse) GetErrors() []*ConfigError {
@@ -242,7 +321,7 @@ type ShutdownRequest struct {
 
 func (x *ShutdownRequest) Reset() {
 	*x = ShutdownRequest{}
-	mi := &file_hemostat_plugin_v1_plugin_proto_msgTypes[4]
+	mi := &file_hemostat_plugin_v1_plugin_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -254,7 +333,7 @@ func (x *ShutdownRequest) String() string {
 func (*ShutdownRequest) ProtoMessage() {}
 
 func (x *ShutdownRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_hemostat_plugin_v1_plugin_proto_msgTypes[4]
+	mi := &file_hemostat_plugin_v1_plugin_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -267,7 +346,7 @@ func (x *ShutdownRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ShutdownRequest.ProtoReflect.Descriptor instead.
 func (*ShutdownRequest) Descriptor() ([]byte, []int) {
-	return file_hemostat_plugin_v1_plugin_proto_rawDescGZIP(), []int{4}
+	return file_hemostat_plugin_v1_plugin_proto_rawDescGZIP(), []int{5}
 }
 
 type ShutdownResponse struct {
@@ -278,7 +357,7 @@ type ShutdownResponse struct {
 
 func (x *ShutdownResponse) Reset() {
 	*x = ShutdownResponse{}
-	mi := &file_hemostat_plugin_v1_plugin_proto_msgTypes[5]
+	mi := &file_hemostat_plugin_v1_plugin_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -290,7 +369,7 @@ func (x *ShutdownResponse) String() string {
 func (*ShutdownResponse) ProtoMessage() {}
 
 func (x *ShutdownResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_hemostat_plugin_v1_plugin_proto_msgTypes[5]
+	mi := &file_hemostat_plugin_v1_plugin_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -303,7 +382,7 @@ func (x *ShutdownResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ShutdownResponse.ProtoReflect.Descriptor instead.
 func (*ShutdownResponse) Descriptor() ([]byte, []int) {
-	return file_hemostat_plugin_v1_plugin_proto_rawDescGZIP(), []int{5}
+	return file_hemostat_plugin_v1_plugin_proto_rawDescGZIP(), []int{6}
 }
 
 var File_hemostat_plugin_v1_plugin_proto protoreflect.FileDescriptor
@@ -316,12 +395,17 @@ const file_hemostat_plugin_v1_plugin_proto_rawDesc = "" +
 	"\x04role\x18\x01 \x01(\tR\x04role\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x18\n" +
 	"\aversion\x18\x03 \x01(\tR\aversion\x12)\n" +
-	"\x10protocol_version\x18\x04 \x01(\rR\x0fprotocolVersion\"\x86\x01\n" +
+	"\x10protocol_version\x18\x04 \x01(\rR\x0fprotocolVersion\"\xcd\x01\n" +
 	"\x10ConfigureRequest\x12\x1f\n" +
 	"\vconfig_json\x18\x01 \x01(\fR\n" +
 	"configJson\x12$\n" +
 	"\x0ehost_broker_id\x18\x02 \x01(\rR\fhostBrokerId\x12+\n" +
-	"\x11responder_actions\x18\x03 \x03(\tR\x10responderActions\"L\n" +
+	"\x11responder_actions\x18\x03 \x03(\tR\x10responderActions\x12E\n" +
+	"\rsafety_policy\x18\x04 \x01(\v2 .hemostat.plugin.v1.SafetyPolicyR\fsafetyPolicy\"l\n" +
+	"\fSafetyPolicy\x12\x1c\n" +
+	"\tprotected\x18\x01 \x03(\tR\tprotected\x12\x18\n" +
+	"\aactions\x18\x02 \x03(\tR\aactions\x12$\n" +
+	"\x0erequire_opt_in\x18\x03 \x01(\bR\frequireOptIn\"L\n" +
 	"\x11ConfigureResponse\x127\n" +
 	"\x06errors\x18\x01 \x03(\v2\x1f.hemostat.plugin.v1.ConfigErrorR\x06errors\"\x11\n" +
 	"\x0fShutdownRequest\"\x12\n" +
@@ -343,29 +427,31 @@ func file_hemostat_plugin_v1_plugin_proto_rawDescGZIP() []byte {
 	return file_hemostat_plugin_v1_plugin_proto_rawDescData
 }
 
-var file_hemostat_plugin_v1_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
+var file_hemostat_plugin_v1_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
 var file_hemostat_plugin_v1_plugin_proto_goTypes = []any{
 	(*GetInfoRequest)(nil),    // 0: hemostat.plugin.v1.GetInfoRequest
 	(*GetInfoResponse)(nil),   // 1: hemostat.plugin.v1.GetInfoResponse
 	(*ConfigureRequest)(nil),  // 2: hemostat.plugin.v1.ConfigureRequest
-	(*ConfigureResponse)(nil), // 3: hemostat.plugin.v1.ConfigureResponse
-	(*ShutdownRequest)(nil),   // 4: hemostat.plugin.v1.ShutdownRequest
-	(*ShutdownResponse)(nil),  // 5: hemostat.plugin.v1.ShutdownResponse
-	(*ConfigError)(nil),       // 6: hemostat.plugin.v1.ConfigError
+	(*SafetyPolicy)(nil),      // 3: hemostat.plugin.v1.SafetyPolicy
+	(*ConfigureResponse)(nil), // 4: hemostat.plugin.v1.ConfigureResponse
+	(*ShutdownRequest)(nil),   // 5: hemostat.plugin.v1.ShutdownRequest
+	(*ShutdownResponse)(nil),  // 6: hemostat.plugin.v1.ShutdownResponse
+	(*ConfigError)(nil),       // 7: hemostat.plugin.v1.ConfigError
 }
 var file_hemostat_plugin_v1_plugin_proto_depIdxs = []int32{
-	6, // 0: hemostat.plugin.v1.ConfigureResponse.errors:type_name -> hemostat.plugin.v1.ConfigError
-	0, // 1: hemostat.plugin.v1.PluginService.GetInfo:input_type -> hemostat.plugin.v1.GetInfoRequest
-	2, // 2: hemostat.plugin.v1.PluginService.Configure:input_type -> hemostat.plugin.v1.ConfigureRequest
-	4, // 3: hemostat.plugin.v1.PluginService.Shutdown:input_type -> hemostat.plugin.v1.ShutdownRequest
-	1, // 4: hemostat.plugin.v1.PluginService.GetInfo:output_type -> hemostat.plugin.v1.GetInfoResponse
-	3, // 5: hemostat.plugin.v1.PluginService.Configure:output_type -> hemostat.plugin.v1.ConfigureResponse
-	5, // 6: hemostat.plugin.v1.PluginService.Shutdown:output_type -> hemostat.plugin.v1.ShutdownResponse
-	4, // [4:7] is the sub-list for method output_type
-	1, // [1:4] is the sub-list for method input_type
-	1, // [1:1] is the sub-list for extension type_name
-	1, // [1:1] is the sub-list for extension extendee
-	0, // [0:1] is the sub-list for field type_name
+	3, // 0: hemostat.plugin.v1.ConfigureRequest.safety_policy:type_name -> hemostat.plugin.v1.SafetyPolicy
+	7, // 1: hemostat.plugin.v1.ConfigureResponse.errors:type_name -> hemostat.plugin.v1.ConfigError
+	0, // 2: hemostat.plugin.v1.PluginService.GetInfo:input_type -> hemostat.plugin.v1.GetInfoRequest
+	2, // 3: hemostat.plugin.v1.PluginService.Configure:input_type -> hemostat.plugin.v1.ConfigureRequest
+	5, // 4: hemostat.plugin.v1.PluginService.Shutdown:input_type -> hemostat.plugin.v1.ShutdownRequest
+	1, // 5: hemostat.plugin.v1.PluginService.GetInfo:output_type -> hemostat.plugin.v1.GetInfoResponse
+	4, // 6: hemostat.plugin.v1.PluginService.Configure:output_type -> hemostat.plugin.v1.ConfigureResponse
+	6, // 7: hemostat.plugin.v1.PluginService.Shutdown:output_type -> hemostat.plugin.v1.ShutdownResponse
+	5, // [5:8] is the sub-list for method output_type
+	2, // [2:5] is the sub-list for method input_type
+	2, // [2:2] is the sub-list for extension type_name
+	2, // [2:2] is the sub-list for extension extendee
+	0, // [0:2] is the sub-list for field type_name
 }
 
 func init() { file_hemostat_plugin_v1_plugin_proto_init() }
@@ -380,7 +466,7 @@ func file_hemostat_plugin_v1_plugin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_hemostat_plugin_v1_plugin_proto_rawDesc), len(file_hemostat_plugin_v1_plugin_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   6,
+			NumMessages:   7,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -1,0 +1,5 @@
+analyzer {
+  plugin "llm" {
+    env = ["OPENAI_API_KEY", "NOT-A-NAME"]
+  }
+}
