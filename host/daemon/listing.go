@@ -50,6 +50,12 @@ func ListPlugins(ctx context.Context, dir, self string, log hclog.Logger) ([]Lis
 	}
 	for _, f := range found {
 		l := Listing{Role: f.Role, Name: f.Name, Source: f.Path, SHA256: f.SHA256}
+		if f.Refused != "" {
+			// Never executed, not even to ask its version.
+			l.Err = "refused: " + f.Refused
+			out = append(out, l)
+			continue
+		}
 		out = append(out, probe(l, supervisor.Spec{Role: f.Role, Name: f.Name, Path: f.Path}))
 	}
 	return out, warnings, nil

@@ -23,6 +23,10 @@ func (o *Options) command(spec Spec) (*exec.Cmd, error) {
 			return nil, fmt.Errorf("plugin %s: built-in plugin (no path) but the supervisor knows no executable of its own (Options.Self)", spec.label())
 		}
 		path, args = o.Self, o.BuiltinArgs(spec.Role, spec.Name)
+	} else if err := CheckFile(path); err != nil {
+		// Checked on every start, restarts included: the file may have
+		// been replaced since.
+		return nil, fmt.Errorf("plugin %s: %w", spec.label(), err)
 	}
 	cmd := exec.Command(path, args...)
 	// A minimal environment (go-plugin is told not to add hemostatd's):

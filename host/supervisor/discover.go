@@ -19,6 +19,9 @@ type Found struct {
 	Path string
 	// SHA256 is the hex digest of the file, ready to pin in the config.
 	SHA256 string
+	// Refused, when set, says why the file will not be run (CheckFile);
+	// it must not be executed, not even to ask its version.
+	Refused string
 }
 
 // Skipped is an entry of the plugin directory that is not a usable plugin,
@@ -76,7 +79,11 @@ func inspect(path, base string) (Found, string) {
 	if err != nil {
 		return Found{}, err.Error()
 	}
-	return Found{Role: role, Name: name, Path: path, SHA256: sum}, ""
+	f := Found{Role: role, Name: name, Path: path, SHA256: sum}
+	if err := CheckFile(path); err != nil {
+		f.Refused = err.Error()
+	}
+	return f, ""
 }
 
 // parsePluginName splits hemostat-<role>-<name>. Names may hold dashes;
