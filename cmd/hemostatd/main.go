@@ -17,6 +17,7 @@ import (
 	"github.com/hashicorp/go-plugin"
 	"github.com/hemostat/hemostat/host/config"
 	"github.com/hemostat/hemostat/host/daemon"
+	"github.com/hemostat/hemostat/host/logline"
 	"github.com/hemostat/hemostat/plugins/builtin"
 )
 
@@ -196,10 +197,17 @@ func toolSetup(stderr io.Writer) (self string, log hclog.Logger, ok bool) {
 }
 
 func newLogger(cfg *config.Config, out io.Writer) hclog.Logger {
+	json := cfg.LogFormat == "json"
+	if !json {
+		// Values from Redis and the engine end up in messages as well as
+		// fields: no entry may span lines or carry terminal controls.
+		// JSON output escapes them by itself.
+		out = logline.NewWriter(out, 0)
+	}
 	return hclog.New(&hclog.LoggerOptions{
 		Name:       "hemostatd",
 		Level:      hclog.LevelFromString(cfg.LogLevel),
 		Output:     out,
-		JSONFormat: cfg.LogFormat == "json",
+		JSONFormat: json,
 	})
 }
