@@ -18,6 +18,13 @@ import (
 
 func start(t *testing.T, token string) string {
 	t.Helper()
+	url, _ := startWithRedis(t, token)
+	return url
+}
+
+// startWithRedis is start that also returns the server's redis-server.
+func startWithRedis(t *testing.T, token string) (string, *testenv.RedisServer) {
+	t.Helper()
 	srv := testenv.StartRedis(t)
 	reg := prometheus.NewRegistry()
 	b := bus.New(srv.Client(t), bus.Options{Logger: hclog.NewNullLogger(), Registerer: reg})
@@ -37,7 +44,7 @@ func start(t *testing.T, token string) string {
 			t.Errorf("Serve: %v", err)
 		}
 	})
-	return "http://" + s.Addr()
+	return "http://" + s.Addr(), srv
 }
 
 func get(t *testing.T, url, token string) (int, string) {

@@ -198,6 +198,33 @@ func (s *RedisServer) start() error {
 	return nil
 }
 
+// Freeze stops the server with SIGSTOP, as a hung Redis would be: its port
+// accepts connections but nothing is answered. It is thawed when the test
+// ends, or by Thaw.
+func (s *RedisServer) Freeze(t testing.TB) {
+	t.Helper()
+	s.signal(t, syscall.SIGSTOP)
+	t.Cleanup(func() { s.signal(t, syscall.SIGCONT) })
+}
+
+// Thaw resumes a frozen server with SIGCONT.
+func (s *RedisServer) Thaw(t testing.TB) {
+	t.Helper()
+	s.signal(t, syscall.SIGCONT)
+}
+
+func (s *RedisServer) signal(t testing.TB, sig syscall.Signal) {
+	s.mu.Lock()
+	cmd := s.cmd
+	s.mu.Unlock()
+	if cmd == nil {
+		return
+	}
+	if err := cmd.Process.Signal(sig); err != nil {
+		t.Errorf("signal redis-server %v: %v", sig, err)
+	}
+}
+
 // stop terminates the server, if running, and waits for it to exit.
 func (s *RedisServer) stop() error {
 	s.mu.Lock()
