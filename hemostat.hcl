@@ -86,6 +86,9 @@ monitor {
     # An executable to run instead of the built-in, optionally pinned:
     # path   = "/usr/local/lib/hemostat/hemostat-monitor-docker"
     # sha256 = "<64 hex characters of the executable's SHA-256>"
+    # Plugins start with a minimal environment (PATH, HOME, locale, TZ,
+    # DOCKER_*); name any other variable of hemostatd's they need:
+    # env = ["HTTPS_PROXY"]
     config {
       # How often resource usage is sampled.
       interval = "5s"
