@@ -105,8 +105,21 @@ analyzer {
   workers = 64
 
   # A chain, asked in order until one decides; the threshold analyzer is the
-  # rule-based fallback. Put an LLM analyzer before it, for example:
-  # plugin "llm" { config { provider = "anthropic"  api_key = env("ANTHROPIC_API_KEY") } }
+  # rule-based fallback. The LLM analyzer is off until a block names it
+  # (plugins/analyzer-llm/README.md); uncomment to put it first:
+  # plugin "llm" {
+  #   timeout = "20s"                             # the model never delays healing longer
+  #   config {
+  #     provider    = "openai"                    # any OpenAI-compatible server; or "anthropic"
+  #     model       = "gpt-4o-mini"
+  #     base_url    = "http://127.0.0.1:11434/v1" # optional: Ollama, vLLM, llama.cpp, LM Studio
+  #     api_key     = env("OPENAI_API_KEY", "")
+  #     actions     = ["restart"]                 # narrowed to the responder's actions
+  #     max_tokens  = 400
+  #     concurrency = 8
+  #     mode        = "decide"                    # "shadow": record its verdict, threshold decides
+  #   }
+  # }
   plugin "threshold" {
     timeout = "10s"
     config {

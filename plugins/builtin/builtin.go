@@ -10,6 +10,7 @@ import (
 
 	slack "github.com/hemostat/hemostat/plugins/alert-slack"
 	webhook "github.com/hemostat/hemostat/plugins/alert-webhook"
+	llm "github.com/hemostat/hemostat/plugins/analyzer-llm"
 	threshold "github.com/hemostat/hemostat/plugins/analyzer-threshold"
 	"github.com/hemostat/hemostat/plugins/monitor"
 	dockerresponder "github.com/hemostat/hemostat/plugins/responder-docker"
@@ -29,6 +30,7 @@ type Entry struct {
 var entries = []Entry{
 	{Role: sdk.RoleMonitor, Name: "docker", New: func() sdk.Plugin { return monitor.New() }},
 	{Role: sdk.RoleAnalyzer, Name: "threshold", New: func() sdk.Plugin { return threshold.New() }},
+	{Role: sdk.RoleAnalyzer, Name: "llm", New: func() sdk.Plugin { return llm.New() }},
 	{Role: sdk.RoleResponder, Name: "docker", New: func() sdk.Plugin { return dockerresponder.New() }},
 	{Role: sdk.RoleAlert, Name: slack.Name, New: func() sdk.Plugin { return slack.New() }},
 	{Role: sdk.RoleAlert, Name: webhook.Name, New: func() sdk.Plugin { return webhook.New() }},
