@@ -2,6 +2,7 @@ package dockere2e
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -21,6 +22,10 @@ func testCPUHog(t *testing.T) {
 	p := scenarioPrefix()
 	s := newSettings()
 	s.CPUPct, s.AnalyzerCPUPct = 20, 20
+	// On an engine shared with the other scenarios the hog's share can
+	// sag for a few seconds: the analyzer then calls it falling and waits,
+	// and the next alert, realert later, has it restarted.
+	s.Realert = "3s"
 	d := startDaemon(t, p, s)
 	name := p + "hog"
 	id := e.run(t, name, []string{"--cpu", "1"}, nil, &container.HostConfig{Resources: container.Resources{NanoCPUs: 500_000_000}})
@@ -29,11 +34,16 @@ func testCPUHog(t *testing.T) {
 	d.watch.WaitFor(t, completeType, name, daemontest.StatusIs("success"), 60*time.Second)
 	e.expectRestarted(t, id, before)
 	d.watch.Quiet(t, name, 3*time.Second, 20*time.Second)
-	d.watch.ExpectTrace(t, name,
-		"health_alert High CPU: N%",
-		"remediation_needed restart",
-		"remediation_complete restart success",
-	)
+	trace := d.watch.Trace(name)
+	want := []string{"health_alert High CPU: N%", "remediation_needed restart", "remediation_complete restart success"}
+	// Before the restart, only alerts judged "falling, wait" may come.
+	for len(trace) > len(want) && trace[0] == want[0] && strings.HasPrefix(trace[1], "false_alarm") {
+		trace = trace[2:]
+	}
+	if !slices.Equal(trace, want) {
+		t.Fatalf("envelopes about %s:\n  %s\nwant (after any falling-CPU false alarms):\n  %s\nraw:\n%s",
+			name, strings.Join(trace, "\n  "), strings.Join(want, "\n  "), d.watch.Dump(name))
+	}
 }
 
 // testCPUSpike: a one-second burst in a quiet container crosses the line

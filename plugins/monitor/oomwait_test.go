@@ -100,31 +100,14 @@ func (p *lateOOMProxy) events(w http.ResponseWriter, r *http.Request, transport 
 	write(nil) // the headers, at once, as the engine sends them
 	dec := json.NewDecoder(resp.Body)
 	var ooms []json.RawMessage // the target's, until its die is out
-	for {
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
-			return
-		}
-		var m struct {
-			Action string
-			Actor  struct{ ID string }
-		}
-		json.Unmarshal(raw, &m)
-		if m.Actor.ID == p.target && m.Action == "oom" {
-			ooms = append(ooms, raw)
-			continue
-		}
-		write(raw)
-		if m.Actor.ID != p.target || m.Action != "die" {
-			continue
-		}
-		late := ooms
-		ooms = nil
+	var dieAt time.Time        // when the target's die went out
+	// release sends held oom events delay after the die.
+	release := func(late []json.RawMessage) {
 		held.Add(1)
 		go func() {
 			defer held.Done()
 			select {
-			case <-time.After(p.delay):
+			case <-time.After(time.Until(dieAt.Add(p.delay))):
 			case <-stop:
 				return
 			case <-r.Context().Done():
@@ -137,6 +120,36 @@ func (p *lateOOMProxy) events(w http.ResponseWriter, r *http.Request, transport 
 				write(raw)
 			}
 		}()
+	}
+	for {
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return
+		}
+		var m struct {
+			Action string
+			Actor  struct{ ID string }
+		}
+		json.Unmarshal(raw, &m)
+		if m.Actor.ID == p.target && m.Action == "oom" {
+			if !dieAt.IsZero() {
+				// The engine itself sent it after the die, as a loaded
+				// engine does: it still goes out no sooner than delay
+				// after the die.
+				release([]json.RawMessage{raw})
+				continue
+			}
+			ooms = append(ooms, raw)
+			continue
+		}
+		write(raw)
+		if m.Actor.ID != p.target || m.Action != "die" {
+			continue
+		}
+		dieAt = time.Now()
+		late := ooms
+		ooms = nil
+		release(late)
 	}
 }
 
