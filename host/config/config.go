@@ -36,7 +36,22 @@ type Redis struct {
 	Password       string
 	DB             int
 	TLS            TLS
+	// Delivery is how hemostatd's roles receive envelopes: DeliveryPubSub,
+	// the protocol's channels, or DeliveryStreams, which also appends every
+	// envelope to a capped stream per type and reads those through consumer
+	// groups, so that work survives a role or hemostatd restarting.
+	Delivery string
+	// ClaimMinIdle is how long a stream entry stays pending with a consumer
+	// before another consumer may claim it: longer than the slowest
+	// handling, so that work under way is not taken over.
+	ClaimMinIdle time.Duration
 }
+
+// Delivery modes.
+const (
+	DeliveryPubSub  = "pubsub"
+	DeliveryStreams = "streams"
+)
 
 // TLS secures the connection to Redis.
 type TLS struct {

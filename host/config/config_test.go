@@ -27,6 +27,8 @@ func TestDefault(t *testing.T) {
 		{"log format", c.LogFormat, "text"},
 		{"plugin dir", c.PluginDir, "plugins"},
 		{"redis embedded", len(c.Redis.Addresses), 0},
+		{"delivery", c.Redis.Delivery, "pubsub"},
+		{"claim min idle", c.Redis.ClaimMinIdle, 3 * time.Minute},
 		{"http address", c.HTTP.Address, "127.0.0.1:9090"},
 		{"monitor enabled", c.Monitor.Enabled, true},
 		{"cpu", c.Monitor.CPUPct, 85.0},
@@ -105,7 +107,13 @@ func TestParseValues(t *testing.T) {
 			sentinel_master = "main"
 			username = "u"
 			db = 3
-		}`, func(c *Config) any { return c.Redis }, Redis{Addresses: []string{"s1:26379", "s2:26379"}, SentinelMaster: "main", Username: "u", DB: 3}},
+		}`, func(c *Config) any { return c.Redis }, Redis{Addresses: []string{"s1:26379", "s2:26379"}, SentinelMaster: "main", Username: "u", DB: 3, Delivery: "pubsub", ClaimMinIdle: 3 * time.Minute}},
+		{"redis streams", `redis {
+			address = "r:6379"
+			delivery = "streams"
+			claim_min_idle = "45s"
+		}`, func(c *Config) any { return []any{c.Redis.Delivery, c.Redis.ClaimMinIdle} }, []any{"streams", 45 * time.Second}},
+		{"redis pubsub explicit", `redis { delivery = "pubsub" }`, func(c *Config) any { return c.Redis.Delivery }, "pubsub"},
 		{"redis tls", `redis {
 			address = "r:6380"
 			tls {

@@ -16,6 +16,9 @@ const (
 	// DefaultResponderTimeout is longer: a restart waits for the stop
 	// timeout and then for the container to be running and healthy again.
 	DefaultResponderTimeout = 2 * time.Minute
+	// DefaultClaimMinIdle outlasts the responder's timeout, the slowest
+	// handling there is, so a live consumer's entry is never claimed.
+	DefaultClaimMinIdle = 3 * time.Minute
 )
 
 // Default is the configuration used when there is no file, and the base
@@ -26,6 +29,7 @@ func Default() *Config {
 		LogFormat: "text",
 		PluginDir: DefaultPluginDir,
 		HTTP:      HTTP{Address: DefaultHTTPAddress},
+		Redis:     Redis{Delivery: DeliveryPubSub, ClaimMinIdle: DefaultClaimMinIdle},
 		Monitor: Monitor{
 			Enabled:   true,
 			CPUPct:    85,

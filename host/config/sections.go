@@ -50,6 +50,7 @@ var redisSchema = &hcl.BodySchema{
 	Attributes: []hcl.AttributeSchema{
 		{Name: "address"}, {Name: "addresses"}, {Name: "sentinel_master"},
 		{Name: "username"}, {Name: "password"}, {Name: "db"},
+		{Name: "delivery"}, {Name: "claim_min_idle"},
 	},
 	Blocks: []hcl.BlockHeaderSchema{{Type: "tls"}},
 }
@@ -81,6 +82,12 @@ func (d *decoder) redis(b *hcl.Block, r *Redis) {
 	if addressesOK && r.SentinelMaster != "" && len(r.Addresses) == 0 {
 		pos, _ := s.pos("sentinel_master")
 		d.errorf(pos, "sentinel_master: the sentinels' addresses are required")
+	}
+	s.str("delivery", &r.Delivery, oneOf(DeliveryPubSub, DeliveryStreams))
+	s.duration("claim_min_idle", &r.ClaimMinIdle, positive)
+	if addressesOK && r.Delivery == DeliveryStreams && len(r.Addresses) == 0 {
+		pos, _ := s.pos("delivery")
+		d.errorf(pos, "delivery: streams keep work across a restart only in an external Redis; set an address")
 	}
 	if tb := s.block("tls"); tb != nil {
 		d.tls(tb, &r.TLS)

@@ -1,0 +1,4 @@
+redis {
+  delivery       = "kafka"
+  claim_min_idle = "0s"
+}

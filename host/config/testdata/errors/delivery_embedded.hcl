@@ -1,0 +1,4 @@
+redis {
+  delivery       = "streams"
+  claim_min_idle = "soon"
+}
