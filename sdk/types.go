@@ -219,9 +219,19 @@ var Kinds = []string{
 // notifications of several event types.
 const TypeSummary = "summary"
 
+// TypeHemostatd is the Type of a notification about hemostatd itself
+// (kinds KindPluginTrouble and KindRedisTrouble). It reaches every alert
+// plugin whatever its routing, at once: it is rare, and about the very
+// path the other notifications take.
+const TypeHemostatd = "hemostatd"
+
+// StatusRecovered is the Status of a notification telling that the
+// trouble of an earlier one with the same Kind is over.
+const StatusRecovered = "recovered"
+
 // Notification is what the alert role hands to every alert plugin.
 type Notification struct {
-	Type      string `json:"type"` // the envelope type: remediation_complete, false_alarm, escalation; or summary
+	Type      string `json:"type"` // the envelope type: remediation_complete, false_alarm, escalation; or summary, hemostatd
 	Kind      string `json:"kind"`
 	Severity  string `json:"severity"`
 	Container string `json:"container"`

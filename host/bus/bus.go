@@ -40,6 +40,10 @@ type Options struct {
 	RetryMaxWait time.Duration
 	// Registerer, if set, receives the bus's metrics.
 	Registerer prometheus.Registerer
+	// OnConnection, when set, is told when Run loses its connection to
+	// Redis (up false, with the error) and when it has one again (up
+	// true). It must not block: Run waits for it.
+	OnConnection func(up bool, err error)
 }
 
 // Defaults, as the protocol's "On Connection Loss" section asks.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -18,7 +19,16 @@ func TestRunReconnectsAfterRedisRestart(t *testing.T) {
 	srv := testenv.StartRedis(t)
 	client := srv.Client(t)
 	ctx := context.Background()
-	b := newBus(t, client, Options{RetryInitial: 20 * time.Millisecond, RetryMax: 100})
+	var connMu sync.Mutex
+	var conn []string
+	b := newBus(t, client, Options{RetryInitial: 20 * time.Millisecond, RetryMax: 100, OnConnection: func(up bool, err error) {
+		connMu.Lock()
+		defer connMu.Unlock()
+		if up != (err == nil) {
+			t.Errorf("OnConnection(%v, %v)", up, err)
+		}
+		conn = append(conn, map[bool]string{true: "up", false: "down"}[up])
+	}})
 	var got collector
 	b.Subscribe(protocol.TypeRemediationNeeded, got.handle)
 	stop := startRun(t, b)
@@ -46,6 +56,11 @@ func TestRunReconnectsAfterRedisRestart(t *testing.T) {
 	}
 	if err := stop(); err != nil {
 		t.Fatalf("Run returned %v, want nil when its context ends", err)
+	}
+	connMu.Lock()
+	defer connMu.Unlock()
+	if got := strings.Join(conn, ","); got != "down,up,down,up" {
+		t.Errorf("OnConnection saw %s, want down,up,down,up", got)
 	}
 }
 

@@ -200,6 +200,9 @@ func (b *Bus) connectLoop(r *runState) error {
 			}
 			b.metrics.reconnects.Inc()
 			b.log.Info("reconnected to redis", "address", b.addr(), "outage", roundDuration(time.Since(out.began)), "tries", out.probes)
+			if b.opts.OnConnection != nil {
+				b.opts.OnConnection(true, nil)
+			}
 			replayFrom, out = out.replayFrom, nil
 			return replayFrom
 		})
@@ -223,6 +226,9 @@ func (b *Bus) connectLoop(r *runState) error {
 			// the server (a client kill, an output-buffer limit) is over
 			// as soon as it happened, and every second away is missed.
 			b.log.Warn("redis connection failed; reconnecting", "address", b.addr(), "error", err, "next_try_in", wait)
+			if b.opts.OnConnection != nil {
+				b.opts.OnConnection(false, err)
+			}
 		} else {
 			out.probes++
 			if !now.Before(out.stepEnds) {

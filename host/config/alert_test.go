@@ -53,11 +53,29 @@ func TestAlertErrors(t *testing.T) {
 		{"silence {\n containers = \"x\"\n until = \"2027-01-01T00:00:00Z\"\n event = \"lunch\"\n}", `event: "lunch" is not one of`},
 		{"storm {\n containers = -1\n}", `containers: must be at least 0`},
 		{"storm {\n}\nstorm {\n}", `duplicate storm block`},
+		{"trouble {\n redis_grace = \"0s\"\n}", `redis_grace: must be positive`},
+		{"trouble {\n often = \"1m\"\n}", `often`},
 		{"plugin \"slack\" {\n containers = [\"[\"]\n}", `containers: "[" is not a valid glob pattern`},
 	} {
 		_, err := Parse([]byte("alert {\n"+tc.src+"\n}\n"), "t.hcl")
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: error %v, want %q", tc.src, err, tc.want)
 		}
+	}
+}
+
+func TestAlertTrouble(t *testing.T) {
+	if got, want := mustParse(t, "").Alert.Trouble, (Trouble{RedisGrace: 30 * time.Second, PluginStable: time.Minute, Repeat: time.Hour}); got != want {
+		t.Errorf("default trouble = %+v, want %+v", got, want)
+	}
+	c := mustParse(t, `
+alert {
+  trouble {
+    redis_grace   = "10s"
+    repeat        = "15m"
+  }
+}`)
+	if want := (Trouble{RedisGrace: 10 * time.Second, PluginStable: time.Minute, Repeat: 15 * time.Minute}); c.Alert.Trouble != want {
+		t.Errorf("trouble = %+v, want %+v (plugin_stable kept at its default)", c.Alert.Trouble, want)
 	}
 }

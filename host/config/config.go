@@ -144,9 +144,20 @@ type Alert struct {
 	// window as one message with their count. 0 sends every one.
 	DedupeWindow time.Duration
 	Storm        Storm
+	Trouble      Trouble
 	// Silences are applied to the shared silence store at start-up.
 	Silences []Silence
 	Plugins  []Plugin
+}
+
+// Trouble says when hemostatd tells the alert plugins of its own trouble:
+// Redis unreachable for longer than RedisGrace; a plugin failing again
+// before it ran PluginStable since its last restart (and recovered once
+// it runs that long); the same trouble at most once per Repeat.
+type Trouble struct {
+	RedisGrace   time.Duration
+	PluginStable time.Duration
+	Repeat       time.Duration
 }
 
 // Storm: when Containers or more containers are reported within Window,

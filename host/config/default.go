@@ -59,6 +59,10 @@ func Default() *Config {
 			Enabled:      true,
 			DedupeWindow: 5 * time.Minute,
 			Storm:        Storm{Containers: 5, Window: time.Minute, Wait: 10 * time.Second},
+			// A minute, as the supervisor's own notion of a plugin that
+			// runs well; an hour between reminders, as Alertmanager's
+			// repeat_interval defaults to four.
+			Trouble: Trouble{RedisGrace: 30 * time.Second, PluginStable: time.Minute, Repeat: time.Hour},
 		},
 	}
 }

@@ -219,7 +219,11 @@ func (d *decoder) responder(b *hcl.Block, r *Responder) {
 
 var alertSchema = &hcl.BodySchema{
 	Attributes: []hcl.AttributeSchema{{Name: "enabled"}, {Name: "dedupe_window"}},
-	Blocks:     []hcl.BlockHeaderSchema{{Type: "storm"}, {Type: "silence"}, pluginHeader},
+	Blocks:     []hcl.BlockHeaderSchema{{Type: "storm"}, {Type: "trouble"}, {Type: "silence"}, pluginHeader},
+}
+
+var troubleSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{{Name: "redis_grace"}, {Name: "plugin_stable"}, {Name: "repeat"}},
 }
 
 var stormSchema = &hcl.BodySchema{
@@ -241,6 +245,12 @@ func (d *decoder) alert(b *hcl.Block, a *Alert) {
 		ss.integer("containers", &a.Storm.Containers, atLeast(0))
 		ss.duration("window", &a.Storm.Window, positive)
 		ss.duration("wait", &a.Storm.Wait, positive)
+	}
+	if tb := s.block("trouble"); tb != nil {
+		ts := d.content(tb.Body, troubleSchema)
+		ts.duration("redis_grace", &a.Trouble.RedisGrace, positive)
+		ts.duration("plugin_stable", &a.Trouble.PluginStable, positive)
+		ts.duration("repeat", &a.Trouble.Repeat, positive)
 	}
 	for _, sb := range s.blocks["silence"] {
 		a.Silences = append(a.Silences, d.silence(sb))

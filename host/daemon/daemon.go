@@ -46,6 +46,7 @@ type Daemon struct {
 	supervisor *supervisor.Supervisor
 	gate       *gate.Gate
 	silences   *silence.Store
+	trouble    *ownTrouble
 	http       *httpapi.Server
 
 	// What a config reload changes while the daemon runs.
@@ -89,12 +90,12 @@ func Run(ctx context.Context, opts Options) (err error) {
 	}
 	defer closeQuietly(log, "redis", redisCloser)
 
-	d := &Daemon{cfg: cfg, log: log, reloads: newReloadMetrics(reg)}
-	d.bus = bus.New(client, bus.Options{Logger: log, Registerer: reg})
+	d := &Daemon{cfg: cfg, log: log, reloads: newReloadMetrics(reg), trouble: newOwnTrouble(cfg.Alert.Trouble)}
+	d.bus = bus.New(client, bus.Options{Logger: log, Registerer: reg, OnConnection: d.trouble.connection})
 	d.silences = silence.NewStore(client, role.SilenceEvents())
 	applySilences(ctx, d.silences, cfg.Alert.Silences, log.Named("alert"))
 	d.supervisor = supervisor.New(supervisor.Options{
-		Logger: log, Self: opts.Self, Host: pluginHost{bus: d.bus}, Registerer: reg,
+		Logger: log, Self: opts.Self, Host: pluginHost{bus: d.bus}, Registerer: reg, OnEvent: d.trouble.pluginEvent,
 	})
 	defer func() {
 		stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownGrace)
@@ -141,7 +142,13 @@ func Run(ctx context.Context, opts Options) (err error) {
 	if opts.Ready != nil {
 		opts.Ready(d)
 	}
-	return runAll(runCtx, cancel, log, runners)
+	err = runAll(runCtx, cancel, log, runners)
+	if fatal := (*bus.FatalError)(nil); errors.As(err, &fatal) {
+		// The last thing the alert plugins hear, delivered before the
+		// roles close.
+		d.trouble.RedisGone(err)
+	}
+	return err
 }
 
 // runAll runs every runner until ctx ends or one fails; the first failure
@@ -278,6 +285,7 @@ func (d *Daemon) startRoles(ctx, work context.Context, m *metrics) (runners []fu
 		}
 	}
 	al.Register(work)
+	d.trouble.start(work, al)
 	closers = append(closers, al.Close)
 	if len(errs) > 0 {
 		return nil, closers, errs

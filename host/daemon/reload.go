@@ -31,8 +31,8 @@ import (
 // reload, naming it — is what the daemon is wired from: Redis, the HTTP
 // listener, the log format, a role switched on or off, a plugin added,
 // removed or moved in its chain, an alert plugin's routing, the dedupe
-// window, the storm settings and the silences of the file (those set at
-// run time are untouched by either).
+// window, the storm and trouble settings and the silences of the file
+// (those set at run time are untouched by either).
 
 // reloadMetrics are the reload gauges, named as Prometheus names its own.
 type reloadMetrics struct {
@@ -207,6 +207,7 @@ func needsRestart(cur, next *config.Config) []string {
 	differs("alert.enabled", cur.Alert.Enabled, next.Alert.Enabled)
 	differs("alert.dedupe_window", cur.Alert.DedupeWindow, next.Alert.DedupeWindow)
 	differs("the alert storm block", cur.Alert.Storm, next.Alert.Storm)
+	differs("the alert trouble block", cur.Alert.Trouble, next.Alert.Trouble)
 	differs("the alert silences", silencesOf(cur), silencesOf(next))
 	for _, role := range roles {
 		differs(role+": the enabled plugins or their order", enabledNames(pluginsOf(cur, role)), enabledNames(pluginsOf(next, role)))

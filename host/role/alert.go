@@ -148,8 +148,12 @@ func (a *Alert) handle(ctx context.Context, env protocol.Envelope) {
 }
 
 // Notify reports one notification: hemostatd's own trouble (a plugin, Redis)
-// enters here, envelopes from the bus too.
+// enters here, envelopes from the bus too. It does not block.
 func (a *Alert) Notify(ctx context.Context, n sdk.Notification) {
+	if n.Type == sdk.TypeHemostatd {
+		a.notifyOwn(ctx, n)
+		return
+	}
 	if a.silenced(ctx, n) {
 		return
 	}
@@ -158,6 +162,17 @@ func (a *Alert) Notify(ctx context.Context, n sdk.Notification) {
 		if r.wants(n) {
 			r.group.offer(n)
 		}
+	}
+}
+
+// notifyOwn delivers news of hemostatd's own trouble to every alert
+// plugin at once: past routing, silences (which cannot be read while Redis
+// is down) and grouping (Trouble already says it once, and its recovery
+// must not wait for a window's end).
+func (a *Alert) notifyOwn(ctx context.Context, n sdk.Notification) {
+	a.log(n)
+	for _, r := range a.routes {
+		a.work.enqueue(r.Name+"\x00"+sdk.TypeHemostatd, func() { a.deliver(ctx, r, n, "") })
 	}
 }
 

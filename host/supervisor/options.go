@@ -33,6 +33,10 @@ type Options struct {
 	// hang; a plugin that does not answer within its Spec.Timeout is
 	// killed and restarted. Default 5s.
 	PingInterval time.Duration
+	// OnEvent, when set, is told of every failure, restart and give-up
+	// of a plugin. It is called on the plugin's watcher and must not
+	// block.
+	OnEvent func(Event)
 }
 
 // DefaultBuiltinArgs are the arguments hemostatd is re-run with to serve

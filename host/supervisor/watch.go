@@ -56,6 +56,7 @@ func (p *Plugin) restart(ctx context.Context, old *instance, cause error, b *bac
 		return true // a reload replaced old meanwhile and ends it itself
 	}
 	p.log.Error("plugin failed, restarting it", "pid", old.pid, "error", cause)
+	p.emit(EventFailed, cause)
 	old.kill()
 	if time.Since(old.started) >= stableAfter {
 		b.reset()
@@ -85,6 +86,7 @@ func (p *Plugin) restart(ctx context.Context, old *instance, cause error, b *bac
 				return true
 			}
 			p.log.Info("plugin restarted", "pid", in.pid, "restarts", n)
+			p.emit(EventRestarted, nil)
 			return true
 		}
 		if ctx.Err() != nil {
@@ -93,10 +95,12 @@ func (p *Plugin) restart(ctx context.Context, old *instance, cause error, b *bac
 		if permanent(err) {
 			p.takeDown(StateFailed, err)
 			p.log.Error("plugin cannot be restarted; giving up", "error", err)
+			p.emit(EventGaveUp, err)
 			return false
 		}
 		p.noteError(err)
 		p.log.Warn("plugin restart failed, retrying", "error", err, "attempt", n)
+		p.emit(EventFailed, err)
 	}
 }
 

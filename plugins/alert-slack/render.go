@@ -92,7 +92,11 @@ func render(n sdk.Notification, c Config) Message {
 		return renderStorm(n, c)
 	}
 	var blocks []slack.Block
-	blocks = append(blocks, slack.NewHeaderBlock(plain(truncate(icon(n.Kind)+" "+n.Title, maxHeaderText))))
+	mark := icon(n.Kind)
+	if n.Status == sdk.StatusRecovered {
+		mark = ":large_green_circle:"
+	}
+	blocks = append(blocks, slack.NewHeaderBlock(plain(truncate(mark+" "+n.Title, maxHeaderText))))
 	if body := strings.TrimSpace(n.Reason); body != "" || n.Text != "" {
 		if body == "" {
 			body = n.Text

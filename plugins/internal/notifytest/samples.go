@@ -103,13 +103,26 @@ func Samples() []Sample {
 				"issues": []string{"Restart loop: 5 restarts in 10m0s"}, "analyzer": "threshold"}),
 		}},
 		{"plugin_trouble", sdk.Notification{
-			Type: "hemostatd", Kind: sdk.KindPluginTrouble, Severity: sdk.SeverityCritical,
-			Title: "analyzer plugin llm keeps failing", Text: "restarted 4 times in 2m; last error: plugin exited", Time: T0,
-			Reason: "plugin exited", Figures: []sdk.Figure{{Name: "Restarts", Value: "4"}},
+			Type: sdk.TypeHemostatd, Kind: sdk.KindPluginTrouble, Severity: sdk.SeverityCritical, Host: "node-1",
+			Title: "analyzer plugin llm keeps failing", Text: "2 failures in a row, none after it ran 1m0s; hemostatd keeps restarting it.",
+			Time: T0, Error: "plugin exited",
+			Figures: []sdk.Figure{{Name: "Plugin", Value: "analyzer/llm"}, {Name: "Failures in a row", Value: "2"}, {Name: "Restarts", Value: "1"}},
+		}},
+		{"plugin_recovered", sdk.Notification{
+			Type: sdk.TypeHemostatd, Kind: sdk.KindPluginTrouble, Severity: sdk.SeverityInfo, Status: sdk.StatusRecovered, Host: "node-1",
+			Title: "analyzer plugin llm works again", Text: "it has run 1m0s without failing, after 4 failures in a row", Time: T0,
+			Figures: []sdk.Figure{{Name: "Plugin", Value: "analyzer/llm"}, {Name: "Failures in a row", Value: "4"}, {Name: "Restarts", Value: "4"}},
 		}},
 		{"redis_trouble", sdk.Notification{
-			Type: "hemostatd", Kind: sdk.KindRedisTrouble, Severity: sdk.SeverityCritical,
-			Title: "Redis unreachable", Text: "reconnecting (try 3 of 10): dial tcp 127.0.0.1:6379: connect: connection refused", Time: T0,
+			Type: sdk.TypeHemostatd, Kind: sdk.KindRedisTrouble, Severity: sdk.SeverityCritical, Host: "node-1",
+			Title: "Redis unreachable", Text: "hemostatd has not reached Redis for 30s. It keeps trying; meanwhile the roles cannot pass alerts to one another.",
+			Time: T0, FirstTime: T0.Add(-30 * time.Second), Error: "dial tcp 127.0.0.1:6379: connect: connection refused",
+			Figures: []sdk.Figure{{Name: "Unreachable for", Value: "30s"}},
+		}},
+		{"redis_recovered", sdk.Notification{
+			Type: sdk.TypeHemostatd, Kind: sdk.KindRedisTrouble, Severity: sdk.SeverityInfo, Status: sdk.StatusRecovered, Host: "node-1",
+			Title: "Redis reachable again", Text: "hemostatd reached Redis again after 1m12s", Time: T0, FirstTime: T0.Add(-72 * time.Second),
+			Figures: []sdk.Figure{{Name: "Unreachable for", Value: "1m12s"}},
 		}},
 		{"storm", Storm(50)},
 	}
