@@ -33,6 +33,16 @@ redis {
   # Database number; ignored by a cluster, which has only 0.
   db = 0
 
+  # How hemostatd's roles receive envelopes. "pubsub" is the protocol's
+  # channels. "streams" also appends every envelope to a capped stream per
+  # type (hemostat:stream:<type>) and reads those through consumer groups,
+  # so an alert published while a role restarts is handled when it is back;
+  # it needs an address, and agents of your own must XADD too (see README).
+  delivery = "pubsub"
+  # Streams only: how long an entry may stay unacknowledged by a consumer
+  # before another claims it (longer than the slowest responder action).
+  claim_min_idle = "3m"
+
   tls {
     # Encrypt the connection to a real server (managed Redis usually needs it).
     enabled = false

@@ -2,7 +2,9 @@ package bus
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -44,6 +46,17 @@ type Options struct {
 	// Redis (up false, with the error) and when it has one again (up
 	// true). It must not block: Run waits for it.
 	OnConnection func(up bool, err error)
+	// Delivery is DeliveryPubSub (the default) or DeliveryStreams: then
+	// Publish also appends to the type's stream, and Run reads the streams
+	// through the consumer group StreamGroup instead of subscribing.
+	Delivery string
+	// Consumer names this bus in the consumer group; a hemostatd that
+	// comes back under the same name takes up its own pending entries at
+	// once. Default: the host name.
+	Consumer string
+	// ClaimMinIdle is how long an entry stays pending with another
+	// consumer before this one claims it. Default 3m.
+	ClaimMinIdle time.Duration
 }
 
 // Defaults, as the protocol's "On Connection Loss" section asks.
@@ -53,6 +66,7 @@ const (
 	DefaultRetryInitial  = time.Second
 	DefaultRetryMax      = 10
 	DefaultRetryMaxWait  = 2 * time.Second
+	DefaultClaimMinIdle  = 3 * time.Minute
 )
 
 func (o Options) withDefaults() Options {
@@ -74,6 +88,18 @@ func (o Options) withDefaults() Options {
 	if o.RetryMaxWait <= 0 {
 		o.RetryMaxWait = DefaultRetryMaxWait
 	}
+	if o.Delivery == "" {
+		o.Delivery = DeliveryPubSub
+	}
+	if o.Consumer == "" {
+		o.Consumer, _ = os.Hostname()
+		if o.Consumer == "" {
+			o.Consumer = "hemostatd"
+		}
+	}
+	if o.ClaimMinIdle <= 0 {
+		o.ClaimMinIdle = DefaultClaimMinIdle
+	}
 	return o
 }
 
@@ -89,6 +115,7 @@ type Bus struct {
 	log     hclog.Logger
 	metrics *metrics
 	events  *eventLog
+	acks    *acker // nil unless delivering through streams
 	invalid atomic.Uint64
 	// warnLimit limits warnings about invalid messages, which a broken
 	// or hostile publisher can send by the thousand.
@@ -110,7 +137,7 @@ func New(client redis.UniversalClient, opts Options) *Bus {
 	opts = opts.withDefaults()
 	m := newMetrics(opts.Registerer)
 	log := opts.Logger.Named("bus")
-	return &Bus{
+	b := &Bus{
 		client:   client,
 		opts:     opts,
 		log:      log,
@@ -118,6 +145,10 @@ func New(client redis.UniversalClient, opts Options) *Bus {
 		events:   newEventLog(client, opts, log, m),
 		handlers: make(map[string][]Handler),
 	}
+	if b.streaming() {
+		b.acks = newAcker(client, log, m)
+	}
+	return b
 }
 
 // Ping checks that Redis answers.
@@ -155,7 +186,11 @@ func (b *Bus) Close(ctx context.Context) error {
 			return fmt.Errorf("bus: close: Run did not stop: %w", ctx.Err())
 		}
 	}
-	return b.events.close(ctx)
+	err := b.events.close(ctx)
+	if b.acks != nil {
+		err = errors.Join(err, b.acks.close(ctx))
+	}
+	return err
 }
 
 // Invalid is how many received messages were skipped as invalid so far.

@@ -19,6 +19,11 @@ type metrics struct {
 	batchSize  prometheus.Histogram
 	reconnects prometheus.Counter
 	replayed   prometheus.Counter
+
+	streamErrors    *prometheus.CounterVec
+	claimed         *prometheus.CounterVec
+	groupsRecreated *prometheus.CounterVec
+	acked           *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -52,6 +57,22 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "hemostat_bus_replayed_total",
 			Help: "Envelopes published while the subscription was down, handed on from the event logs after it came back.",
 		}),
+		streamErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hemostat_bus_stream_append_errors_total",
+			Help: "Envelopes published but not appended to their stream (delivery = streams), by event type.",
+		}, []string{"type"}),
+		claimed: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hemostat_bus_stream_claimed_total",
+			Help: "Stream entries taken over from a consumer that left them pending longer than claim_min_idle, by event type.",
+		}, []string{"type"}),
+		groupsRecreated: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hemostat_bus_stream_groups_recreated_total",
+			Help: "Consumer groups found deleted under hemostatd and created again, by event type.",
+		}, []string{"type"}),
+		acked: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hemostat_bus_stream_acked_total",
+			Help: "Stream entries acknowledged once their work was done (or they were skipped as invalid), by event type.",
+		}, []string{"type"}),
 	}
 	if reg != nil {
 		m.published = hmetrics.Register(reg, m.published)
@@ -61,6 +82,10 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		m.batchSize = hmetrics.Register(reg, m.batchSize)
 		m.reconnects = hmetrics.Register(reg, m.reconnects)
 		m.replayed = hmetrics.Register(reg, m.replayed)
+		m.streamErrors = hmetrics.Register(reg, m.streamErrors)
+		m.claimed = hmetrics.Register(reg, m.claimed)
+		m.groupsRecreated = hmetrics.Register(reg, m.groupsRecreated)
+		m.acked = hmetrics.Register(reg, m.acked)
 	}
 	return m
 }

@@ -37,7 +37,17 @@ func (b *Bus) Publish(ctx context.Context, agent, eventType string, data any) (p
 	if b.closed {
 		return protocol.Envelope{}, ErrClosed
 	}
-	if err := b.client.Publish(ctx, protocol.Channel(eventType), raw).Err(); err != nil {
+	if b.streaming() {
+		if err := b.publishStreamed(ctx, eventType, raw); errors.Is(err, ErrNotDelivered) {
+			return protocol.Envelope{}, err
+		} else if err != nil {
+			// Subscribers got it, so it is logged too; the error says
+			// that stream readers did not.
+			b.metrics.published.WithLabelValues(eventType).Inc()
+			b.events.add(eventType, string(raw))
+			return env, err
+		}
+	} else if err := b.client.Publish(ctx, protocol.Channel(eventType), raw).Err(); err != nil {
 		return protocol.Envelope{}, fmt.Errorf("bus: publish %s to redis at %s: %w: %w", eventType, b.addr(), ErrNotDelivered, err)
 	}
 	b.metrics.published.WithLabelValues(eventType).Inc()

@@ -42,6 +42,9 @@ func (b *Bus) Subscribe(eventType string, h Handler) {
 	var ps *redis.PubSub
 	if r != nil && !known {
 		r.startDispatcher(b, eventType)
+		if b.streaming() {
+			r.startReader(b, eventType)
+		}
 		ps = r.pubsub
 	}
 	b.mu.Unlock()
@@ -58,7 +61,7 @@ type runState struct {
 	cancel      context.CancelFunc
 	done        chan struct{} // closed when Run has returned
 	wg          sync.WaitGroup
-	dispatchers map[string]chan protocol.Envelope
+	dispatchers map[string]chan queued
 	pubsub      *redis.PubSub // the current session's; guarded by Bus.mu
 	// recent is what each type received lately, for replays; replayed is
 	// what the last replay handed on, so that the same envelope arriving
@@ -77,12 +80,17 @@ type runState struct {
 	// connected is set once a session got through; before that there is
 	// nothing to replay and the tallies start afresh.
 	connected bool
+	// fatal receives the error of a stream reader that gave up.
+	fatal chan error
+	// readersDown counts the stream readers that lost Redis.
+	downMu      sync.Mutex
+	readersDown int
 }
 
 // startDispatcher starts the goroutine that feeds one type's handlers.
 // Bus.mu must be held.
 func (r *runState) startDispatcher(b *Bus, eventType string) {
-	q := make(chan protocol.Envelope, dispatchQueue)
+	q := make(chan queued, dispatchQueue)
 	r.dispatchers[eventType] = q
 	r.wg.Add(1)
 	go func() {
@@ -91,16 +99,33 @@ func (r *runState) startDispatcher(b *Bus, eventType string) {
 			select {
 			case <-r.ctx.Done():
 				return
-			case env := <-q:
+			case item := <-q:
 				b.mu.Lock()
 				hs := b.handlers[eventType]
 				b.mu.Unlock()
+				ctx := r.ctx
+				var d *delivery
+				if item.ack != nil {
+					d = &delivery{ack: item.ack}
+					d.refs.Store(1)
+					ctx = context.WithValue(ctx, holdKey{}, d)
+				}
 				for _, h := range hs {
-					b.callHandler(r.ctx, h, env)
+					b.callHandler(ctx, h, item.env)
+				}
+				if d != nil {
+					d.release()
 				}
 			}
 		}
 	}()
+}
+
+// queued is an envelope waiting for its type's handlers; ack, when set,
+// acknowledges the stream entry it came in once its work is done.
+type queued struct {
+	env protocol.Envelope
+	ack func()
 }
 
 // callHandler runs one handler; a panic in it is logged, not spread.
@@ -143,11 +168,15 @@ func (b *Bus) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	r := &runState{
 		ctx: ctx, cancel: cancel, done: make(chan struct{}),
-		dispatchers: make(map[string]chan protocol.Envelope), recent: make(map[string]*recent),
+		dispatchers: make(map[string]chan queued), recent: make(map[string]*recent),
 		lastStamp: make(map[string]string), tallies: make(map[string]*tally),
+		fatal: make(chan error, 1),
 	}
 	for eventType := range b.handlers {
 		r.startDispatcher(b, eventType)
+		if b.streaming() {
+			r.startReader(b, eventType)
+		}
 	}
 	b.run = r
 	b.mu.Unlock()
@@ -163,6 +192,9 @@ func (b *Bus) Run(ctx context.Context) error {
 		r.wg.Wait()
 		close(r.done)
 	}()
+	if b.streaming() {
+		return r.waitReaders()
+	}
 	return b.connectLoop(r)
 }
 
@@ -389,7 +421,7 @@ func (b *Bus) deliver(r *runState, eventType, payload string, env protocol.Envel
 		return // a channel subscribed by a late Subscribe of a Run gone by
 	}
 	select {
-	case q <- env:
+	case q <- queued{env: env}:
 	case <-r.ctx.Done():
 	}
 }

@@ -91,7 +91,10 @@ func Run(ctx context.Context, opts Options) (err error) {
 	defer closeQuietly(log, "redis", redisCloser)
 
 	d := &Daemon{cfg: cfg, log: log, reloads: newReloadMetrics(reg), trouble: newOwnTrouble(cfg.Alert.Trouble)}
-	d.bus = bus.New(client, bus.Options{Logger: log, Registerer: reg, OnConnection: d.trouble.connection})
+	d.bus = bus.New(client, bus.Options{
+		Logger: log, Registerer: reg, OnConnection: d.trouble.connection,
+		Delivery: cfg.Redis.Delivery, ClaimMinIdle: cfg.Redis.ClaimMinIdle,
+	})
 	d.silences = silence.NewStore(client, role.SilenceEvents())
 	applySilences(ctx, d.silences, cfg.Alert.Silences, log.Named("alert"))
 	d.supervisor = supervisor.New(supervisor.Options{
@@ -121,6 +124,11 @@ func Run(ctx context.Context, opts Options) (err error) {
 		}
 	}()
 	if err != nil {
+		return err
+	}
+	// With streams, the consumer groups exist before anyone is told that
+	// hemostatd is up: what is published from then on is read.
+	if err := d.bus.Prepare(runCtx); err != nil {
 		return err
 	}
 	if cfg.HTTP.Address != "" {

@@ -61,6 +61,10 @@ type RemediationNeeded struct {
 	Analyzer string `json:"analyzer,omitempty"`
 	// Issues is a HemoStat extension: the alert's issues, for re-checks.
 	Issues []string `json:"issues,omitempty"`
+	// RequestID is a HemoStat extension naming the alert this answers
+	// (see RequestID): hemostatd's responder acts at most once per
+	// request, however often the request is delivered.
+	RequestID string `json:"request_id,omitempty"`
 	Judgement
 }
 

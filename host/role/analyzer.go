@@ -83,7 +83,10 @@ func (a *Analyzer) Register(ctx context.Context) {
 			a.Bus.CountInvalid(env, err)
 			return
 		}
-		a.work.do(busCtx, alert.Container, func() { a.handle(ctx, env, alert, 0) })
+		// Acknowledged (with streams) once judged and published; an alert
+		// the shutdown cuts off stays pending for the next hemostatd.
+		done := bus.Hold(busCtx)
+		a.work.do(busCtx, alert.Container, func() { a.handle(ctx, env, alert, 0, done) })
 	})
 }
 
@@ -114,8 +117,9 @@ func (a *Analyzer) Close() {
 }
 
 // handle judges one alert; retries counts the judgements before this one
-// that an unreachable analyzer left undecided.
-func (a *Analyzer) handle(ctx context.Context, env protocol.Envelope, alert protocol.HealthAlert, retries int) {
+// that an unreachable analyzer left undecided. done is called once the
+// decision is published.
+func (a *Analyzer) handle(ctx context.Context, env protocol.Envelope, alert protocol.HealthAlert, retries int, done func()) {
 	started := time.Now()
 	req := sdk.AnalyzeRequest{Alert: sdk.Alert{
 		Container: alert.Container, Issues: alert.Issues, Metrics: alert.Metrics, Sample: alert.Sample,
@@ -130,7 +134,7 @@ func (a *Analyzer) handle(ctx context.Context, env protocol.Envelope, alert prot
 	d, unreachable := a.judge(ctx, req)
 	if unreachable && ctx.Err() == nil {
 		if retries < a.PluginRetries {
-			a.retryLater(ctx, env, alert, retries+1, d.FallbackReason)
+			a.retryLater(ctx, env, alert, retries+1, d.FallbackReason, done)
 			return
 		}
 		d.Reason += fmt.Sprintf("; still undecided after %d tries over %s", retries+1, time.Since(started).Round(time.Second))
@@ -138,14 +142,15 @@ func (a *Analyzer) handle(ctx context.Context, env protocol.Envelope, alert prot
 	if a.OnDecision != nil {
 		a.OnDecision(alert.Container, d, time.Since(started))
 	}
-	a.publish(ctx, alert, d)
+	a.publish(ctx, alert, d, protocol.RequestID(env))
+	done()
 }
 
 // retryLater judges the alert again after PluginRetryDelay, in its
 // container's turn: an analyzer that crashed is being restarted, one that
 // hung is being killed and restarted, and the alert must not become an
 // escalation — a crashed container left down — for that alone.
-func (a *Analyzer) retryLater(ctx context.Context, env protocol.Envelope, alert protocol.HealthAlert, retries int, why string) {
+func (a *Analyzer) retryLater(ctx context.Context, env protocol.Envelope, alert protocol.HealthAlert, retries int, why string, done func()) {
 	a.Logger.Warn("no analyzer could judge the alert; judging it again", "container", alert.Container,
 		"in", a.PluginRetryDelay, "try", retries+1, "of", a.PluginRetries+1, "why", why)
 	a.mu.Lock()
@@ -162,7 +167,7 @@ func (a *Analyzer) retryLater(ctx context.Context, env protocol.Envelope, alert 
 		a.mu.Lock()
 		delete(a.retries, t)
 		a.mu.Unlock()
-		if ctx.Err() != nil || !a.work.do(ctx, alert.Container, func() { a.handle(ctx, env, alert, retries) }) {
+		if ctx.Err() != nil || !a.work.do(ctx, alert.Container, func() { a.handle(ctx, env, alert, retries, done) }) {
 			a.Logger.Error("alert abandoned at shutdown while its analyzer was unreachable", "container", alert.Container)
 		}
 	})
@@ -247,7 +252,9 @@ func validDecision(d sdk.Decision) error {
 	return nil
 }
 
-func (a *Analyzer) publish(ctx context.Context, alert protocol.HealthAlert, d sdk.Decision) {
+// requestID names the alert the decision answers: the responder acts at
+// most once per request.
+func (a *Analyzer) publish(ctx context.Context, alert protocol.HealthAlert, d sdk.Decision, requestID string) {
 	var eventType string
 	var data any
 	judgement := protocol.Judgement{RootCause: d.RootCause, FallbackReason: d.FallbackReason}
@@ -264,6 +271,7 @@ func (a *Analyzer) publish(ctx context.Context, alert protocol.HealthAlert, d sd
 		data = protocol.RemediationNeeded{
 			Container: alert.Container, Action: d.Action, Reason: d.Reason, Confidence: d.Confidence,
 			Metrics: alert.Metrics, Analyzer: d.Analyzer, Issues: alert.Issues, Judgement: judgement,
+			RequestID: requestID,
 		}
 	case sdk.VerdictFalseAlarm:
 		eventType = protocol.TypeFalseAlarm

@@ -76,9 +76,34 @@ func (r *Responder) Register(ctx context.Context) {
 			r.Bus.CountInvalid(env, err)
 			return
 		}
+		if r.Bus.Streaming() && !r.takeRequest(busCtx, env, &need) {
+			return
+		}
 		need = r.resolve(need)
-		r.work.do(busCtx, need.Container, func() { r.handle(ctx, need, false) })
+		done := bus.Hold(busCtx)
+		r.work.do(busCtx, need.Container, func() { r.handle(ctx, need, false); done() })
 	})
+}
+
+// takeRequest makes the responder act at most once per request when
+// delivery through streams may hand one over twice (a claim, a restart):
+// it takes the request's ID in Redis with SET NX and reports whether this
+// delivery is the first. A request without an ID (from an analyzer of
+// another make) is named by its envelope. If Redis cannot say, the
+// request is acted on: a missed remediation is worse than a repeated one.
+func (r *Responder) takeRequest(ctx context.Context, env protocol.Envelope, need *protocol.RemediationNeeded) bool {
+	if need.RequestID == "" {
+		need.RequestID = protocol.RequestID(env)
+	}
+	ok, err := r.Bus.TakeRequest(ctx, need.RequestID)
+	if err != nil {
+		r.Logger.Warn("cannot check whether the request was acted on; acting", "container", need.Container, "request_id", need.RequestID, "error", err)
+		return true
+	}
+	if !ok {
+		r.Logger.Info("request delivered again; already taken up, skipped", "container", need.Container, "action", need.Action, "request_id", need.RequestID)
+	}
+	return ok
 }
 
 // resolve replaces a request's container reference by the name of the
