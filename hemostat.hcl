@@ -85,6 +85,14 @@ monitor {
   # next trouble alerts at once: the responder's backoff paces the actions.
   realert = "5m"
 
+  # A leak is alerted at once, before the OOM kill: a line fitted to the
+  # container's last leak_samples memory figures that rises clear of the
+  # noise (3 standard errors) and reaches the limit within leak_horizon.
+  # The horizon is a few sampling intervals plus the time a restart takes.
+  leak_forecast = true
+  leak_horizon  = "30s"
+  leak_samples  = 6
+
   # Restart loops are set in one place: responder { breaker { … } }.
 
   # The Docker monitor: engine events plus cgroup sampling.

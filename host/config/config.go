@@ -85,7 +85,16 @@ type Monitor struct {
 	// Realert is how often, at most, the same issue is alerted again while a
 	// container stays sick (and never after it recovered or was acted on).
 	Realert time.Duration
-	Plugins []Plugin
+	// LeakForecast alerts a memory leak at once, before the OOM kill, when
+	// a line fitted to the container's last LeakSamples memory figures
+	// reaches its limit within LeakHorizon.
+	LeakForecast bool
+	// LeakHorizon is how far ahead a leak is alerted: a few sampling
+	// intervals plus the time a restart takes.
+	LeakHorizon time.Duration
+	// LeakSamples is how many of the newest samples the line is fitted to.
+	LeakSamples int
+	Plugins     []Plugin
 }
 
 // Analyzer is the role that judges alerts.

@@ -36,6 +36,7 @@ func TestDefault(t *testing.T) {
 		{"sustain", c.Monitor.Sustain, 30 * time.Second},
 		{"grace", c.Monitor.Grace, 60 * time.Second},
 		{"realert", c.Monitor.Realert, 5 * time.Minute},
+		{"leak forecast", []any{c.Monitor.LeakForecast, c.Monitor.LeakHorizon, c.Monitor.LeakSamples}, []any{true, 30 * time.Second, 6}},
 		{"monitor plugins", pluginNames(c.Monitor.Plugins), []string{"docker"}},
 		{"analyzer enabled", c.Analyzer.Enabled, true},
 		{"analyzer plugins", pluginNames(c.Analyzer.Plugins), []string{"threshold"}},
@@ -145,6 +146,14 @@ func TestParseValues(t *testing.T) {
 			m := c.Monitor
 			return []any{m.Sustain, m.Grace, m.Realert}
 		}, []any{time.Duration(0), 90 * time.Second, 2 * time.Hour}},
+		{"monitor leak forecast", `monitor {
+			leak_forecast = false
+			leak_horizon = "1m"
+			leak_samples = 12
+		}`, func(c *Config) any {
+			m := c.Monitor
+			return []any{m.LeakForecast, m.LeakHorizon, m.LeakSamples}
+		}, []any{false, time.Minute, 12}},
 		{"monitor disabled without plugins", `monitor {
 			enabled = false
 			plugin "docker" { enabled = false }

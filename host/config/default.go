@@ -37,7 +37,12 @@ func Default() *Config {
 			Sustain:   30 * time.Second,
 			Grace:     60 * time.Second,
 			Realert:   5 * time.Minute,
-			Plugins:   []Plugin{defaultPlugin("docker")},
+			// Three 5 s samples to act on, and 15 s for the
+			// restart: the default stop timeout and a start.
+			LeakForecast: true,
+			LeakHorizon:  30 * time.Second,
+			LeakSamples:  6,
+			Plugins:      []Plugin{defaultPlugin("docker")},
 		},
 		Analyzer: Analyzer{
 			Enabled: true,

@@ -144,6 +144,7 @@ var monitorSchema = &hcl.BodySchema{
 	Attributes: []hcl.AttributeSchema{
 		{Name: "enabled"}, {Name: "cpu_pct"}, {Name: "memory_pct"},
 		{Name: "sustain"}, {Name: "grace"}, {Name: "realert"},
+		{Name: "leak_forecast"}, {Name: "leak_horizon"}, {Name: "leak_samples"},
 	},
 	Blocks: []hcl.BlockHeaderSchema{{Type: "restart_loop"}, pluginHeader},
 }
@@ -156,6 +157,11 @@ func (d *decoder) monitor(b *hcl.Block, m *Monitor) {
 	s.duration("sustain", &m.Sustain, nonNegative)
 	s.duration("grace", &m.Grace, nonNegative)
 	s.duration("realert", &m.Realert, positive)
+	s.boolean("leak_forecast", &m.LeakForecast)
+	s.duration("leak_horizon", &m.LeakHorizon, positive)
+	// Three points fix a line and its error; past a few minutes of 5 s
+	// samples the line averages over a leak that changed pace.
+	s.integer("leak_samples", &m.LeakSamples, atLeast(3), atMost(60))
 	if rb := s.block("restart_loop"); rb != nil {
 		// Three rules used to disagree; the breaker is now the only one.
 		d.errorf(posOf(rb.DefRange), "restart_loop: removed; a restart loop is set in one place, responder { breaker { max_actions, window } }, which also bounds the restarts Docker's own restart policy makes")

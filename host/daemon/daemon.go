@@ -315,6 +315,7 @@ func (d *Daemon) track(role string, plugins []started) {
 func Thresholds(c config.Monitor, b config.Breaker) role.Thresholds {
 	th := role.Thresholds{
 		CPUPct: c.CPUPct, MemoryPct: c.MemoryPct, Sustain: c.Sustain, Grace: c.Grace, Realert: c.Realert,
+		LeakForecast: c.LeakForecast, LeakHorizon: c.LeakHorizon, LeakSamples: c.LeakSamples,
 	}
 	if b.MaxActions > 0 && b.Window > 0 {
 		th.RestartLoopCount, th.RestartLoopWindow = b.MaxActions+1, b.Window

@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/hemostat/hemostat/host/forecast"
 	"github.com/hemostat/hemostat/host/protocol"
 	"github.com/hemostat/hemostat/sdk"
 )
@@ -37,13 +38,28 @@ type Thresholds struct {
 	// own restarts are bounded by the responder's breaker instead.
 	RestartLoopCount  int
 	RestartLoopWindow time.Duration
+	// LeakForecast alerts a memory leak before the OOM kill: a
+	// least-squares line through a container's last LeakSamples memory
+	// figures that rises by at least leakMinT standard errors and reaches
+	// the limit within LeakHorizon is alerted at once, without Sustain,
+	// whatever memory_pct says — a leak fast enough to matter reaches the
+	// kill inside the sustain window.
+	LeakForecast bool
+	LeakHorizon  time.Duration
+	LeakSamples  int
 }
+
+// leakMinT is how many standard errors a memory slope must stand clear of
+// zero to be a leak: the noise of a flat container gets there about once
+// in a few hundred fits, and its slope is then far too small to reach the
+// limit within a horizon.
+const leakMinT = 3
 
 // Detection is what the detector found in one sample.
 type Detection struct {
 	Issues []string
 	// Kind groups issues for re-alert throttling: "exit", "oom",
-	// "unhealthy", "cpu", "memory", "restart_loop".
+	// "unhealthy", "cpu", "memory", "leak", "restart_loop".
 	Kind string
 }
 
@@ -55,10 +71,13 @@ type detector struct {
 }
 
 type containerState struct {
-	startedAt   time.Time
-	paused      bool
-	cpuSince    time.Time // start of the current CPU breach, zero when none
-	memSince    time.Time
+	startedAt time.Time
+	paused    bool
+	cpuSince  time.Time // start of the current CPU breach, zero when none
+	memSince  time.Time
+	// mem is the newest memory figures of the running process, for the
+	// leak forecast; a start, a die or a pause empties it.
+	mem         []forecast.Point
 	crashes     []time.Time // recent non-requested exits, for restart loops
 	lastAlerted map[string]time.Time
 	lastSeen    time.Time
@@ -108,12 +127,14 @@ func (d *detector) observe(s sdk.Sample) (Detection, bool) {
 		}
 		st.paused = false
 		st.cpuSince, st.memSince = time.Time{}, time.Time{}
+		st.mem = nil
 		// A fresh start — the responder's restart, or anyone's — ends
 		// every incident but a restart loop, which is made of starts.
-		st.recovered("oom", "unhealthy", "cpu", "memory")
+		st.recovered("oom", "unhealthy", "cpu", "memory", "leak")
 		return Detection{}, false
 	case sdk.EventPause:
 		st.paused = true
+		st.mem = nil
 		return Detection{}, false
 	case sdk.EventUnpause:
 		st.paused = false
@@ -167,6 +188,7 @@ func (d *detector) recall(name, status string) {
 func (d *detector) die(st *containerState, s sdk.Sample) (Detection, bool) {
 	now := s.Time
 	st.cpuSince, st.memSince = time.Time{}, time.Time{}
+	st.mem = nil
 	if s.StopRequested && !s.OOMKilled {
 		// A person (or the responder itself) stopped it: not a crash.
 		return Detection{}, false
@@ -220,8 +242,10 @@ func (d *detector) resource(st *containerState, s sdk.Sample) (Detection, bool) 
 	now := s.Time
 	if s.Status != "running" || st.paused {
 		st.cpuSince, st.memSince = time.Time{}, time.Time{}
+		st.mem = nil
 		return Detection{}, false
 	}
+	d.recordMemory(st, s)
 	if s.Health == sdk.HealthHealthy {
 		st.recovered("unhealthy")
 	}
@@ -247,10 +271,52 @@ func (d *detector) resource(st *containerState, s sdk.Sample) (Detection, bool) 
 		}
 		det.Issues = append(det.Issues, protocol.IssueHighMemory(s.MemoryPct))
 	}
+	// A leak outranks a breach: it is an OOM kill on its way.
+	if leak, ok := d.forecastLeak(st); ok {
+		if found, ok := d.throttle(st, now, leak); ok {
+			return found, true
+		}
+	}
 	if det.Kind == "" {
 		return Detection{}, false
 	}
 	return d.throttle(st, now, det)
+}
+
+// recordMemory keeps the container's newest LeakSamples memory figures.
+// It runs during the start-up grace too, so that a forecast is ready the
+// moment the grace ends.
+func (d *detector) recordMemory(st *containerState, s sdk.Sample) {
+	if !d.th.LeakForecast || d.th.LeakSamples < forecast.MinPoints {
+		st.mem = nil
+		return
+	}
+	if n := len(st.mem); n > 0 && !s.Time.After(st.mem[n-1].T) {
+		return // a sample out of order or twice: it would bend the line
+	}
+	st.mem = append(st.mem, forecast.Point{T: s.Time, Pct: s.MemoryPct})
+	if extra := len(st.mem) - d.th.LeakSamples; extra > 0 {
+		st.mem = append(st.mem[:0], st.mem[extra:]...)
+	}
+}
+
+// forecastLeak projects the container's memory to its limit once a full
+// window of samples is in. A window that shows no significant rise ends a
+// leak incident, so the next leak alerts at once.
+func (d *detector) forecastLeak(st *containerState) (Detection, bool) {
+	if !d.th.LeakForecast || len(st.mem) < d.th.LeakSamples || d.th.LeakSamples < forecast.MinPoints {
+		return Detection{}, false
+	}
+	fc, ok := forecast.Project(st.mem, leakMinT, d.th.LeakHorizon)
+	if !ok {
+		if fit, fitted := forecast.Line(st.mem); fitted && !fit.Rising(leakMinT) {
+			st.recovered("leak")
+		}
+		return Detection{}, false
+	}
+	return Detection{Kind: "leak", Issues: []string{sdk.IssueMemoryForecast(sdk.MemoryForecast{
+		Pct: fc.Pct, In: fc.In, SlopePctPerSec: fc.Slope,
+	})}}, true
 }
 
 // breached tracks one metric's breach and reports whether it has lasted

@@ -282,6 +282,9 @@ func TestTrigger(t *testing.T) {
 		{[]string{"Exited with code 1"}, "lifecycle"},
 		{[]string{"High CPU: 92.5%", "Health check failing"}, "lifecycle"},
 		{nil, "lifecycle"},
+		// A forecast OOM kill is not excused by a start-up grace.
+		{[]string{"High memory: 82.0%, limit in ≈ 40 s at +0.9%/s"}, "lifecycle"},
+		{[]string{"High CPU: 92.5%", "High memory: 82.0%, limit in ≈ 40 s at +0.9%/s"}, "lifecycle"},
 	} {
 		if got := trigger(tc.issues); got != tc.want {
 			t.Errorf("trigger(%q) = %s, want %s", tc.issues, got, tc.want)

@@ -416,6 +416,14 @@ func (r *Responder) stillSick(need protocol.RemediationNeeded, s sdk.Sample) (bo
 	case s.Health == sdk.HealthUnhealthy:
 		return true, ""
 	}
+	if fc, ok := leakForecast(need.Issues); ok {
+		// A leak still at or above the figure it was forecast from has
+		// not been cured; a restart since would have brought it down.
+		if s.MemoryPct >= fc.Pct {
+			return true, ""
+		}
+		return false, fmt.Sprintf("memory %.1f%% is below the %.1f%% the leak was forecast from: the container was restarted or the leak stopped", s.MemoryPct, fc.Pct)
+	}
 	th := r.live.get(r.Detect)
 	cpuLimit := labelFloat(s.Labels, LabelCPUPct, th.CPUPct)
 	memLimit := labelFloat(s.Labels, LabelMemoryPct, th.MemoryPct)
@@ -427,8 +435,14 @@ func (r *Responder) stillSick(need protocol.RemediationNeeded, s sdk.Sample) (bo
 
 // trigger tells the responder plugin whether an action answers a resource
 // threshold (subject to its start-up grace) or a lifecycle event (acted on
-// at once).
+// at once). A leak forecast counts as a lifecycle event: it projects an
+// OOM kill within the horizon, which no warm-up excuses — skipping the
+// restart would only trade it for the kill — and the monitor already held
+// it back for its own grace.
 func trigger(issues []string) string {
+	if _, ok := leakForecast(issues); ok {
+		return "lifecycle"
+	}
 	for _, is := range issues {
 		if !strings.HasPrefix(is, protocol.IssuePrefixHighCPU) && !strings.HasPrefix(is, protocol.IssuePrefixHighMemory) {
 			return "lifecycle"
@@ -438,6 +452,16 @@ func trigger(issues []string) string {
 		return "lifecycle"
 	}
 	return "resource"
+}
+
+// leakForecast finds the monitor's leak forecast among an alert's issues.
+func leakForecast(issues []string) (sdk.MemoryForecast, bool) {
+	for _, is := range issues {
+		if fc, ok := sdk.ParseMemoryForecast(is); ok {
+			return fc, true
+		}
+	}
+	return sdk.MemoryForecast{}, false
 }
 
 // park keeps the full remediation_needed of a deferred action so that the

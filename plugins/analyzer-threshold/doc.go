@@ -11,7 +11,8 @@
 //     "Restart loop: …" issue, is escalated to a person; never restarted.
 //   - OOM kill and exit with a non-zero code: restart.
 //   - failing healthcheck: restart.
-//   - memory above its line and rising (a leak): restart.
+//   - memory above its line and rising (a leak), or a monitor's forecast
+//     that memory reaches its limit soon: restart.
 //   - CPU above its threshold and rising or flat: restart; a lone spike
 //     that is already over is a false alarm.
 //   - a clean exit (code 0) and issues no rule knows: false alarm.

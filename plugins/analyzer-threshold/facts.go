@@ -28,6 +28,8 @@ type facts struct {
 
 	highCPU    bool
 	highMemory bool
+	// leak is the monitor's forecast of an OOM kill, when it made one.
+	leak *sdk.MemoryForecast
 	// cpu and memory are the figures the alert carries, NaN when it
 	// carries none. They stand in for the history when there is none.
 	cpu    float64
@@ -83,6 +85,7 @@ func (f *facts) readIssue(issue string) {
 		f.oom = true
 	case reUnhealthy.MatchString(issue):
 		f.unhealthy = true
+	case f.readForecast(issue):
 	case reHighCPU.MatchString(issue):
 		m := reHighCPU.FindStringSubmatch(issue)
 		f.highCPU = true
@@ -102,6 +105,17 @@ func (f *facts) readIssue(issue string) {
 	default:
 		f.unknown = append(f.unknown, issue)
 	}
+}
+
+// readForecast reads a leak forecast, "High memory: 82.0%, limit in ≈ 40 s
+// at +0.9%/s", which is high memory too.
+func (f *facts) readForecast(issue string) bool {
+	fc, ok := sdk.ParseMemoryForecast(issue)
+	if !ok {
+		return false
+	}
+	f.highMemory, f.memory, f.leak = true, fc.Pct, &fc
+	return true
 }
 
 // readStatus judges an alert whose issues no rule knows by the container

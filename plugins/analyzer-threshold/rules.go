@@ -2,6 +2,7 @@ package threshold
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/hemostat/hemostat/sdk"
 )
@@ -170,6 +171,9 @@ func memoryRule(cfg Config, f facts, s series) (finding, bool) {
 	if !f.highMemory {
 		return finding{}, false
 	}
+	if f.leak != nil {
+		return leakRule(cfg, *f.leak), true
+	}
 	line := formatPct(cfg.MemoryPct)
 	if len(s) == 0 {
 		return falseAlarm(severityMemory, confidenceNoFigure, "high memory reported without a figure or a history to judge it by"), true
@@ -189,6 +193,16 @@ func memoryRule(cfg Config, f facts, s series) (finding, bool) {
 		return falseAlarm(severityMemory, confidenceSpike, fmt.Sprintf("memory %s%% is above the %s%% line but falling over %s %s: already coming down, not a leak; a restart would not help", formatPct(latest), line, samplesPhrase(len(s)), formatRange(s))), true
 	}
 	return capacityWarning(cfg, fmt.Sprintf("memory %s%% is above the %s%% line and flat over %s %s: a steady load, not a leak, one spike from an OOM kill; a restart would not help", formatPct(latest), line, samplesPhrase(len(s)), formatRange(s))), true
+}
+
+// leakRule answers a monitor's forecast that memory reaches its limit
+// soon. The monitor only forecasts from a rise well clear of its noise, so
+// the line of memory_pct does not apply: a leak caught at 60 % is still an
+// OOM kill on its way, and waiting for the line would leave it no time.
+func leakRule(cfg Config, fc sdk.MemoryForecast) finding {
+	return memoryRemedy(cfg, severityMemory, confidenceTrend, fmt.Sprintf(
+		"memory %s%% rising %.2g%%/s reaches the limit in about %s: a leak, an OOM kill on its way",
+		formatPct(fc.Pct), fc.SlopePctPerSec, fc.In.Round(time.Second)))
 }
 
 // capacityWarning answers a container that needs more than it has: a
