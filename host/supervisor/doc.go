@@ -56,7 +56,11 @@
 //
 // stdout belongs to the go-plugin handshake. Plugins log JSON lines on
 // stderr through hclog (sdk.Logger); go-plugin re-logs them under
-// "plugin.<role>.<name>".
+// "plugin.<role>.<name>". A copy of each process's stderr feeds a small
+// tail (stderrtail.go), so that a process that dies — a panic in main or
+// in Configure, an exit — is reported in its own words by Start, Probe,
+// the restart log and Status.LastError, not by go-plugin's guess at the
+// cause.
 //
 // # Discovery
 //

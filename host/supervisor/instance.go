@@ -31,6 +31,27 @@ type instance struct {
 	// inflight counts the role calls under way, streams aside, so that a
 	// process replaced by a reload finishes them before it is stopped.
 	inflight atomic.Int64
+	// stderr is the tail of what the process wrote to stderr.
+	stderr *stderrTail
+}
+
+// deathNote says in the plugin's own words why the process died: its
+// panic, or its last stderr lines if it exited by itself. "" if it says
+// nothing of use. Only after kill, which waits until stderr is read.
+func (in *instance) deathNote() string {
+	if in.stderr == nil {
+		return ""
+	}
+	return in.stderr.note(in.cmd.ProcessState)
+}
+
+// explain returns err, or, when the process died by itself, an error that
+// reads as the plugin's own last words and wraps err. Only after kill.
+func (in *instance) explain(err error) error {
+	if note := in.deathNote(); note != "" {
+		return &diedError{prefix: fmt.Sprintf("plugin %s: ", in.spec.label()), note: note, err: err}
+	}
+	return err
 }
 
 // ping asks the plugin's gRPC health service whether it is alive, within

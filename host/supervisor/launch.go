@@ -37,6 +37,7 @@ func (o *Options) launch(ctx context.Context, spec Spec, cfg *configuration) (*i
 	if deadline, ok := ctx.Deadline(); ok {
 		startTimeout = min(startTimeout, max(time.Until(deadline), time.Millisecond))
 	}
+	tail := &stderrTail{}
 	client := plugin.NewClient(&plugin.ClientConfig{
 		HandshakeConfig:  sdk.Handshake,
 		VersionedPlugins: sdk.VersionedPlugins(),
@@ -49,16 +50,22 @@ func (o *Options) launch(ctx context.Context, spec Spec, cfg *configuration) (*i
 		// Plugin logs arrive as JSON lines on stderr and are re-logged
 		// here; stdout belongs to the handshake.
 		Logger: o.Logger.Named("plugin." + spec.label()),
+		// A copy of stderr as it comes, to explain a death in the
+		// plugin's own words.
+		Stderr: tail,
 		// Not Managed: go-plugin never forgets a managed client, and a
 		// plugin in a crash loop would grow that list without bound. The
 		// supervisor tracks and kills its own processes.
 	})
 	rpc, err := client.Client()
 	if err != nil {
-		client.Kill()
+		client.Kill() // returns once stderr is read to its end
+		if note := tail.note(cmd.ProcessState); note != "" {
+			return nil, &diedError{prefix: fmt.Sprintf("plugin %s: start %s: ", spec.label(), cmd.Path), note: note, err: err}
+		}
 		return nil, startError(spec, cmd, err)
 	}
-	in := &instance{client: client, cmd: cmd, pid: cmd.Process.Pid, started: time.Now(), spec: spec}
+	in := &instance{client: client, cmd: cmd, pid: cmd.Process.Pid, started: time.Now(), spec: spec, stderr: tail}
 	if g, ok := rpc.(*plugin.GRPCClient); ok {
 		in.conn = g.Conn
 	} else {
@@ -67,7 +74,10 @@ func (o *Options) launch(ctx context.Context, spec Spec, cfg *configuration) (*i
 	}
 	if err := in.handshake(ctx, spec, rpc, cfg); err != nil {
 		in.kill()
-		return nil, err
+		if _, ok := err.(sdk.ConfigErrors); ok {
+			return nil, err
+		}
+		return nil, in.explain(err)
 	}
 	return in, nil
 }

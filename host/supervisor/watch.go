@@ -55,9 +55,15 @@ func (p *Plugin) restart(ctx context.Context, old *instance, cause error, b *bac
 	if !p.takeDownIf(old, StateRestarting, cause) {
 		return true // a reload replaced old meanwhile and ends it itself
 	}
+	old.kill()
+	// A process that died by itself (even one a ping found first) says
+	// why in its last words; one killed for a hang says nothing here.
+	if note := old.deathNote(); note != "" {
+		cause = &diedError{note: note, err: cause}
+		p.noteError(cause)
+	}
 	p.log.Error("plugin failed, restarting it", "pid", old.pid, "error", cause)
 	p.emit(EventFailed, cause)
-	old.kill()
 	if time.Since(old.started) >= stableAfter {
 		b.reset()
 	}

@@ -38,6 +38,8 @@ type PluginStatus struct {
 	PID      int    `json:"pid"`
 	State    string `json:"state"`
 	Restarts int    `json:"restarts"`
+	// LastError is why the plugin last failed.
+	LastError string `json:"last_error"`
 }
 
 // HTTPAddr is the address hemostatd's HTTP server listens on.

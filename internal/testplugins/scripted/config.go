@@ -29,7 +29,16 @@ type Config struct {
 	// DelayMS makes every role call take this long, as a slow analyzer's
 	// would; the call's context still ends it.
 	DelayMS int `json:"delay_ms"`
+	// PanicInConfigure makes Configure panic with PanicMessage, taking the
+	// process down as an unrecovered panic in a real plugin would.
+	PanicInConfigure bool `json:"panic_in_configure"`
+	// PanicOnCall makes the Nth role call panic with PanicMessage; 0 never.
+	PanicOnCall int `json:"panic_on_call"`
 }
+
+// PanicMessage is what the scripted plugins panic with, for a test to
+// find in the host's errors.
+const PanicMessage = "scripted plugin: deliberate panic"
 
 // CallEvent is the event type every role call publishes through the host,
 // so that a test sees that the host callback works in each process.
@@ -60,6 +69,9 @@ func (s *script) Configure(_ context.Context, raw json.RawMessage, host sdk.Host
 		return err
 	}
 	var errs sdk.ConfigErrors
+	if cfg.PanicInConfigure {
+		panic(PanicMessage + " in Configure")
+	}
 	if cfg.Verdict == "" {
 		cfg.Verdict = sdk.VerdictRemediate
 	}
@@ -67,7 +79,7 @@ func (s *script) Configure(_ context.Context, raw json.RawMessage, host sdk.Host
 	if !slices.Contains(verdicts, cfg.Verdict) {
 		errs = append(errs, sdk.ConfigError{Key: "verdict", Message: fmt.Sprintf("must be one of %v", verdicts)})
 	}
-	for key, n := range map[string]int{"crash_on_call": cfg.CrashOnCall, "hang_on_call": cfg.HangOnCall, "samples": cfg.Samples, "delay_ms": cfg.DelayMS} {
+	for key, n := range map[string]int{"crash_on_call": cfg.CrashOnCall, "hang_on_call": cfg.HangOnCall, "samples": cfg.Samples, "delay_ms": cfg.DelayMS, "panic_on_call": cfg.PanicOnCall} {
 		if n < 0 {
 			errs = append(errs, sdk.ConfigError{Key: key, Message: "must not be negative"})
 		}
@@ -91,6 +103,9 @@ func (s *script) enter(ctx context.Context, method string) (int, error) {
 	s.mu.Unlock()
 	if cfg.CrashOnCall > 0 && n == cfg.CrashOnCall {
 		os.Exit(3)
+	}
+	if cfg.PanicOnCall > 0 && n == cfg.PanicOnCall {
+		panic(fmt.Sprintf("%s on call %d", PanicMessage, n))
 	}
 	if cfg.HangOnCall > 0 && n >= cfg.HangOnCall {
 		// A wedged plugin does not look at its context.
