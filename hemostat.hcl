@@ -13,9 +13,15 @@ log_level = "info"
 # text for people, json for log collectors.
 log_format = "text"
 
+# Where hemostatd keeps its files (the embedded Redis's address, in
+# redis.addr). Empty is $XDG_DATA_HOME/hemostat, else ~/.local/share/hemostat,
+# else /var/lib/hemostat.
+data_dir = ""
+
 # Custom plugins are executables named hemostat-<role>-<name> in this
 # directory; a plugin found here replaces the built-in of the same name.
-plugin_dir = "plugins"
+# Empty is <data_dir>/plugins.
+plugin_dir = ""
 
 redis {
   # Empty runs an embedded Redis on loopback, so hemostatd needs nothing else.

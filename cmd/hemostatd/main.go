@@ -30,6 +30,11 @@ const usage = `Usage:
   hemostatd validate -config FILE      check a config file and every plugin's settings
   hemostatd plugins [-config FILE]     list built-in and custom plugins
   hemostatd silence add|list|expire    manage alert silences (through the API)
+  hemostatd status [-redis ADDR]       Redis, the daemons' heartbeats, plugins and
+                                       containers, read from Redis (works while the
+                                       daemon is down)
+  hemostatd events [-type T] [-container C] [-follow] [-json] [-redis ADDR]
+                                       the event logs, then (-follow) live events
   hemostatd version                    print the version
 `
 
@@ -49,6 +54,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return listPlugins(args[1:], stdout, stderr)
 		case "silence":
 			return silenceCmd(args[1:], stdout, stderr)
+		case "status":
+			return statusCmd(args[1:], stdout, stderr)
+		case "events":
+			return eventsCmd(args[1:], stdout, stderr)
 		case "version":
 			fmt.Fprintln(stdout, "hemostatd", version)
 			return 0

@@ -2,6 +2,7 @@ package config
 
 import (
 	"encoding/json"
+	"path/filepath"
 	"strings"
 	"time"
 )
@@ -14,7 +15,11 @@ type Config struct {
 	LogLevel string
 	// LogFormat is text or json.
 	LogFormat string
-	// PluginDir holds custom plugin binaries named hemostat-<role>-<name>.
+	// DataDir holds hemostatd's own files, such as the embedded Redis's
+	// address (RedisAddrFile); DefaultDataDir when not set.
+	DataDir string
+	// PluginDir holds custom plugin binaries named hemostat-<role>-<name>;
+	// <DataDir>/plugins when not set.
 	PluginDir string
 
 	Redis     Redis
@@ -240,3 +245,8 @@ func (p Plugin) KeyPos(key string) Pos {
 	}
 	return p.Pos
 }
+
+// RedisAddrFile is the file in DataDir where a running hemostatd writes
+// its embedded Redis's address, so that `hemostatd status` and `events`
+// find it.
+func (c *Config) RedisAddrFile() string { return filepath.Join(c.DataDir, "redis.addr") }

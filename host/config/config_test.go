@@ -2,6 +2,8 @@ package config
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"reflect"
 	"testing"
 	"time"
@@ -25,7 +27,7 @@ func TestDefault(t *testing.T) {
 		{"file", c.File, ""},
 		{"log level", c.LogLevel, "info"},
 		{"log format", c.LogFormat, "text"},
-		{"plugin dir", c.PluginDir, "plugins"},
+		{"plugin dir", c.PluginDir, filepath.Join(DefaultDataDir(), "plugins")},
 		{"redis embedded", len(c.Redis.Addresses), 0},
 		{"delivery", c.Redis.Delivery, "pubsub"},
 		{"claim min idle", c.Redis.ClaimMinIdle, 3 * time.Minute},
@@ -312,4 +314,39 @@ func pluginNames(ps []Plugin) []string {
 		names[i] = p.Name
 	}
 	return names
+}
+
+// TestDataDir: plugin_dir follows data_dir unless set, and neither
+// defaults to a folder of the working directory (a source checkout).
+func TestDataDir(t *testing.T) {
+	t.Setenv("XDG_DATA_HOME", "/xdg")
+	if d := Default(); d.DataDir != "/xdg/hemostat" || d.PluginDir != "/xdg/hemostat/plugins" || d.RedisAddrFile() != "/xdg/hemostat/redis.addr" {
+		t.Errorf("XDG default: data_dir %q plugin_dir %q", d.DataDir, d.PluginDir)
+	}
+	t.Setenv("XDG_DATA_HOME", "")
+	t.Setenv("HOME", "/home/ann")
+	if d := Default(); d.DataDir != "/home/ann/.local/share/hemostat" {
+		t.Errorf("home default: %q", d.DataDir)
+	}
+	t.Setenv("HOME", "")
+	if d := Default(); d.DataDir != "/var/lib/hemostat" {
+		t.Errorf("no home: %q", d.DataDir)
+	}
+	for _, tc := range []struct{ src, data, plugins string }{
+		{`data_dir = "/srv/h"`, "/srv/h", "/srv/h/plugins"},
+		{`data_dir = "/srv/h"` + "\n" + `plugin_dir = "/opt/p"`, "/srv/h", "/opt/p"},
+		{`plugin_dir = ""`, "/var/lib/hemostat", "/var/lib/hemostat/plugins"},
+	} {
+		path := filepath.Join(t.TempDir(), "h.hcl")
+		if err := os.WriteFile(path, []byte(tc.src), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		c, err := Load(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.DataDir != tc.data || c.PluginDir != tc.plugins {
+			t.Errorf("%s: data_dir %q plugin_dir %q, want %q %q", tc.src, c.DataDir, c.PluginDir, tc.data, tc.plugins)
+		}
+	}
 }

@@ -2,6 +2,8 @@ package config
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/hemostat/hemostat/host/protocol"
@@ -11,7 +13,6 @@ import (
 // Defaults that are shared by several settings or worth naming.
 const (
 	DefaultHTTPAddress   = "127.0.0.1:9090"
-	DefaultPluginDir     = "plugins"
 	DefaultPluginTimeout = 10 * time.Second
 	// DefaultResponderTimeout is longer: a restart waits for the stop
 	// timeout and then for the container to be running and healthy again.
@@ -27,7 +28,8 @@ func Default() *Config {
 	return &Config{
 		LogLevel:  "info",
 		LogFormat: "text",
-		PluginDir: DefaultPluginDir,
+		DataDir:   DefaultDataDir(),
+		PluginDir: filepath.Join(DefaultDataDir(), "plugins"),
 		HTTP:      HTTP{Address: DefaultHTTPAddress},
 		Redis:     Redis{Delivery: DeliveryPubSub, ClaimMinIdle: DefaultClaimMinIdle},
 		Monitor: Monitor{
@@ -96,4 +98,20 @@ func defaultResponderPlugin(name string) Plugin {
 	p := defaultPlugin(name)
 	p.Timeout = DefaultResponderTimeout
 	return p
+}
+
+// DefaultDataDir is where hemostatd keeps its files when data_dir is not
+// set: $XDG_DATA_HOME/hemostat, else ~/.local/share/hemostat (the XDG Base
+// Directory default), else /var/lib/hemostat for a user without a home
+// (root in an empty container image). Never a folder of the source tree, so
+// that running hemostatd from a checkout does not take its source folders
+// for plugins.
+func DefaultDataDir() string {
+	if x := os.Getenv("XDG_DATA_HOME"); filepath.IsAbs(x) {
+		return filepath.Join(x, "hemostat")
+	}
+	if home, err := os.UserHomeDir(); err == nil && filepath.IsAbs(home) && home != "/" {
+		return filepath.Join(home, ".local", "share", "hemostat")
+	}
+	return "/var/lib/hemostat"
 }

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"path/filepath"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
@@ -13,7 +14,7 @@ var logLevels = []string{"trace", "debug", "info", "warn", "error"}
 
 var rootSchema = &hcl.BodySchema{
 	Attributes: []hcl.AttributeSchema{
-		{Name: "log_level"}, {Name: "log_format"}, {Name: "plugin_dir"},
+		{Name: "log_level"}, {Name: "log_format"}, {Name: "data_dir"}, {Name: "plugin_dir"},
 	},
 	Blocks: []hcl.BlockHeaderSchema{
 		{Type: "redis"}, {Type: "http"}, {Type: "monitor"},
@@ -25,7 +26,19 @@ func (d *decoder) root(body hcl.Body, c *Config) {
 	s := d.content(body, rootSchema)
 	s.str("log_level", &c.LogLevel, oneOf(logLevels...))
 	s.str("log_format", &c.LogFormat, oneOf("text", "json"))
-	s.str("plugin_dir", &c.PluginDir, notEmpty)
+	// Empty means the default, so that the sample file can show both.
+	var dataDir, pluginDir string
+	if s.str("data_dir", &dataDir) {
+		c.DataDir = dataDir
+		if dataDir == "" {
+			c.DataDir = DefaultDataDir()
+		}
+	}
+	if s.str("plugin_dir", &pluginDir) && pluginDir != "" {
+		c.PluginDir = pluginDir
+	} else {
+		c.PluginDir = filepath.Join(c.DataDir, "plugins")
+	}
 	if b := s.block("redis"); b != nil {
 		d.redis(b, &c.Redis)
 	}

@@ -55,6 +55,8 @@ type Daemon struct {
 	running   []runningPlugin
 	monitor   *role.Monitor
 	responder *role.Responder
+	// dryRun is the heartbeat's copy of the setting; only beat uses it.
+	dryRun bool
 }
 
 // runningPlugin is one started plugin with its role and block.
@@ -142,6 +144,11 @@ func Run(ctx context.Context, opts Options) (err error) {
 		runners = append(runners, d.http.Serve)
 	}
 	runners = append(runners, d.bus.Run)
+	embedded, _ := redisconn.EmbeddedAddress(redisCloser)
+	if embedded != "" {
+		defer d.writeAddrFile(embedded)()
+	}
+	runners = append(runners, d.heartbeat(client, embedded, opts.Version))
 	if opts.Reload != nil {
 		runners = append(runners, d.runReloads(opts.Reload))
 	}

@@ -91,3 +91,14 @@ func (e *embedded) Close() error {
 	}
 	return err
 }
+
+// EmbeddedAddress is the address of the embedded Redis that Open started,
+// given the closer Open returned; false when Open connected to a
+// configured server.
+func EmbeddedAddress(c io.Closer) (string, bool) {
+	e, ok := c.(*embedded)
+	if !ok {
+		return "", false
+	}
+	return e.srv.Addr(), true
+}
