@@ -164,6 +164,32 @@ summarize() {
 	exit 0
 }
 
+# other_healers names whatever else may be restarting containers on this
+# engine — a hemostatd left running (by the README's run command, say) or a
+# docker-autoheal container — so that the Docker scenarios' failures are
+# not read as hemostatd's bugs. It warns; it does not stop anything.
+other_healers() {
+	local found=()
+	local pid args
+	for pid in $(pgrep -x hemostatd 2>/dev/null || true); do
+		args=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null || true)
+		case "$args" in
+		*" plugin "*) ;; # a plugin process of some hemostatd, not a healer
+		*) found+=("hemostatd (pid $pid: $args)") ;;
+		esac
+	done
+	local c
+	while read -r c; do
+		[ -n "$c" ] && found+=("container $c")
+	done < <(docker ps --format '{{.Names}} ({{.Image}})' 2>/dev/null | grep -i autoheal || true)
+	if ((${#found[@]})); then
+		say "another healer is acting on this engine: ${found[*]}"
+		echo "   It restarts the test containers too, so Docker scenarios may fail for that reason"
+		echo "   and not because of hemostatd: stop it, or label its containers hemostat.enable=false,"
+		echo "   and rerun."
+	fi
+}
+
 install_packages
 start_docker
 install_tools
@@ -171,6 +197,7 @@ install_tools
 test_output=$(mktemp -t hemostat-test.XXXXXX)
 trap 'rm -f "$test_output"' EXIT
 
+other_healers
 run_step "buf lint + buf breaking against main + buf generate reproduces the committed code" check_generated
 run_step "gofmt + go vet" check_static
 
@@ -183,6 +210,7 @@ run_step "fuzz every decoder briefly (HEMOSTAT_FUZZTIME, default 10s each)" fuzz
 # every other package, alone — whatever the other packages' result.
 run_step "go test -race (every package but the Docker scenarios)" \
 	go_test -timeout 30m $(go list ./... | grep -v /internal/dockere2e)
+other_healers
 run_step "go test -race ./internal/dockere2e (hemostatd healing real containers)" \
 	go_test -timeout 30m ./internal/dockere2e
 summarize
