@@ -3,6 +3,7 @@ package llm
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"sync/atomic"
@@ -78,7 +79,15 @@ func (a *Analyzer) Analyze(ctx context.Context, req sdk.AnalyzeRequest) (sdk.Dec
 	}
 	d, err := a.judge(ctx, c, req)
 	if err != nil {
-		a.log.Warn("model's judgement not used", "container", req.Alert.Container, "error", err)
+		// A call the guard refused was announced where it began (the
+		// failure that opened the breaker, the 429, the budget's one
+		// warning); repeating it for every alert would bury the log.
+		var r *refusedError
+		if errors.As(err, &r) {
+			a.log.Debug("model not called", "container", req.Alert.Container, "reason", r.reason)
+		} else {
+			a.log.Warn("model's judgement not used", "container", req.Alert.Container, "error", err)
+		}
 		return abstain(err.Error()), nil
 	}
 	if c.Mode == ModeShadow {
@@ -86,6 +95,11 @@ func (a *Analyzer) Analyze(ctx context.Context, req sdk.AnalyzeRequest) (sdk.Dec
 	}
 	return d, nil
 }
+
+// refusedError is a call the guard did not let through.
+type refusedError struct{ reason string }
+
+func (e *refusedError) Error() string { return "model not called: " + e.reason }
 
 func abstain(reason string) sdk.Decision {
 	return sdk.Decision{Verdict: sdk.VerdictAbstain, Reason: reason}
@@ -102,7 +116,7 @@ func (a *Analyzer) judge(ctx context.Context, c *configured, req sdk.AnalyzeRequ
 		if r.announce {
 			a.log.Warn("budget spent: abstaining until it frees up", "reason", r.reason)
 		}
-		return sdk.Decision{}, fmt.Errorf("model not called: %s", r.reason)
+		return sdk.Decision{}, &refusedError{reason: r.reason}
 	}
 	select {
 	case c.slots <- struct{}{}:

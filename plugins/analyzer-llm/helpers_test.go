@@ -64,3 +64,15 @@ func analyze(t testing.TB, a *Analyzer, req sdk.AnalyzeRequest, timeout time.Dur
 }
 
 const goodReply = `{"verdict":"remediate","action":"restart","reason":"exited 137 after the heap grew to the 512 MiB limit; restart and raise the limit","confidence":0.85,"root_cause":"heap growth to the memory limit"}`
+
+// setClock makes the analyzer and its provider read the time from now, so
+// that a Retry-After given as an HTTP date is read against the same clock.
+func setClock(a *Analyzer, now func() time.Time) {
+	a.now = now
+	switch p := a.cur.Load().provider.(type) {
+	case *openaiProvider:
+		p.now = now
+	case *anthropicProvider:
+		p.now = now
+	}
+}
