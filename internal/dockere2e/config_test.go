@@ -18,6 +18,8 @@ type settings struct {
 	Realert   string
 	CPUPct    float64
 	MemoryPct float64
+	// MonitorExtra is raw HCL added to the monitor section.
+	MonitorExtra string
 
 	// Threshold analyzer plugin.
 	AnalyzerCPUPct    float64
@@ -35,6 +37,8 @@ type settings struct {
 	BackoffMax     string
 	BreakerMax     int
 	VerifyTimeout  string
+	// StartGrace is the docker responder's start_grace.
+	StartGrace string
 
 	// Responder disabled: the monitor and analyzer run alone.
 	NoResponder bool
@@ -71,6 +75,7 @@ func newSettings() settings {
 		BackoffMax:        "4s",
 		BreakerMax:        5,
 		VerifyTimeout:     "30s",
+		StartGrace:        "0s",
 	}
 }
 
@@ -88,6 +93,7 @@ monitor {
   sustain    = "{{.Sustain}}"
   grace      = "{{.Grace}}"
   realert    = "{{.Realert}}"
+{{.MonitorExtra}}
   plugin "docker" {
     config {
       interval = "{{.Interval}}"
@@ -125,7 +131,7 @@ responder {
     config {
       stop_timeout   = "2s"
       verify_timeout = "{{.VerifyTimeout}}"
-      start_grace    = "0s"
+      start_grace    = "{{.StartGrace}}"
     }
   }
 }
