@@ -10,7 +10,9 @@ import (
 
 // TestValidateReportsPositions runs `hemostatd validate` on broken files:
 // HCL errors and a plugin's own Configure errors both come back as
-// file:line:col, and a good file passes.
+// file:line:col, and a good file passes. The llm analyzer's block is
+// checked like any other: an unknown provider, a missing model and an
+// action the responder does not allow are each an error at their key.
 func TestValidateReportsPositions(t *testing.T) {
 	bin, pluginDir := build(t)
 	for _, tc := range []struct {
@@ -47,6 +49,57 @@ analyzer {
 }
 `,
 			want: []string{"hemostat.hcl:7:7: ", "cpu_pct"},
+		},
+		{
+			name: "llm: unknown provider",
+			config: `plugin_dir = "` + pluginDir + `"
+monitor { enabled = false }
+responder { enabled = false }
+analyzer {
+  plugin "llm" {
+    config {
+      provider = "gemini"
+      model    = "m"
+    }
+  }
+  plugin "threshold" {}
+}
+`,
+			want: []string{"hemostat.hcl:7:7: ", "provider", `unknown provider "gemini"`},
+		},
+		{
+			// A key that is not written is placed at its plugin block.
+			name: "llm: missing model",
+			config: `plugin_dir = "` + pluginDir + `"
+monitor { enabled = false }
+responder { enabled = false }
+analyzer {
+  plugin "llm" {
+    config {
+      provider = "openai"
+    }
+  }
+  plugin "threshold" {}
+}
+`,
+			want: []string{"hemostat.hcl:5:3: ", "model", "is required"},
+		},
+		{
+			name: "llm: action outside the responder's allowlist",
+			config: `plugin_dir = "` + pluginDir + `"
+monitor { enabled = false }
+responder { actions = ["restart", "start"] }
+analyzer {
+  plugin "llm" {
+    config {
+      model   = "m"
+      actions = ["restart", "stop"]
+    }
+  }
+  plugin "threshold" {}
+}
+`,
+			want: []string{"hemostat.hcl:8:7: ", "actions", `"stop" is outside the responder's allowlist (restart, start)`},
 		},
 		{
 			name:   "unknown key",
