@@ -27,6 +27,9 @@ type settings struct {
 	SpikeWindow       int
 	// AnalyzerExtra is raw HCL added to the threshold plugin's config block.
 	AnalyzerExtra string
+	// AnalyzerFirst is raw HCL for plugin blocks placed before threshold
+	// in the analyzer chain (the llm analyzer).
+	AnalyzerFirst string
 
 	// Responder role.
 	Actions        []string
@@ -103,6 +106,7 @@ monitor {
 }
 analyzer {
   enabled = {{not .NoAnalyzer}}
+{{.AnalyzerFirst}}
   plugin "threshold" {
     config {
       cpu_pct            = {{num .AnalyzerCPUPct}}
