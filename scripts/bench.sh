@@ -23,5 +23,6 @@ go test -run XXX -bench . -benchtime 3s ./host/bus
 go test -run XXX -bench . ./host/gate ./host/supervisor ./host/config ./plugins/analyzer-threshold
 go test -run XXX -bench BenchmarkAlertToDecision -benchtime 500x ./internal/e2e
 go test -run XXX -bench BenchmarkBurst -benchtime 1x ./internal/e2e
+go test -run XXX -bench BenchmarkStorm -benchtime 1x ./internal/e2e
 go test -run XXX -bench . ./plugins/monitor ./plugins/responder-docker
 go test -run XXX -bench . ./internal/dockere2e
