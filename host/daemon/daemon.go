@@ -257,7 +257,7 @@ func (d *Daemon) startRoles(ctx, work context.Context, m *metrics) (runners []fu
 	if cfg.Analyzer.Enabled {
 		plugins, err := startRole(ctx, d.supervisor, cfg, sdk.RoleAnalyzer, cfg.Analyzer.Plugins, nil)
 		collect(err)
-		an := &role.Analyzer{Bus: d.bus, Logger: d.log.Named("analyzer"), OnDecision: m.decision, Workers: cfg.Analyzer.Workers}
+		an := &role.Analyzer{Bus: d.bus, Logger: d.log.Named("analyzer"), OnDecision: m.decision, OnDuplicate: m.duplicate, Workers: cfg.Analyzer.Workers}
 		d.track(sdk.RoleAnalyzer, plugins)
 		for _, p := range plugins {
 			an.Chain = append(an.Chain, role.NamedAnalyzer{Name: p.block.Name, Analyzer: p.plugin.Analyzer()})

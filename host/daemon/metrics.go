@@ -17,6 +17,7 @@ type metrics struct {
 	samples       *prometheus.CounterVec
 	decisions     *prometheus.CounterVec
 	decisionTime  prometheus.Histogram
+	duplicates    prometheus.Counter
 	agreement     *prometheus.CounterVec
 	remediations  *prometheus.CounterVec
 	notifications *prometheus.CounterVec
@@ -35,6 +36,9 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "hemostat_analyzer_decision_seconds", Help: "Time from a health_alert's receipt to its decision.",
 			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16),
 		}),
+		duplicates: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "hemostat_analyzer_duplicate_alerts_total", Help: "health_alerts skipped because the same envelope, byte for byte, was among the last 4096 judged.",
+		}),
 		agreement: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "hemostat_llm_agreement_total",
 			Help: "Decisions that carried a shadow judgement (an analyzer in shadow mode, such as llm), by whether it agreed with the decision.",
@@ -49,7 +53,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "hemostat_alert_silenced_total", Help: "Notifications muted by a silence, by kind.",
 		}, []string{"kind"}),
 	}
-	reg.MustRegister(m.samples, m.decisions, m.decisionTime, m.agreement, m.remediations, m.notifications, m.silencedTotal)
+	reg.MustRegister(m.samples, m.decisions, m.decisionTime, m.duplicates, m.agreement, m.remediations, m.notifications, m.silencedTotal)
 	return m
 }
 
@@ -68,6 +72,8 @@ func (m *metrics) decision(_ string, d sdk.Decision, took time.Duration) {
 		m.agreement.WithLabelValues(strconv.FormatBool(role.ShadowAgrees(*d.Shadow, d))).Inc()
 	}
 }
+
+func (m *metrics) duplicate(string) { m.duplicates.Inc() }
 
 func (m *metrics) result(_ string, r protocol.Result) {
 	m.remediations.WithLabelValues(r.Action, r.Status).Inc()

@@ -49,8 +49,12 @@ type Analyzer struct {
 	// Workers is how many alerts are judged at once, for different
 	// containers; default DefaultAnalyzerWorkers.
 	Workers int
+	// OnDuplicate is an optional observer of an alert skipped because the
+	// same envelope was judged already, for metrics.
+	OnDuplicate func(container string)
 
 	work *pool
+	seen *envelopeRing
 	pub  *publisher
 
 	mu      sync.Mutex
@@ -77,10 +81,20 @@ func (a *Analyzer) Register(ctx context.Context) {
 	if a.PluginRetries <= 0 {
 		a.PluginRetries = defaultAnalyzerRetries
 	}
+	a.seen = newEnvelopeRing(duplicateRingSize)
 	a.Bus.Subscribe(protocol.TypeHealthAlert, func(busCtx context.Context, env protocol.Envelope) {
 		var alert protocol.HealthAlert
 		if err := protocol.DecodeData(env, &alert); err != nil {
 			a.Bus.CountInvalid(env, err)
+			return
+		}
+		// The same alert published again is one incident, not another:
+		// judging each copy would queue an action per copy, and the
+		// backoff's re-checks would carry some of them out.
+		if a.seen.seen(env) {
+			if a.OnDuplicate != nil {
+				a.OnDuplicate(alert.Container)
+			}
 			return
 		}
 		// Acknowledged (with streams) once judged and published; an alert
