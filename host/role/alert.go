@@ -123,7 +123,14 @@ func (a *Alert) Register(ctx context.Context) {
 		a.routes = append(a.routes, ar)
 	}
 	for _, t := range []string{protocol.TypeRemediationComplete, protocol.TypeFalseAlarm, protocol.TypeEscalation} {
-		a.Bus.Subscribe(t, func(_ context.Context, env protocol.Envelope) { a.handle(ctx, env) })
+		a.Bus.Subscribe(t, func(busCtx context.Context, env protocol.Envelope) {
+			// Deliveries are enqueued from under the grouper's lock,
+			// which cannot wait; waiting for room here instead keeps the
+			// queue bounded and holds the bus back in a flood.
+			if a.work.waitRoom(busCtx) {
+				a.handle(ctx, env)
+			}
+		})
 	}
 }
 

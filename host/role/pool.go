@@ -98,6 +98,23 @@ func (p *pool) enqueue(key string, fn func()) bool {
 	return true
 }
 
+// waitRoom waits until the pool has room for one more item, and reports
+// false when wait ended or the pool closed first. A caller that must
+// enqueue (which never waits) waits here beforehand: a burst then holds up
+// the bus instead of growing the queue, which stays within capacity plus
+// what callers enqueue between one wait and the next.
+func (p *pool) waitRoom(wait context.Context) bool {
+	select {
+	case p.slots <- struct{}{}:
+		<-p.slots
+		return true
+	case <-wait.Done():
+		return false
+	case <-p.stop:
+		return false
+	}
+}
+
 // add queues fn for key. p.mu must be held.
 func (p *pool) add(key string, fn func()) {
 	q := p.keys[key]

@@ -168,3 +168,25 @@ func TestPoolEnqueueNeverWaits(t *testing.T) {
 		t.Errorf("ran %d of 11 items", ran.Load())
 	}
 }
+
+func TestPoolWaitRoom(t *testing.T) {
+	p := newPool(1, 2, nil)
+	defer p.close()
+	release := make(chan struct{})
+	p.do(context.Background(), "a", func() { <-release })
+	p.do(context.Background(), "b", func() {})
+	short, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if p.waitRoom(short) {
+		t.Fatal("waitRoom found room in a full pool")
+	}
+	close(release)
+	ctx, cancel2 := context.WithTimeout(context.Background(), poolWait)
+	defer cancel2()
+	if !p.waitRoom(ctx) {
+		t.Fatal("waitRoom found no room once the work was done")
+	}
+	// It takes no room itself: the pool still holds two items.
+	p.do(ctx, "c", func() {})
+	p.do(ctx, "d", func() {})
+}
