@@ -206,10 +206,12 @@ if [ $# -gt 0 ]; then
 	summarize
 fi
 run_step "fuzz every decoder briefly (HEMOSTAT_FUZZTIME, default 10s each)" fuzz_briefly
+# The fault tests run once, in the fault suite, which prints their table.
+run_step "go test -race (every package but the Docker scenarios and the fault suite)" \
+	go_test -timeout 30m -skip '^TestFault' $(go list ./... | grep -v /internal/dockere2e)
+run_step "the fault suite (scripts/faults.sh)" scripts/faults.sh
 # The Docker scenarios restart the shared engine once, so they run after
 # every other package, alone — whatever the other packages' result.
-run_step "go test -race (every package but the Docker scenarios)" \
-	go_test -timeout 30m $(go list ./... | grep -v /internal/dockere2e)
 other_healers
 run_step "go test -race ./internal/dockere2e (hemostatd healing real containers)" \
 	go_test -timeout 30m ./internal/dockere2e
