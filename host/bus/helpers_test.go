@@ -30,6 +30,9 @@ var backends = []backend{
 	{"redis-server", func(t *testing.T) redis.UniversalClient {
 		return testenv.StartRedis(t).Client(t)
 	}},
+	{"cluster", func(t *testing.T) redis.UniversalClient {
+		return testenv.StartCluster(t).Client(t)
+	}},
 	{"embedded", func(t *testing.T) redis.UniversalClient {
 		client, closer, err := redisconn.Open(context.Background(), redisconn.Config{}, hclog.NewNullLogger())
 		if err != nil {
@@ -40,7 +43,8 @@ var backends = []backend{
 	}},
 }
 
-// forEachBackend runs test against a real redis-server and the embedded one.
+// forEachBackend runs test against a real redis-server, a real Redis
+// Cluster and the embedded Redis.
 func forEachBackend(t *testing.T, test func(t *testing.T, client redis.UniversalClient)) {
 	for _, be := range backends {
 		t.Run(be.name, func(t *testing.T) { test(t, be.open(t)) })
@@ -106,13 +110,18 @@ func waitSubscribed(t testing.TB, client redis.UniversalClient, n int64, eventTy
 	})
 }
 
-// waitFor polls cond until it holds, failing the test after waitTimeout.
-func waitFor(t testing.TB, what string, cond func() bool) {
+// waitFor polls cond until it holds, failing the test after waitTimeout;
+// the failure adds what each state function says of where things stand.
+func waitFor(t testing.TB, what string, cond func() bool, state ...func() string) {
 	t.Helper()
 	deadline := time.Now().Add(waitTimeout)
 	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", waitTimeout, what)
+			var now []string
+			for _, s := range state {
+				now = append(now, s())
+			}
+			t.Fatalf("timed out after %s waiting for %s %v", waitTimeout, what, now)
 		}
 		time.Sleep(5 * time.Millisecond)
 	}

@@ -63,23 +63,13 @@ func (b *Bus) RecordRemediation(ctx context.Context, container string, r sdk.Rem
 	}
 	lastAction := r.Time.Format(protocol.StatsTimestampFormat)
 	recordKey, historyKey := protocol.RemediationKey(container), protocol.DecisionsKey(container)
-	keys := []string{recordKey, historyKey}
-	_, cluster := b.client.(*redis.ClusterClient)
-	if cluster {
-		// The two keys hash to different slots, which one script may not
-		// touch; the history append follows on its own.
-		keys = keys[:1]
-	}
-	count, err := remediationScript.Run(ctx, b.client, keys,
+	// The history key carries the record key as its hash tag, so even a
+	// Cluster runs this one script on both.
+	count, err := remediationScript.Run(ctx, b.client, []string{recordKey, historyKey},
 		lastAction, seconds(protocol.RemediationTTL),
 		raw, protocol.DecisionsMax, seconds(protocol.HistoryTTL)).Int()
 	if err != nil {
 		return protocol.RemediationRecord{}, fmt.Errorf("bus: record remediation of %s: %w", container, err)
-	}
-	if cluster {
-		if err := b.pushCapped(ctx, historyKey, raw, protocol.DecisionsMax); err != nil {
-			return protocol.RemediationRecord{}, err
-		}
 	}
 	return protocol.RemediationRecord{LastAction: lastAction, Count: count}, nil
 }

@@ -69,6 +69,8 @@ func TestConcurrentPublishersEventLog(t *testing.T) {
 		const total = publishers * perPublisher
 		waitFor(t, "every envelope at the raw subscriber and the handler", func() bool {
 			return len(raw.all()) == total && got.len() == total
+		}, func() string {
+			return fmt.Sprintf("raw subscriber %d, handler %d of %d", len(raw.all()), got.len(), total)
 		})
 
 		// Every envelope reached the raw subscriber and the handler, with

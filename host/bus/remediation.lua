@@ -1,9 +1,9 @@
 -- Records one remediation, atomically.
 --
 -- KEYS[1]  hemostat:remediation:<name>: {"last_action": ..., "count": n}.
--- KEYS[2]  optional: the container's decision history, a list of JSON
---          remediations, newest last. (A Cluster keeps it in another slot;
---          the caller then appends it separately.)
+-- KEYS[2]  the container's decision history, a list of JSON
+--          remediations, newest last; its hash tag puts it in KEYS[1]'s
+--          slot on a Cluster.
 -- ARGV[1]  last_action, "2006-01-02T15:04:05" UTC.
 -- ARGV[2]  the record's TTL in seconds.
 -- ARGV[3]  the remediation as JSON; ARGV[4] how many the history keeps;
@@ -24,9 +24,7 @@ count = count + 1
 local record = '{"last_action":' .. cjson.encode(ARGV[1]) .. ',"count":' .. tostring(count) .. '}'
 redis.call('SET', KEYS[1], record, 'EX', ARGV[2])
 
-if KEYS[2] then
-  redis.call('RPUSH', KEYS[2], ARGV[3])
-  redis.call('LTRIM', KEYS[2], -tonumber(ARGV[4]), -1)
-  redis.call('EXPIRE', KEYS[2], ARGV[5])
-end
+redis.call('RPUSH', KEYS[2], ARGV[3])
+redis.call('LTRIM', KEYS[2], -tonumber(ARGV[4]), -1)
+redis.call('EXPIRE', KEYS[2], ARGV[5])
 return count

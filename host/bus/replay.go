@@ -158,44 +158,64 @@ func (b *Bus) replay(r *runState, lastHeard time.Time) {
 	total := 0
 	r.replayed = make(map[uint64]struct{})
 	for _, eventType := range b.subscribedTypes() {
-		since := lastHeard
-		if t, err := protocol.ParseTimestamp(r.lastStamp[eventType]); err == nil && t.Before(since) {
-			since = t
-		}
-		since = since.Add(-replaySkew)
-
-		ctx, cancel := context.WithTimeout(r.ctx, 5*time.Second)
-		entries, count, counted, err := b.readLog(ctx, eventType)
-		cancel()
+		log, err := b.replayType(r, eventType, lastHeard)
 		if err != nil {
 			b.log.Warn("cannot read the event log to replay it", "type", eventType, "error", err)
 			delete(r.tallies, eventType)
 			continue
 		}
-		overlap := false // the log still holds something received before
-		for _, entry := range entries {
-			payload := string(entry)
-			if r.received(eventType, payload) {
-				overlap = true
-				continue
-			}
-			env, err := protocol.DecodeEnvelope(entry, eventType)
-			if err != nil {
-				continue // it was rejected, or would be, when published
-			}
-			if t, err := env.Time(); err != nil || t.Before(since) {
-				continue
-			}
-			b.deliver(r, eventType, payload, env)
-			r.replayed[payloadHash(eventType+"\x00"+payload)] = struct{}{}
-			total++
-		}
-		b.countLost(r, eventType, len(entries), overlap, count, counted)
+		total += log.delivered
+		b.countLost(r, eventType, log.entries, log.overlap, log.count, log.counted)
 	}
 	if total > 0 {
 		b.metrics.replayed.Add(float64(total))
 		b.log.Info("replayed envelopes published while disconnected", "count", total, "since", lastHeard.Format(time.RFC3339Nano))
 	}
+}
+
+// replayed describes one type's replay from its event log.
+type replayedLog struct {
+	entries   int   // envelopes in the log
+	count     int64 // the log's append count, when counted
+	counted   bool
+	overlap   bool // the log still holds something received before
+	delivered int  // envelopes handed on
+}
+
+// replayType hands on the envelopes of one type's event log published
+// since the given time (or the last one received of the type, if earlier)
+// that were not received.
+func (b *Bus) replayType(r *runState, eventType string, since time.Time) (replayedLog, error) {
+	if t, err := protocol.ParseTimestamp(r.lastStamp[eventType]); err == nil && t.Before(since) {
+		since = t
+	}
+	since = since.Add(-replaySkew)
+
+	ctx, cancel := context.WithTimeout(r.ctx, 5*time.Second)
+	entries, count, counted, err := b.readLog(ctx, eventType)
+	cancel()
+	if err != nil {
+		return replayedLog{}, err
+	}
+	log := replayedLog{entries: len(entries), count: count, counted: counted}
+	for _, entry := range entries {
+		payload := string(entry)
+		if r.received(eventType, payload) {
+			log.overlap = true
+			continue
+		}
+		env, err := protocol.DecodeEnvelope(entry, eventType)
+		if err != nil {
+			continue // it was rejected, or would be, when published
+		}
+		if t, err := env.Time(); err != nil || t.Before(since) {
+			continue
+		}
+		b.deliver(r, eventType, payload, env)
+		r.replayed[payloadHash(eventType+"\x00"+payload)] = struct{}{}
+		log.delivered++
+	}
+	return log, nil
 }
 
 // countLost counts, once, the envelopes the log took in while the

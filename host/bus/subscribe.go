@@ -85,6 +85,8 @@ type runState struct {
 	// readersDown counts the stream readers that lost Redis.
 	downMu      sync.Mutex
 	readersDown int
+	// audited is when the last audit (see audit.go) began.
+	audited time.Time
 }
 
 // startDispatcher starts the goroutine that feeds one type's handlers.
@@ -241,6 +243,12 @@ func (b *Bus) connectLoop(r *runState) error {
 		if r.ctx.Err() != nil {
 			return nil
 		}
+		if cc, ok := b.client.(*redis.ClusterClient); ok {
+			// A Cluster client subscribes on the node its cached slot map
+			// names; after a failover that is a dead master until the map
+			// is read again.
+			cc.ReloadState(r.ctx)
+		}
 		now := time.Now()
 		var wait time.Duration
 		if established || out == nil {
@@ -352,6 +360,7 @@ func (b *Bus) session(r *runState, up func() time.Time) error {
 		b.replay(r, replayFrom)
 	}
 
+	r.audited = time.Now()
 	pinged := false
 	for {
 		msg, err := ps.ReceiveTimeout(r.ctx, healthInterval)
@@ -362,6 +371,9 @@ func (b *Bus) session(r *runState, up func() time.Time) error {
 			if pinged {
 				return fmt.Errorf("%w: no answer to PING within %s", errSilent, healthInterval)
 			}
+			// Quiet: whatever was published has arrived, so the counts
+			// can be compared (audit.go).
+			b.audit(r)
 			if err := ps.Ping(r.ctx); err != nil {
 				return err
 			}

@@ -65,8 +65,12 @@ const (
 func HistoryKey(container string) string { return Prefix + "history:" + container }
 
 // DecisionsKey is a Redis list of a container's recent remediations as JSON,
-// newest last, capped at DecisionsMax.
-func DecisionsKey(container string) string { return Prefix + "decisions:" + container }
+// newest last, capped at DecisionsMax. Its hash tag is the container's
+// RemediationKey, so a Redis Cluster keeps both in one slot and one script
+// updates them together.
+func DecisionsKey(container string) string {
+	return Prefix + "decisions:{" + RemediationKey(container) + "}"
+}
 
 // StateKey holds a plugin's shared state set through the host callback.
 func StateKey(key string) string { return Prefix + "state:" + key }

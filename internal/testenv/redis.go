@@ -59,18 +59,45 @@ func StartRedis(t testing.TB, extraArgs ...string) *RedisServer {
 	return s
 }
 
+// SentinelOption tunes a Sentinel started by StartSentinel.
+type SentinelOption func(*sentinelConf)
+
+type sentinelConf struct {
+	quorum    int
+	downAfter time.Duration
+}
+
+// SentinelQuorum sets how many Sentinels must agree the master is down
+// (default 1).
+func SentinelQuorum(n int) SentinelOption { return func(c *sentinelConf) { c.quorum = n } }
+
+// SentinelDownAfter sets how long the master may be silent before a
+// Sentinel thinks it down (Redis's default is 30 s, too long for tests).
+func SentinelDownAfter(d time.Duration) SentinelOption {
+	return func(c *sentinelConf) { c.downAfter = d }
+}
+
 // StartSentinel starts a Redis Sentinel on a free loopback port that
 // monitors master under masterName, and stops it when the test ends.
-func StartSentinel(t testing.TB, masterName string, master *RedisServer) *RedisServer {
+func StartSentinel(t testing.TB, masterName string, master *RedisServer, opts ...SentinelOption) *RedisServer {
 	t.Helper()
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
 		t.Fatalf("testenv: redis-server is not installed (%v); these tests need a real Redis — install the redis-server package", err)
 	}
+	c := sentinelConf{quorum: 1}
+	for _, o := range opts {
+		o(&c)
+	}
 	s := &RedisServer{bin: bin, dir: t.TempDir(), args: []string{"--sentinel"}}
 	s.conf = func(port int) string {
-		return fmt.Sprintf("port %d\nbind 127.0.0.1\ndir %s\nsentinel monitor %s 127.0.0.1 %d 1\n",
-			port, s.dir, masterName, master.port)
+		conf := fmt.Sprintf("port %d\nbind 127.0.0.1\ndir %s\nsentinel monitor %s 127.0.0.1 %d %d\n",
+			port, s.dir, masterName, master.port, c.quorum)
+		if c.downAfter > 0 {
+			conf += fmt.Sprintf("sentinel down-after-milliseconds %s %d\nsentinel failover-timeout %s %d\n",
+				masterName, c.downAfter.Milliseconds(), masterName, (10 * c.downAfter).Milliseconds())
+		}
+		return conf
 	}
 	s.launch(t)
 	return s
@@ -102,6 +129,9 @@ func (s *RedisServer) launch(t testing.TB) {
 func (s *RedisServer) Addr() string {
 	return net.JoinHostPort("127.0.0.1", strconv.Itoa(s.port))
 }
+
+// Port is the server's TCP port.
+func (s *RedisServer) Port() int { return s.port }
 
 // Client returns a go-redis client for the server, closed when the test
 // ends. It does not authenticate; a test that started the server with
@@ -196,6 +226,14 @@ func (s *RedisServer) start() error {
 	}
 	s.cmd, s.done = cmd, done
 	return nil
+}
+
+// running reports whether the server's process is up (not stopped or
+// killed by the test).
+func (s *RedisServer) running() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cmd != nil
 }
 
 // Freeze stops the server with SIGSTOP, as a hung Redis would be: its port
