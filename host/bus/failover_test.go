@@ -120,9 +120,6 @@ func (f *failoverFlow) finish(what string, outage time.Duration) {
 	t.Logf("%s: outage %s; %d published, %d refused to the publisher, %d received, %d counted lost (%d missing), %v reconnects",
 		what, outage.Round(time.Millisecond), sent, f.refused.Load(), sent-m, lost(), m,
 		counterValue(t, f.sub.metrics.reconnects))
-	if counterValue(t, f.sub.metrics.reconnects) < 1 {
-		t.Errorf("the subscriber never reconnected: was the right master killed?")
-	}
 }
 
 // TestClusterMasterFailover kills the Cluster master serving the alert
