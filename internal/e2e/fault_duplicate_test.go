@@ -14,6 +14,10 @@ import (
 	"github.com/hemostat/hemostat/internal/testenv"
 )
 
+// faultWait bounds each wait of the fault tests: generous, since the
+// machine running them may be busy with other work.
+const faultWait = 90 * time.Second
+
 // TestFaultDuplicateAlerts: one alert published 10 000 times — a monitor
 // retrying its PUBLISH in a loop — is one incident: exactly one action,
 // the copies counted and skipped.
@@ -88,4 +92,13 @@ func TestFaultDuplicateAlerts(t *testing.T) {
 	}
 	d.Alive(t)
 	row.Outcome("one action; the copies counted in hemostat_analyzer_duplicate_alerts_total and skipped")
+}
+
+// outcomeOf names what an envelope says happened: its type, and the
+// result's status when it has one.
+func outcomeOf(m daemontest.Message) string {
+	if s := m.Str("result", "status"); s != "" {
+		return m.Type() + " " + s
+	}
+	return m.Type()
 }
