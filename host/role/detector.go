@@ -274,6 +274,9 @@ func (d *detector) resource(st *containerState, s sdk.Sample) (Detection, bool) 
 	// A leak outranks a breach: it is an OOM kill on its way.
 	if leak, ok := d.forecastLeak(st); ok {
 		if found, ok := d.throttle(st, now, leak); ok {
+			// The forecast covers the memory line too: one incident, one
+			// action, not a second one for the breach a moment later.
+			st.lastAlerted["memory"] = now
 			return found, true
 		}
 	}

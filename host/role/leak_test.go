@@ -150,3 +150,15 @@ func TestStillSickLeak(t *testing.T) {
 		}
 	}
 }
+
+// A leak that goes on past memory_pct after its forecast is one incident:
+// the breach of the line a moment later is not a second alert (a second
+// action on the same container).
+func TestDetectorLeakCoversTheMemoryLine(t *testing.T) {
+	d := newDetector(leakThresholds())
+	d.th.Grace = 0
+	got := feed(d, 0, climb(70, 1, 30)) // 70 → 99 %, memory_pct is 90
+	if len(got) != 1 || !strings.Contains(got[0], "limit in") {
+		t.Fatalf("alerts %q, want the forecast alone", got)
+	}
+}
