@@ -24,5 +24,6 @@ go test -run XXX -bench . ./host/gate ./host/supervisor ./host/config ./plugins/
 go test -run XXX -bench BenchmarkAlertToDecision -benchtime 500x ./internal/e2e
 go test -run XXX -bench BenchmarkBurst -benchtime 1x ./internal/e2e
 go test -run XXX -bench BenchmarkStorm -benchtime 1x ./internal/e2e
+go test -run XXX -bench BenchmarkLLMFallback -benchtime 20x ./internal/e2e
 go test -run XXX -bench . ./plugins/monitor ./plugins/responder-docker
 go test -run XXX -bench . ./internal/dockere2e
