@@ -6,6 +6,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hemostat/hemostat/host/protocol"
 	"github.com/hemostat/hemostat/internal/daemontest"
@@ -53,6 +54,22 @@ func startDaemon(t testing.TB, srv *testenv.RedisServer, cfgTemplate string) *da
 	return &daemon{
 		Daemon: daemontest.Start(t, daemontest.Options{Config: cfg, HTTP: httpAddr}),
 		rdb:    srv.Client(t),
+	}
+}
+
+// waitSubscribed waits until hemostatd listens on the channel of each
+// event type: pub/sub keeps nothing for a subscriber not yet there.
+func (d *daemon) waitSubscribed(t testing.TB, eventTypes ...string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for _, et := range eventTypes {
+		ch := protocol.Channel(et)
+		for d.rdb.PubSubNumSub(context.Background(), ch).Val()[ch] == 0 {
+			if time.Now().After(deadline) {
+				t.Fatalf("hemostatd never subscribed to %s", ch)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
 	}
 }
 

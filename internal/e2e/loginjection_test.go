@@ -26,7 +26,9 @@ func TestLogInjection(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := d.rdb.Publish(context.Background(), protocol.Channel(protocol.TypeFalseAlarm), env).Err(); err != nil {
+	ch := protocol.Channel(protocol.TypeFalseAlarm)
+	d.waitSubscribed(t, protocol.TypeFalseAlarm)
+	if err := d.rdb.Publish(context.Background(), ch, env).Err(); err != nil {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(20 * time.Second)

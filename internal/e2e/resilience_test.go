@@ -155,6 +155,7 @@ func TestBadMessagesAreSkipped(t *testing.T) {
 		`{"timestamp":"yesterday","agent":"x","type":"%s","data":{"container":"c"}}`,
 		huge,
 	}
+	d.waitSubscribed(t, protocol.TypeHealthAlert, protocol.TypeRemediationNeeded, protocol.TypeRemediationComplete, protocol.TypeFalseAlarm)
 	sent := 0
 	for _, typ := range []string{protocol.TypeHealthAlert, protocol.TypeRemediationNeeded, protocol.TypeRemediationComplete, protocol.TypeFalseAlarm} {
 		for _, b := range bad {
