@@ -107,6 +107,10 @@ type RemediationComplete struct {
 	Confidence float64        `json:"confidence,omitempty"`
 	Issues     []string       `json:"issues,omitempty"`
 	Metrics    map[string]any `json:"metrics,omitempty"`
+	// RequestID is the remediation_needed's (a HemoStat extension), so
+	// that a result can be matched to the alert and the decision it
+	// answers.
+	RequestID string `json:"request_id,omitempty"`
 	Judgement
 }
 

@@ -278,7 +278,7 @@ func (r *Responder) complete(ctx context.Context, need protocol.RemediationNeede
 	data := protocol.RemediationComplete{
 		Container: need.Container, Action: need.Action, Result: res,
 		Analyzer: need.Analyzer, Confidence: need.Confidence, Issues: need.Issues, Metrics: need.Metrics,
-		Judgement: need.Judgement,
+		RequestID: need.RequestID, Judgement: need.Judgement,
 	}
 	r.pub.publish(ctx, protocol.TypeRemediationComplete, data, need.Container)
 	if r.OnResult != nil {

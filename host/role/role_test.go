@@ -296,7 +296,7 @@ func TestResponderGateDeferralAndRecheck(t *testing.T) {
 	})
 	go re.Run(r.ctx)
 	need := func(c string, conf float64) protocol.RemediationNeeded {
-		return protocol.RemediationNeeded{Container: c, Action: "restart", Reason: "crashed", Confidence: conf, Issues: []string{"Exited with code 1"}}
+		return protocol.RemediationNeeded{Container: c, Action: "restart", Reason: "crashed", Confidence: conf, Issues: []string{"Exited with code 1"}, RequestID: "req-" + c}
 	}
 	exited := func(c string) {
 		if err := r.bus.AppendSample(r.ctx, sdk.Sample{Container: c, Status: "exited", ExitCode: 1, Time: time.Now().UTC()}); err != nil {
@@ -314,6 +314,12 @@ func TestResponderGateDeferralAndRecheck(t *testing.T) {
 	got := r.waitFor(t, protocol.TypeRemediationComplete, "api", 3)
 	if s := []string{status(got[0]), status(got[1]), status(got[2])}; s[0] != "success" || s[1] != "deferred" || s[2] != "success" {
 		t.Errorf("statuses = %v, want success, deferred, success", s)
+	}
+	// Every result names the request it answers, deferred or not.
+	for i, env := range got {
+		if id := decode[protocol.RemediationComplete](t, env).RequestID; id != "req-api" {
+			t.Errorf("result %d: request_id %q, want req-api", i, id)
+		}
 	}
 	if d := decode[protocol.RemediationComplete](t, got[1]).Result; d.RetryAt == "" || d.Reason == "" {
 		t.Errorf("deferred result = %+v, want retry_at and a reason", d)
