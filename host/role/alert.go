@@ -113,12 +113,12 @@ func (a *Alert) Register(ctx context.Context) {
 				a.OnHeld(r.Name, how)
 			}
 		}
-		ar.group = newGrouper(a.DedupeWindow, a.Storm, func(n sdk.Notification, key string) {
+		ar.group = newGrouper(a.DedupeWindow, a.Storm, func(n sdk.Notification, key string, done func()) {
 			// Per plugin and container: one container's news stays in
 			// order, and a slow channel holds up only its own deliveries.
 			// The grouper calls this under its lock, which a delivery
 			// takes too, so it must not wait for room in the pool.
-			a.work.enqueue(r.Name+"\x00"+n.Container, func() { a.deliver(ctx, ar, n, key) })
+			a.work.enqueue(r.Name+"\x00"+n.Container, func() { a.deliver(ctx, ar, n, key); done() })
 		}, held)
 		a.routes = append(a.routes, ar)
 	}
@@ -128,7 +128,7 @@ func (a *Alert) Register(ctx context.Context) {
 			// which cannot wait; waiting for room here instead keeps the
 			// queue bounded and holds the bus back in a flood.
 			if a.work.waitRoom(busCtx) {
-				a.handle(ctx, env)
+				a.handle(ctx, busCtx, env)
 			}
 		})
 	}
@@ -145,18 +145,28 @@ func (a *Alert) Close() {
 	}
 }
 
-func (a *Alert) handle(ctx context.Context, env protocol.Envelope) {
+// handle turns an envelope into a notification. With durable delivery
+// the envelope stays unacknowledged until every route it goes to has
+// delivered it (or given up), so a crash before then tells again rather
+// than never.
+func (a *Alert) handle(ctx, busCtx context.Context, env protocol.Envelope) {
 	n, err := notificationFor(env)
 	if err != nil {
 		a.Bus.CountInvalid(env, err)
 		return
 	}
-	a.Notify(ctx, n)
+	a.notify(ctx, n, func() func() { return bus.Hold(busCtx) })
 }
 
 // Notify reports one notification: hemostatd's own trouble (a plugin, Redis)
 // enters here, envelopes from the bus too. It does not block.
 func (a *Alert) Notify(ctx context.Context, n sdk.Notification) {
+	a.notify(ctx, n, func() func() { return noop })
+}
+
+// notify offers n to every route that wants it; hold gives each route's
+// offer the function it calls once n is accounted for.
+func (a *Alert) notify(ctx context.Context, n sdk.Notification, hold func() func()) {
 	if n.Type == sdk.TypeHemostatd {
 		a.notifyOwn(ctx, n)
 		return
@@ -167,7 +177,7 @@ func (a *Alert) Notify(ctx context.Context, n sdk.Notification) {
 	a.log(n)
 	for _, r := range a.routes {
 		if r.wants(n) {
-			r.group.offer(n)
+			r.group.offer(n, hold())
 		}
 	}
 }

@@ -33,8 +33,9 @@ type grouper struct {
 	window time.Duration
 	storm  Storm
 	now    func() time.Time
-	// send delivers a message; it must not block for long.
-	send func(n sdk.Notification, key string)
+	// send delivers a message and calls done once it was delivered or
+	// given up; it must not block for long.
+	send func(n sdk.Notification, key string, done func())
 	// held observes a notification kept back: "grouped" or "summarized".
 	held func(how string)
 
@@ -66,9 +67,19 @@ type stormBatch struct {
 	index map[string]int
 	total int
 	timer *time.Timer
+	// held are the notifications' done functions, called once the
+	// summary was delivered.
+	held []func()
 }
 
-func newGrouper(window time.Duration, storm Storm, send func(sdk.Notification, string), held func(string)) *grouper {
+// release is the summary's done function.
+func (b *stormBatch) release() {
+	for _, done := range b.held {
+		done()
+	}
+}
+
+func newGrouper(window time.Duration, storm Storm, send func(sdk.Notification, string, func()), held func(string)) *grouper {
 	if held == nil {
 		held = func(string) {}
 	}
@@ -82,17 +93,22 @@ func groupKey(n sdk.Notification) string {
 
 func containerKey(n sdk.Notification) string { return n.Host + "/" + n.Container }
 
-// offer hands the grouper one notification.
-func (g *grouper) offer(n sdk.Notification) {
+// offer hands the grouper one notification. done is called once n is
+// accounted for: delivered (or given up) as a message or in a storm
+// summary, or counted into an incident already told — its count goes out
+// with the window's end, and holding it for a whole window would keep a
+// durable delivery unacknowledged for minutes.
+func (g *grouper) offer(n sdk.Notification, done func()) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.closed {
+		done()
 		return
 	}
 	now := g.now()
 	key := groupKey(n)
 	if g.window <= 0 {
-		g.emit(n, key, now)
+		g.emit(n, key, now, done)
 		return
 	}
 	if gr, ok := g.groups[key]; ok && now.Before(gr.until) {
@@ -102,13 +118,17 @@ func (g *grouper) offer(n sdk.Notification) {
 		gr.pending++
 		gr.latest = n
 		g.held("grouped")
+		done()
 		return
 	}
 	gr := &group{until: now.Add(g.window)}
 	gr.timer = time.AfterFunc(g.window, func() { g.windowEnd(key, gr) })
 	g.groups[key] = gr
-	g.emit(n, key, now)
+	g.emit(n, key, now, done)
 }
+
+// noop is the done function of a message nothing waits for.
+func noop() {}
 
 // windowEnd sends what was counted in an incident's window, as one
 // message, and opens the next window; an incident with nothing new ends.
@@ -126,7 +146,7 @@ func (g *grouper) windowEnd(key string, gr *group) {
 	now := g.now()
 	gr.until = now.Add(g.window)
 	gr.timer = time.AfterFunc(g.window, func() { g.windowEnd(key, gr) })
-	g.emit(n, key, now)
+	g.emit(n, key, now, noop)
 }
 
 // repeat is the message for what an incident's window counted, and clears
@@ -151,9 +171,9 @@ func (g *grouper) forget(key string) {
 
 // emit sends n, or adds it to the storm summary being collected. g.mu is
 // held.
-func (g *grouper) emit(n sdk.Notification, key string, now time.Time) {
+func (g *grouper) emit(n sdk.Notification, key string, now time.Time, done func()) {
 	if g.storm.Containers <= 0 {
-		g.send(n, key)
+		g.send(n, key, done)
 		return
 	}
 	g.recent = append(g.recent, arrival{at: now, container: containerKey(n)})
@@ -164,7 +184,7 @@ func (g *grouper) emit(n sdk.Notification, key string, now time.Time) {
 	g.recent = g.recent[cut:]
 	if g.batch == nil {
 		if g.distinctRecent() < g.storm.Containers {
-			g.send(n, key)
+			g.send(n, key, done)
 			return
 		}
 		b := &stormBatch{start: now, index: map[string]int{}}
@@ -172,6 +192,7 @@ func (g *grouper) emit(n sdk.Notification, key string, now time.Time) {
 		g.batch = b
 	}
 	g.batch.add(n, key)
+	g.batch.held = append(g.batch.held, done)
 	g.held("summarized")
 }
 
@@ -208,7 +229,7 @@ func (g *grouper) flushStorm(b *stormBatch) {
 		return
 	}
 	g.batch = nil
-	g.send(b.summary(g.now()), "")
+	g.send(b.summary(g.now()), "", b.release)
 }
 
 // summary is the one message a storm becomes.
@@ -269,13 +290,13 @@ func (g *grouper) close() {
 	for key, gr := range g.groups {
 		gr.timer.Stop()
 		if gr.pending > 0 {
-			g.emit(gr.repeat(), key, now)
+			g.emit(gr.repeat(), key, now, noop)
 		}
 	}
 	g.groups = map[string]*group{}
 	if b := g.batch; b != nil {
 		b.timer.Stop()
 		g.batch = nil
-		g.send(b.summary(now), "")
+		g.send(b.summary(now), "", b.release)
 	}
 }

@@ -14,12 +14,31 @@ type sink struct {
 	mu   sync.Mutex
 	sent []sdk.Notification
 	held map[string]int
+	// accounted counts the offers whose done function was called.
+	accounted int
 }
 
-func (s *sink) send(n sdk.Notification, _ string) {
+// send records n as delivered.
+func (s *sink) send(n sdk.Notification, _ string, done func()) {
 	s.mu.Lock()
 	s.sent = append(s.sent, n)
 	s.mu.Unlock()
+	done()
+}
+
+// done is an offer's done function, counted in accounted.
+func (s *sink) done() func() {
+	return func() {
+		s.mu.Lock()
+		s.accounted++
+		s.mu.Unlock()
+	}
+}
+
+func (s *sink) accountedFor() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.accounted
 }
 
 func (s *sink) hold(how string) {
@@ -57,12 +76,12 @@ func TestGrouperCountsRepeatsOfAnIncident(t *testing.T) {
 	s := &sink{}
 	g := newGrouper(150*time.Millisecond, Storm{}, s.send, s.hold)
 	defer g.close()
-	g.offer(note("api", sdk.KindRemediationDeferred))
+	g.offer(note("api", sdk.KindRemediationDeferred), s.done())
 	for range 3 {
-		g.offer(note("api", sdk.KindRemediationDeferred))
+		g.offer(note("api", sdk.KindRemediationDeferred), s.done())
 	}
-	g.offer(note("api", sdk.KindRemediationSuccess)) // another kind: its own incident
-	g.offer(note("db", sdk.KindRemediationDeferred)) // another container: too
+	g.offer(note("api", sdk.KindRemediationSuccess), s.done()) // another kind: its own incident
+	g.offer(note("db", sdk.KindRemediationDeferred), s.done()) // another container: too
 
 	got := s.waitFor(t, 4)
 	if len(got) != 4 {
@@ -81,7 +100,7 @@ func TestGrouperCountsRepeatsOfAnIncident(t *testing.T) {
 	}
 	// A quiet window ends the incident: the next one is news again.
 	time.Sleep(400 * time.Millisecond)
-	g.offer(note("api", sdk.KindRemediationDeferred))
+	g.offer(note("api", sdk.KindRemediationDeferred), s.done())
 	if got := s.waitFor(t, 5); len(got) != 5 || got[4].Count != 0 {
 		t.Fatalf("after a quiet window: %d messages, last count %d; want the repeat sent at once", len(got), got[len(got)-1].Count)
 	}
@@ -95,10 +114,15 @@ func TestGrouperStormOf50(t *testing.T) {
 	g := newGrouper(time.Hour, Storm{Containers: 5, Window: time.Minute, Wait: 200 * time.Millisecond}, s.send, s.hold)
 	defer g.close()
 	for i := range 50 {
-		g.offer(note(fmt.Sprintf("web-%02d", i), sdk.KindRemediationSuccess))
+		g.offer(note(fmt.Sprintf("web-%02d", i), sdk.KindRemediationSuccess), s.done())
 	}
 	for i := range 50 { // each fails again at once: counted, not sent
-		g.offer(note(fmt.Sprintf("web-%02d", i), sdk.KindRemediationSuccess))
+		g.offer(note(fmt.Sprintf("web-%02d", i), sdk.KindRemediationSuccess), s.done())
+	}
+	// The four sent and the 50 counted are accounted for; the 46 in the
+	// summary only once it is delivered.
+	if n := s.accountedFor(); n != 54 {
+		t.Errorf("accounted for %d offers before the summary, want 54", n)
 	}
 	got := s.waitFor(t, 5)
 	if len(got) != 5 {
@@ -117,6 +141,9 @@ func TestGrouperStormOf50(t *testing.T) {
 	if s.held["summarized"] != 46 || s.held["grouped"] != 50 {
 		t.Errorf("held %v, want 46 summarized, 50 grouped", s.held)
 	}
+	if n := s.accountedFor(); n != 100 {
+		t.Errorf("accounted for %d offers after the summary, want 100", n)
+	}
 	// Closing sends the counts still held: one message per container that
 	// repeated, but they arrive in a storm, so as a second summary.
 	g.close()
@@ -130,7 +157,7 @@ func TestGrouperWithoutWindowSendsEverything(t *testing.T) {
 	s := &sink{}
 	g := newGrouper(0, Storm{}, s.send, s.hold)
 	for range 3 {
-		g.offer(note("api", sdk.KindFalseAlarm))
+		g.offer(note("api", sdk.KindFalseAlarm), s.done())
 	}
 	g.close()
 	if n := len(s.messages()); n != 3 {
