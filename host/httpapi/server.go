@@ -56,7 +56,7 @@ func Listen(opts Options) (*Server, error) {
 	mux.Handle("GET /metrics", promhttp.HandlerFor(opts.Gatherer, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /api/v1/status", s.status)
-	mux.HandleFunc("GET /{$}", s.dashboard)
+	s.routeDashboard(mux)
 	s.routeSilences(mux)
 	s.srv = &http.Server{Handler: s.authorize(mux), ReadHeaderTimeout: 5 * time.Second}
 	return s, nil
