@@ -189,18 +189,20 @@
     const { card, chart } = entry;
     card.dataset.state = c.state || "unknown";
     clear(card);
-    card.append(
+    card.append(...[
       el("header", { class: "card-head" },
         el("h3", { text: c.name, title: c.name }),
         el("span", { class: "state-badge", "data-state": c.state || "unknown", text: STATE_LABEL[c.state] || c.state || "unknown" })),
       el("p", { class: "facts" },
         el("span", { class: "status", "data-status": c.status || "unknown", text: c.status || "unknown" }),
         " · health ", el("span", { class: "health", "data-health": c.health || "none", text: c.health || "none" })),
+      c.silence ? el("p", { class: "silence", text: "silenced: " + c.silence }) : null,
       el("p", { class: "use" },
         el("span", { class: "cpu", text: "CPU " + pct(c.cpu_pct) }), " ",
         el("span", { class: "mem", text: "mem " + pct(c.memory_pct) })),
       chart,
-      lastLine(c));
+      lastLine(c),
+    ].filter(Boolean)); // append would write a null as "null"
     if (!entry.plot) {
       entry.plot = newPlot(chart);
       if (resizer) resizer.observe(chart);
@@ -326,7 +328,8 @@
     body.append(el("h3", { text: "Remediation history" }),
       table(["When", "Action", "Result", "Analyzer", "Message"],
         detailRemediations.map(r => [when(r.at), r.action || "",
-          el("span", { class: "result", "data-result": r.result || "", text: r.result || "" }), r.analyzer || "", r.message || ""])));
+          el("span", { class: "result", "data-result": r.result || "", text: (r.result || "") + (r.dry_run ? " (dry run)" : "") }),
+          r.analyzer || "", r.message || ""])));
   }
 
   // ---- timeline ---------------------------------------------------------
@@ -488,6 +491,9 @@
     stream.onmessage = onStreamEvent;
     for (const t of KNOWN_TYPES) listenFor(t);
     for (const e of events) if (e.type) listenFor(e.type);
+    // The server cuts a client that fell behind its buffer; the browser
+    // reconnects by itself, and onopen reads what was missed.
+    stream.addEventListener("cut", () => setLive("connecting", "fell behind, reconnecting…"));
     stream.onopen = () => {
       setLive("on", "live");
       // What happened while disconnected is in the logs.
