@@ -48,6 +48,8 @@ type Daemon struct {
 	silences   *silence.Store
 	trouble    *ownTrouble
 	http       *httpapi.Server
+	// foreign is hemostat_foreign_actions_total, handed to plugins' hosts.
+	foreign prometheus.Counter
 
 	// What a config reload changes while the daemon runs.
 	reloadMu  sync.Mutex
@@ -92,7 +94,7 @@ func Run(ctx context.Context, opts Options) (err error) {
 	}
 	defer closeQuietly(log, "redis", redisCloser)
 
-	d := &Daemon{cfg: cfg, log: log, reloads: newReloadMetrics(reg), trouble: newOwnTrouble(cfg.Alert.Trouble)}
+	d := &Daemon{cfg: cfg, log: log, reloads: newReloadMetrics(reg), trouble: newOwnTrouble(cfg.Alert.Trouble), foreign: m.foreign}
 	d.bus = bus.New(client, bus.Options{
 		Logger: log, Registerer: reg, OnConnection: d.trouble.connection,
 		Delivery: cfg.Redis.Delivery, ClaimMinIdle: cfg.Redis.ClaimMinIdle,
@@ -100,7 +102,7 @@ func Run(ctx context.Context, opts Options) (err error) {
 	d.silences = silence.NewStore(client, role.SilenceEvents())
 	applySilences(ctx, d.silences, cfg.Alert.Silences, log.Named("alert"))
 	d.supervisor = supervisor.New(supervisor.Options{
-		Logger: log, Self: opts.Self, Host: pluginHost{bus: d.bus}, Registerer: reg, OnEvent: d.trouble.pluginEvent,
+		Logger: log, Self: opts.Self, Host: pluginHost{bus: d.bus, foreign: d.foreign}, Registerer: reg, OnEvent: d.trouble.pluginEvent,
 	})
 	defer func() {
 		stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownGrace)

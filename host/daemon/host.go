@@ -9,12 +9,16 @@ import (
 	"github.com/hemostat/hemostat/host/config"
 	"github.com/hemostat/hemostat/host/protocol"
 	"github.com/hemostat/hemostat/sdk"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // pluginHost is the sdk.Host every plugin gets through the broker: the
 // protocol's agent base class, backed by the bus.
 type pluginHost struct {
 	bus *bus.Bus
+	// foreign counts the operations of other engine clients that
+	// responders report in foreign_action events.
+	foreign prometheus.Counter
 }
 
 // agentFor names the publisher of a plugin-published event by its type, so
@@ -25,15 +29,31 @@ func agentFor(eventType string) string {
 		return protocol.AgentMonitor
 	case protocol.TypeRemediationNeeded, protocol.TypeFalseAlarm:
 		return protocol.AgentAnalyzer
-	case protocol.TypeRemediationComplete:
+	case protocol.TypeRemediationComplete, protocol.TypeForeignAction:
 		return protocol.AgentResponder
 	}
 	return protocol.AgentAlert
 }
 
 func (h pluginHost) PublishEvent(ctx context.Context, eventType string, data any) error {
+	if eventType == protocol.TypeForeignAction {
+		h.countForeign(data)
+	}
 	_, err := h.bus.Publish(ctx, agentFor(eventType), eventType, data)
 	return err
+}
+
+// countForeign adds a foreign_action's count to the metric before it is
+// published, so that a Redis outage does not hide another healer.
+func (h pluginHost) countForeign(data any) {
+	if h.foreign == nil {
+		return
+	}
+	var fa sdk.ForeignAction
+	if raw, err := json.Marshal(data); err == nil {
+		_ = json.Unmarshal(raw, &fa)
+	}
+	h.foreign.Add(float64(max(fa.Count, 1)))
 }
 
 func (h pluginHost) GetSharedState(ctx context.Context, key string, into any) (bool, error) {
@@ -57,7 +77,7 @@ var _ sdk.Host = pluginHost{}
 // responderHost is the host responder plugins get: it carries the safety
 // policy of c, which they apply to the container each request resolves to.
 func (d *Daemon) responderHost(c config.Responder) sdk.Host {
-	return sdk.WithSafetyPolicy(pluginHost{bus: d.bus}, Policy(c).Safety())
+	return sdk.WithSafetyPolicy(pluginHost{bus: d.bus, foreign: d.foreign}, Policy(c).Safety())
 }
 
 func (h pluginHost) SetSharedStateTTL(ctx context.Context, key string, value any, ttl time.Duration) error {

@@ -22,6 +22,7 @@ type metrics struct {
 	remediations  *prometheus.CounterVec
 	notifications *prometheus.CounterVec
 	silencedTotal *prometheus.CounterVec
+	foreign       prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -52,8 +53,12 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		silencedTotal: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "hemostat_alert_silenced_total", Help: "Notifications muted by a silence, by kind.",
 		}, []string{"kind"}),
+		foreign: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "hemostat_foreign_actions_total",
+			Help: "Restarts, stops and kills of a container by another engine client (another healer) around a responder's own action on it.",
+		}),
 	}
-	reg.MustRegister(m.samples, m.decisions, m.decisionTime, m.duplicates, m.agreement, m.remediations, m.notifications, m.silencedTotal)
+	reg.MustRegister(m.samples, m.decisions, m.decisionTime, m.duplicates, m.agreement, m.remediations, m.notifications, m.silencedTotal, m.foreign)
 	return m
 }
 

@@ -36,10 +36,10 @@ func (f Filter) Match(e Event) bool {
 // Types are the event types f selects.
 func (f Filter) Types() ([]string, error) {
 	if f.Type == "" {
-		return protocol.Types, nil
+		return protocol.LoggedTypes, nil
 	}
-	if !slices.Contains(protocol.Types, f.Type) {
-		return nil, fmt.Errorf("unknown event type %q; one of %s", f.Type, strings.Join(protocol.Types, ", "))
+	if !slices.Contains(protocol.LoggedTypes, f.Type) {
+		return nil, fmt.Errorf("unknown event type %q; one of %s", f.Type, strings.Join(protocol.LoggedTypes, ", "))
 	}
 	return []string{f.Type}, nil
 }
@@ -138,6 +138,7 @@ func (e Event) Summary() string {
 		Confidence float64  `json:"confidence"`
 		Source     string   `json:"source"`
 		Analyzer   string   `json:"analyzer"`
+		Message    string   `json:"message"`
 		Result     struct {
 			Status string `json:"status"`
 		} `json:"result"`
@@ -165,6 +166,8 @@ func (e Event) Summary() string {
 	case protocol.TypeEscalation:
 		add(d.Source)
 		add(d.Reason)
+	case protocol.TypeForeignAction:
+		add(d.Message)
 	}
 	return strings.Join(parts, " · ")
 }

@@ -42,6 +42,9 @@ func seed(t *testing.T, srv *testenv.RedisServer) {
 		protocol.TypeRemediationNeeded: {
 			env(protocol.TypeRemediationNeeded, "api", now.Add(-2*time.Second), `,"action":"restart","confidence":0.9,"reason":"crashed"`),
 		},
+		protocol.TypeForeignAction: {
+			env(protocol.TypeForeignAction, "db", now.Add(-4*time.Second), `,"action":"restart","count":1,"message":"container db was restarted by another client"`),
+		},
 	}
 	for typ, list := range logs {
 		raw, _ := json.Marshal(list)
@@ -59,7 +62,7 @@ func TestRecentFiltersAndOrders(t *testing.T) {
 		limit int
 		want  string
 	}{
-		{Filter{}, 0, "health_alert/api remediation_needed/api health_alert/web"},
+		{Filter{}, 0, "foreign_action/db health_alert/api remediation_needed/api health_alert/web"},
 		{Filter{}, 2, "remediation_needed/api health_alert/web"},
 		{Filter{Container: "api"}, 0, "health_alert/api remediation_needed/api"},
 		{Filter{Type: protocol.TypeHealthAlert}, 0, "health_alert/api health_alert/web"},
@@ -83,6 +86,11 @@ func TestRecentFiltersAndOrders(t *testing.T) {
 	got, _ := Recent(ctx, c, Filter{Type: protocol.TypeRemediationNeeded}, 0)
 	if s := got[0].Summary(); s != "restart (confidence 0.90) · crashed" {
 		t.Errorf("summary %q", s)
+	}
+	// Another healer's warning is read like the protocol's own events.
+	got, _ = Recent(ctx, c, Filter{Type: protocol.TypeForeignAction}, 0)
+	if len(got) != 1 || got[0].Summary() != "container db was restarted by another client" {
+		t.Errorf("foreign_action events %+v", got)
 	}
 }
 

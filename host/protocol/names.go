@@ -11,10 +11,18 @@ const (
 	// TypeEscalation is a HemoStat extension: a person must look, because
 	// acting again would not help (restart loop, open circuit breaker).
 	TypeEscalation = "escalation"
+	// TypeForeignAction is a HemoStat extension: another client of the
+	// engine restarted, stopped or killed a container around a responder's
+	// own action on it — another healer is acting on the same engine.
+	TypeForeignAction = "foreign_action"
 )
 
 // Types lists every event type hemostatd publishes or consumes.
 var Types = []string{TypeHealthAlert, TypeRemediationNeeded, TypeRemediationComplete, TypeFalseAlarm, TypeEscalation}
+
+// LoggedTypes is every event type with an event log that people read
+// (hemostatd events): Types and the extensions no role consumes.
+var LoggedTypes = append(append([]string(nil), Types...), TypeForeignAction)
 
 // Agent names, one per role, as they appear in an envelope's agent field.
 const (
