@@ -19,4 +19,6 @@
 // cleanup.go and scale.go. safety.go holds the Docker-native checks,
 // verify.go the wait for a healthy container and dependents.go the
 // containers that share a restarted container's network namespace.
+// foreign.go notices another healer on the same engine: restarts, stops
+// and kills around its own that it did not make.
 package dockerresponder

@@ -29,6 +29,9 @@ type Responder struct {
 	// self is the container this process runs in, never restarted as a
 	// dependent.
 	self selfIdentity
+	// foreign notices another client restarting, stopping or killing a
+	// container around our own action on it (foreign.go).
+	foreign *foreignWatch
 }
 
 var (
@@ -39,7 +42,7 @@ var (
 // New returns a Responder with the default settings. It talks to the
 // engine once Configure has run.
 func New() *Responder {
-	return &Responder{cfg: DefaultConfig(), self: detectSelf("/proc"), policy: policyFrom(nil)}
+	return &Responder{cfg: DefaultConfig(), self: detectSelf("/proc"), policy: policyFrom(nil), foreign: newForeignWatch(sdk.Logger("responder-docker"))}
 }
 
 // Configure validates the settings and connects to the engine named by
@@ -68,6 +71,7 @@ func (r *Responder) Configure(_ context.Context, raw json.RawMessage, host sdk.H
 	old := r.cli
 	r.cfg, r.cli, r.policy = cfg, cli, policyFrom(host)
 	r.mu.Unlock()
+	r.foreign.setHost(host)
 	if old != nil {
 		old.Close()
 	}
@@ -149,7 +153,9 @@ func (r *Responder) remediate(ctx context.Context, req sdk.RemediateRequest) sdk
 		return withDetail(rejected(reason), "container_id", shortID(target.ID))
 	}
 	c := &call{req: req, cfg: cfg, cli: cli, self: r.self, policy: policy, target: target, name: containerName(target)}
+	watch := r.foreign.begin(cli, target.ID, c.name, req)
 	res := act(ctx, c)
+	watch.end(res)
 	if res.StateAfter == "" {
 		res.StateAfter = c.stateNow(ctx)
 	}
