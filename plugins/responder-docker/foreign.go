@@ -401,7 +401,7 @@ func foreignMessage(fa sdk.ForeignAction) string {
 	verb := map[string]string{evRestart: "restarted", evStop: "stopped", evKill: "killed"}[fa.Action]
 	times := ""
 	if fa.Count > 1 {
-		times = fmt.Sprintf(" (%d operations)", fa.Count)
+		times = fmt.Sprintf(" (%d operations of other clients in all)", fa.Count)
 	}
 	var when string
 	switch {
@@ -412,7 +412,7 @@ func foreignMessage(fa sdk.ForeignAction) string {
 	default:
 		when = "during our " + fa.Ours
 	}
-	return fmt.Sprintf("container %s was %s by another client%s %s; another healer (docker-autoheal, "+
+	return fmt.Sprintf("container %s was %s by another client %s%s; another healer (docker-autoheal, "+
 		"a second hemostatd without this one's Redis) may be acting on this engine — remove it, "+
-		"or label the container %s=false to leave it to the other", fa.Container, verb, times, when, sdk.LabelEnable)
+		"or label the container %s=false to leave it to the other", fa.Container, verb, when, times, sdk.LabelEnable)
 }
