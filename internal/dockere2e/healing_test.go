@@ -30,6 +30,7 @@ var scenarios = []scenario{
 	{"manual stop is not undone", testManualStop},
 	{"container removed mid-action", testRemovedMidAction},
 	{"crash while the monitor plugin restarts is healed once", testCrashDuringMonitorRestart},
+	{"another healer on the engine is warned about once", testAnotherHealer},
 }
 
 // TestHealing runs every scenario in parallel, each with its own hemostatd
