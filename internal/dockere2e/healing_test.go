@@ -31,6 +31,7 @@ var scenarios = []scenario{
 	{"container removed mid-action", testRemovedMidAction},
 	{"crash while the monitor plugin restarts is healed once", testCrashDuringMonitorRestart},
 	{"another healer on the engine is warned about once", testAnotherHealer},
+	{"two hemostatd without a shared Redis warn about each other", testTwoDaemons},
 	{"external monitors' alerts are judged and acted on", testExternalMonitor},
 }
 
