@@ -22,6 +22,7 @@ var scenarios = []scenario{
 	{"growing memory is restarted before OOM", testMemoryGrowth(sdk.ActionRestart)},
 	{"growing memory gets a raised limit", testMemoryGrowth(sdk.ActionUpdateResources)},
 	{"steady memory near the limit is a capacity warning", testSteadyMemory},
+	{"steady memory near the limit gets a raised limit when allowed", testSteadyMemoryRaised},
 	{"cooldown defers a second action", testCooldown},
 	{"opt-out label is never touched", testOptOut},
 	{"protected container is rejected", testProtected},

@@ -168,3 +168,34 @@ func waitHistory(t testing.TB, d *daemon, name string, n int64) {
 		time.Sleep(100 * time.Millisecond)
 	}
 }
+
+// testSteadyMemoryRaised: the same steady load near the limit as
+// testSteadyMemory, with update_resources among the responder's actions
+// (and nothing else changed: the analyzer's memory_action stays restart).
+// The capacity warning becomes a raised limit — resource_factor 1.5, no
+// restart — and never a false alarm.
+func testSteadyMemoryRaised(t *testing.T) {
+	e := newEngine(t)
+	p := scenarioPrefix()
+	s := newSettings()
+	s.MemoryPct, s.AnalyzerMemoryPct, s.Grace = 80, 80, "8s"
+	s.Actions = append(s.Actions, sdk.ActionUpdateResources)
+	d := startDaemon(t, p, s)
+	name := p + "steadyup"
+	const limit = 100 << 20
+	id := e.run(t, name, []string{"--alloc-mb", "86"}, nil, &container.HostConfig{Resources: container.Resources{Memory: limit}})
+	before := e.startedAt(t, id)
+
+	d.watch.WaitFor(t, completeType, name, daemontest.StatusIs("success"), 60*time.Second)
+	d.watch.Quiet(t, name, 3*time.Second, 20*time.Second)
+	d.watch.ExpectTrace(t, name,
+		"health_alert High memory: N%",
+		"remediation_needed update_resources",
+		"remediation_complete update_resources success",
+	)
+	c := e.inspect(t, id)
+	if want := int64(limit * 3 / 2); c.HostConfig.Memory != want {
+		t.Errorf("memory limit = %d, want %d (raised by resource_factor 1.5)", c.HostConfig.Memory, want)
+	}
+	e.expectUntouched(t, id, container.StateRunning, before)
+}
