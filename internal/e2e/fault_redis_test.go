@@ -10,6 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
+	"github.com/hemostat/hemostat/host/bus"
 	"github.com/hemostat/hemostat/host/protocol"
 	"github.com/hemostat/hemostat/internal/daemontest"
 	"github.com/hemostat/hemostat/internal/testenv"
@@ -92,7 +95,10 @@ type flowAlert struct {
 // flow publishes a health alert for a new container every 50 ms through
 // its own connection, as an external monitor would, until stopped.
 type flow struct {
-	stopCh chan struct{}
+	// streamed makes each alert a PUBLISH and an XADD of the same bytes,
+	// as an agent speaking the streams extension sends it.
+	streamed bool
+	stopCh   chan struct{}
 	done   chan struct{}
 	mu     sync.Mutex
 	alerts []flowAlert
@@ -100,8 +106,19 @@ type flow struct {
 
 func startFlow(t *testing.T, srv *testenv.RedisServer, tag string) *flow {
 	t.Helper()
+	return runFlow(t, srv, tag, &flow{})
+}
+
+// startStreamedFlow is startFlow for the streams extension.
+func startStreamedFlow(t *testing.T, srv *testenv.RedisServer, tag string) *flow {
+	t.Helper()
+	return runFlow(t, srv, tag, &flow{streamed: true})
+}
+
+func runFlow(t *testing.T, srv *testenv.RedisServer, tag string, f *flow) *flow {
+	t.Helper()
 	rdb := srv.Client(t)
-	f := &flow{stopCh: make(chan struct{}), done: make(chan struct{})}
+	f.stopCh, f.done = make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(f.done)
 		tick := time.NewTicker(50 * time.Millisecond)
@@ -121,9 +138,20 @@ func startFlow(t *testing.T, srv *testenv.RedisServer, tag string) *flow {
 			if err == nil {
 				raw, _ := json.Marshal(env)
 				ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-				n, err := rdb.Publish(ctx, protocol.Channel(protocol.TypeHealthAlert), raw).Result()
+				if f.streamed {
+					var pub *redis.IntCmd
+					_, err = rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+						pub = p.Publish(ctx, protocol.Channel(protocol.TypeHealthAlert), raw)
+						p.XAdd(ctx, &redis.XAddArgs{Stream: bus.StreamKey(protocol.TypeHealthAlert), MaxLen: bus.StreamMaxLen, Approx: true,
+							Values: []any{bus.StreamField, raw}})
+						return nil
+					})
+					a.sent, a.receivers = err == nil, pub.Val()
+				} else {
+					n, err := rdb.Publish(ctx, protocol.Channel(protocol.TypeHealthAlert), raw).Result()
+					a.sent, a.receivers = err == nil, n
+				}
 				cancel()
-				a.sent, a.receivers = err == nil, n
 			}
 			f.mu.Lock()
 			f.alerts = append(f.alerts, a)
