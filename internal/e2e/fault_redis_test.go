@@ -99,9 +99,9 @@ type flow struct {
 	// as an agent speaking the streams extension sends it.
 	streamed bool
 	stopCh   chan struct{}
-	done   chan struct{}
-	mu     sync.Mutex
-	alerts []flowAlert
+	done     chan struct{}
+	mu       sync.Mutex
+	alerts   []flowAlert
 }
 
 func startFlow(t *testing.T, srv *testenv.RedisServer, tag string) *flow {
