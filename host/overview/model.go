@@ -1,0 +1,135 @@
+package overview
+
+import (
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Sizes of what is kept per container and in all.
+const (
+	HistoryPoints   = 60
+	DecisionsKept   = 10
+	RemediationsMax = 500
+)
+
+// DefaultSettle is how long a container must run healthy, with no new
+// alert, before its escalation is unpinned: a crash-looping container is
+// "running" between its crashes, and that is not healthy again.
+const DefaultSettle = time.Minute
+
+// Options configure a Model.
+type Options struct {
+	// Registerer, when set, receives the incident metrics.
+	Registerer prometheus.Registerer
+	// Settle overrides DefaultSettle; a negative value means none.
+	Settle time.Duration
+	// Now is the clock; time.Now by default.
+	Now func() time.Time
+}
+
+// Model is the overview's record of every container. Its methods are safe
+// for concurrent use.
+type Model struct {
+	settle  time.Duration
+	now     func() time.Time
+	metrics *metrics
+
+	mu           sync.Mutex
+	containers   map[string]*record
+	remediations []Remediation // oldest first, at most RemediationsMax
+	totals       tally
+	seen         *seenSet
+}
+
+// tally accumulates the summary's figures.
+type tally struct {
+	remediations, succeeded, falseAlarms, escalations int
+	detectN, remediateN                               int
+	detectSum, remediateSum                           time.Duration
+}
+
+// New returns an empty model.
+func New(opts Options) *Model {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	switch {
+	case opts.Settle == 0:
+		opts.Settle = DefaultSettle
+	case opts.Settle < 0:
+		opts.Settle = 0
+	}
+	return &Model{
+		settle: opts.Settle, now: opts.Now, metrics: newMetrics(opts.Registerer),
+		containers: make(map[string]*record), seen: newSeenSet(),
+	}
+}
+
+// record is what the model knows of one container.
+type record struct {
+	name           string
+	status, health string
+	cpu, mem       float64
+	lastSeen       time.Time
+	history        []Point // oldest first
+	alert          *Alert
+	decisions      []Decision // newest first
+	action         *Action
+	escalation     *Escalation
+	// incident is the time of the first alert not yet resolved by a
+	// successful remediation or a false alarm; zero when none is open.
+	incident time.Time
+	// healthySince is since when the samples show it running and not
+	// unhealthy; zero while they do not.
+	healthySince time.Time
+	falseAlarmAt time.Time
+}
+
+// get returns the container's record, creating it. m.mu must be held.
+func (m *Model) get(name string) *record {
+	r := m.containers[name]
+	if r == nil {
+		r = &record{name: name, status: "unknown", health: "none"}
+		m.containers[name] = r
+	}
+	return r
+}
+
+// Totals returns the summary's figures.
+func (m *Model) Totals() Totals {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	t := m.totals
+	out := Totals{
+		Containers: len(m.containers), Remediations: t.remediations, Succeeded: t.succeeded,
+		FalseAlarms: t.falseAlarms, Escalations: t.escalations,
+	}
+	if t.remediations > 0 {
+		out.SuccessRate = float64(t.succeeded) / float64(t.remediations)
+	}
+	if t.detectN > 0 {
+		out.MeanTimeToDetectMS = ms(t.detectSum / time.Duration(t.detectN))
+	}
+	if t.remediateN > 0 {
+		out.MeanTimeToRemediateMS = ms(t.remediateSum / time.Duration(t.remediateN))
+	}
+	return out
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// Remediations returns up to limit remediations, newest first, of one
+// container or ("" ) of all.
+func (m *Model) Remediations(container string, limit int) []Remediation {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := []Remediation{}
+	for i := len(m.remediations) - 1; i >= 0 && len(out) < limit; i-- {
+		if container == "" || m.remediations[i].Container == container {
+			out = append(out, m.remediations[i])
+		}
+	}
+	return out
+}
