@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"context"
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,11 +12,14 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hemostat/hemostat/host/bus"
+	"github.com/hemostat/hemostat/host/feed"
 	"github.com/hemostat/hemostat/host/gate"
+	"github.com/hemostat/hemostat/host/overview"
 	"github.com/hemostat/hemostat/host/silence"
 	"github.com/hemostat/hemostat/host/supervisor"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/redis/go-redis/v9"
 )
 
 // Options configure the server.
@@ -32,6 +34,21 @@ type Options struct {
 	// Silences, when set, are served under /api/v1/silences.
 	Silences *silence.Store
 	Version  string
+
+	// Overview, when set, is the container record behind /api/v1/containers,
+	// /summary and /remediations.
+	Overview *overview.Model
+	// Hub, when set, feeds /api/v1/stream.
+	Hub *feed.Hub
+	// Redis, when set, is read by /api/v1/events: the event logs and, with
+	// streams delivery, the streams.
+	Redis redis.UniversalClient
+	// Summary describes the daemon on /api/v1/summary; DryRun is asked at
+	// each request, since a reload changes it.
+	Host          string
+	RedisAddr     string
+	EmbeddedRedis bool
+	DryRun        func() bool
 }
 
 // Server is the HTTP server.
@@ -58,7 +75,8 @@ func Listen(opts Options) (*Server, error) {
 	mux.HandleFunc("GET /api/v1/status", s.status)
 	s.routeDashboard(mux)
 	s.routeSilences(mux)
-	s.srv = &http.Server{Handler: s.authorize(mux), ReadHeaderTimeout: 5 * time.Second}
+	s.routeAPI(mux)
+	s.srv = newHTTPServer(s.authorize(limit(mux)))
 	return s, nil
 }
 
@@ -83,25 +101,6 @@ func (s *Server) Serve(ctx context.Context) error {
 	}
 }
 
-func (s *Server) authorize(next http.Handler) http.Handler {
-	if s.opts.Token == "" {
-		return next
-	}
-	want := []byte("Bearer " + s.opts.Token)
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/healthz" {
-			next.ServeHTTP(w, r)
-			return
-		}
-		if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), want) != 1 {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="hemostat"`)
-			http.Error(w, "unauthorized", http.StatusUnauthorized)
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
-}
-
 // healthzTimeout is the longest /healthz waits for Redis.
 const healthzTimeout = 2 * time.Second
 
@@ -110,17 +109,7 @@ const healthzTimeout = 2 * time.Second
 // PING for its read timeout on top. The answer names no address or error
 // — the endpoint needs no token — the log has the detail.
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := context.WithTimeout(r.Context(), healthzTimeout)
-	defer cancel()
-	errc := make(chan error, 1) // buffered: a late PING must not block
-	go func() { errc <- s.opts.Bus.Ping(ctx) }()
-	var err error
-	select {
-	case err = <-errc:
-	case <-ctx.Done():
-		err = ctx.Err()
-	}
-	if err != nil {
+	if err := s.ping(r.Context()); err != nil {
 		s.opts.Logger.Debug("health check: redis unreachable", "error", err)
 		http.Error(w, "redis unreachable", http.StatusServiceUnavailable)
 		return

@@ -39,6 +39,8 @@ type Status struct {
 	LastError string `json:"last_error,omitempty"`
 	// Since is when the plugin entered State.
 	Since time.Time `json:"since"`
+	// Version is what the running process reported; empty when none runs.
+	Version string `json:"version,omitempty"`
 }
 
 // Plugin is one supervised plugin. Its role adapters stay valid across
@@ -81,7 +83,7 @@ func (p *Plugin) Status() Status {
 		State: p.state, Restarts: p.restarts, LastError: p.lastErr, Since: p.since,
 	}
 	if p.inst != nil {
-		st.PID = p.inst.pid
+		st.PID, st.Version = p.inst.pid, p.inst.info.Version
 	}
 	return st
 }
