@@ -87,7 +87,25 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		m.groupsRecreated = hmetrics.Register(reg, m.groupsRecreated)
 		m.acked = hmetrics.Register(reg, m.acked)
 	}
+	m.zero()
 	return m
+}
+
+// invalidReasons are every label reasonLabel gives.
+var invalidReasons = []string{"too_large", "malformed_json", "wrong_type", "missing_field", "invalid_data", "other"}
+
+// zero creates the series of every protocol event type at 0, so that a
+// rate() or an absent() over them works before the first event: a family
+// that appears only with its first increment reads as "no data", not 0.
+func (m *metrics) zero() {
+	for _, t := range protocol.Types {
+		for _, v := range []*prometheus.CounterVec{m.published, m.received, m.lost, m.streamErrors, m.claimed, m.groupsRecreated, m.acked} {
+			v.WithLabelValues(t)
+		}
+		for _, r := range invalidReasons {
+			m.invalid.WithLabelValues(t, r)
+		}
+	}
 }
 
 // reasonLabel is the invalid-message counter's label for a decode error.

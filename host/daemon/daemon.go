@@ -6,14 +6,17 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hemostat/hemostat/host/bus"
 	"github.com/hemostat/hemostat/host/config"
+	"github.com/hemostat/hemostat/host/feed"
 	"github.com/hemostat/hemostat/host/gate"
 	"github.com/hemostat/hemostat/host/httpapi"
+	"github.com/hemostat/hemostat/host/overview"
 	"github.com/hemostat/hemostat/host/redisconn"
 	"github.com/hemostat/hemostat/host/role"
 	"github.com/hemostat/hemostat/host/silence"
@@ -48,6 +51,7 @@ type Daemon struct {
 	silences   *silence.Store
 	trouble    *ownTrouble
 	http       *httpapi.Server
+	overview   *overview.Model
 	// foreign is hemostat_foreign_actions_total, handed to plugins' hosts.
 	foreign prometheus.Counter
 
@@ -86,6 +90,7 @@ func Run(ctx context.Context, opts Options) (err error) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m := newMetrics(reg)
+	m.zero(cfg)
 
 	redisconn.SetClientLogger(log.Named("redis"))
 	client, redisCloser, err := redisconn.Open(ctx, redisConfig(cfg.Redis), log.Named("redis"))
@@ -99,6 +104,10 @@ func Run(ctx context.Context, opts Options) (err error) {
 		Logger: log, Registerer: reg, OnConnection: d.trouble.connection,
 		Delivery: cfg.Redis.Delivery, ClaimMinIdle: cfg.Redis.ClaimMinIdle,
 	})
+	// The overview hears every envelope from the start, before the roles
+	// publish anything.
+	d.overview = overview.New(overview.Options{Registerer: reg})
+	d.overview.Subscribe(d.bus)
 	d.silences = silence.NewStore(client, role.SilenceEvents())
 	applySilences(ctx, d.silences, cfg.Alert.Silences, log.Named("alert"))
 	d.supervisor = supervisor.New(supervisor.Options{
@@ -135,10 +144,22 @@ func Run(ctx context.Context, opts Options) (err error) {
 	if err := d.bus.Prepare(runCtx); err != nil {
 		return err
 	}
+	embedded, _ := redisconn.EmbeddedAddress(redisCloser)
 	if cfg.HTTP.Address != "" {
+		runners = append(runners, d.serveOverview(client))
+		hub := feed.NewHub(reg)
+		runners = append(runners, func(ctx context.Context) error { return feed.Tap(ctx, client, hub) })
+		host, _ := os.Hostname()
+		redisAddr := embedded
+		if redisAddr == "" {
+			redisAddr = strings.Join(cfg.Redis.Addresses, ",")
+		}
 		d.http, err = httpapi.Listen(httpapi.Options{
 			Address: cfg.HTTP.Address, Token: cfg.HTTP.Token, Logger: log.Named("http"),
 			Gatherer: reg, Bus: d.bus, Supervisor: d.supervisor, Gate: d.gate, Silences: d.silences, Version: opts.Version,
+			Overview: d.overview, Hub: hub, Redis: client,
+			Host: host, RedisAddr: redisAddr, EmbeddedRedis: embedded != "",
+			DryRun: func() bool { return d.gate.Policy().DryRun },
 		})
 		if err != nil {
 			return err
@@ -146,7 +167,6 @@ func Run(ctx context.Context, opts Options) (err error) {
 		runners = append(runners, d.http.Serve)
 	}
 	runners = append(runners, d.bus.Run)
-	embedded, _ := redisconn.EmbeddedAddress(redisCloser)
 	if embedded != "" {
 		defer d.writeAddrFile(embedded)()
 	}
@@ -248,6 +268,7 @@ func (d *Daemon) startRoles(ctx, work context.Context, m *metrics) (runners []fu
 		mon := &role.Monitor{Bus: d.bus, Detect: thresholds, Logger: d.log.Named("monitor"), OnSample: func(s sdk.Sample) {
 			m.sample(s)
 			containers.Observe(s)
+			d.overview.Sample(s)
 		}}
 		d.monitor = mon
 		d.track(sdk.RoleMonitor, plugins)

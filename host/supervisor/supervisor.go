@@ -44,6 +44,10 @@ func (s *Supervisor) Start(ctx context.Context, spec Spec) (*Plugin, error) {
 	if s.isStopped() {
 		return nil, ErrStopped
 	}
+	// Both series exist from the first launch, at 0, so that a plugin that
+	// never restarted reads 0 restarts rather than no data.
+	s.metrics.up.WithLabelValues(spec.Role, spec.Name)
+	s.metrics.restarts.WithLabelValues(spec.Role, spec.Name)
 	cfg := configuration{raw: spec.Config, host: s.opts.Host}
 	if spec.Host != nil {
 		cfg.host = spec.Host
