@@ -46,3 +46,31 @@ func BenchmarkStopEvidence(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkForeignBegin measures what following a container for another
+// healer adds to an action's own path: begin (the events stream opens in
+// its own goroutine) and end, against the inspect every action starts
+// with as the baseline. Compare the two sub-benchmarks' ns/op.
+func BenchmarkForeignBegin(b *testing.B) {
+	cli := testenv.Docker(b)
+	ctx := context.Background()
+	cfg := container.Config{Image: testenv.TestImage(b), Cmd: []string{"--idle"}}
+	id := testenv.RunContainer(b, cli, "hsrd-bench-foreign-begin", &cfg, nil)
+	w := newForeignWatch(sdk.Logger("bench"))
+	req := sdk.RemediateRequest{Container: id, Action: sdk.ActionRestart}
+
+	b.Run("baseline=inspect", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := cli.ContainerInspect(ctx, id); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("begin+end", func(b *testing.B) {
+		for b.Loop() {
+			// A skipped result: nothing was done, so the session ends at
+			// once and the next begin opens a new one.
+			w.begin(cli, id, "bench", true, req).end(sdk.Result{Status: sdk.StatusSkipped})
+		}
+	})
+}

@@ -52,19 +52,33 @@ const (
 
 // ownBudget is how many events of each kind one of our calls makes: a
 // restart of a running container is kill, die, stop, start, restart (and
-// a second kill when the stop timeout runs out); of a stopped one start,
-// restart. Die and start are not followed: a crash and a restart policy
-// make them without any client.
-var ownBudget = map[string]map[string]int{
-	sdk.ActionRestart: {evRestart: 1, evStop: 1, evKill: 2},
-	sdk.ActionStop:    {evStop: 1, evKill: 2},
-	sdk.ActionKill:    {evKill: 1},
-	sdk.ActionStart:   {},
+// a second kill when the stop timeout runs out); of a stopped one only
+// start, restart — so it explains no stop or kill of another client's.
+// Die and start are not followed: a crash and a restart policy make them
+// without any client.
+func ownBudget(action string, running bool) map[string]int {
+	switch action {
+	case sdk.ActionRestart:
+		if running {
+			return map[string]int{evRestart: 1, evStop: 1, evKill: 2}
+		}
+		return map[string]int{evRestart: 1}
+	case sdk.ActionStop:
+		return map[string]int{evStop: 1, evKill: 2}
+	case sdk.ActionKill:
+		return map[string]int{evKill: 1}
+	}
+	return nil
 }
+
+// followed lists the actions whose calls are followed.
+var followed = map[string]bool{sdk.ActionRestart: true, sdk.ActionStop: true, sdk.ActionKill: true, sdk.ActionStart: true}
 
 // ownCall is one engine call this responder made on a container.
 type ownCall struct {
-	action       string
+	action string
+	// running is whether the container ran when the call began.
+	running      bool
 	began, ended time.Time
 }
 
@@ -97,7 +111,7 @@ func unexplained(evs []engineEvent, calls []ownCall) []engineEvent {
 	var pairs []pair
 	for i, e := range evs {
 		for j, c := range calls {
-			if d := c.distance(e.at); d <= foreignSkew && ownBudget[c.action][e.action] > 0 {
+			if d := c.distance(e.at); d <= foreignSkew && ownBudget(c.action, c.running)[e.action] > 0 {
 				pairs = append(pairs, pair{i, j, d})
 			}
 		}
@@ -111,7 +125,7 @@ func unexplained(evs []engineEvent, calls []ownCall) []engineEvent {
 	left := make([]map[string]int, len(calls))
 	for j, c := range calls {
 		left[j] = map[string]int{}
-		for kind, n := range ownBudget[c.action] {
+		for kind, n := range ownBudget(c.action, c.running) {
 			left[j][kind] = n
 		}
 	}
@@ -201,18 +215,20 @@ type foreignSession struct {
 
 // foreignCall is one of our actions in progress; end records it.
 type foreignCall struct {
-	w      *foreignWatch
-	s      *foreignSession
-	action string
-	began  time.Time
+	w       *foreignWatch
+	s       *foreignSession
+	action  string
+	running bool
+	began   time.Time
 }
 
 // begin starts following the container id before an action that may
 // restart, start, stop or kill it. It costs the action nothing: the
 // events stream opens in its own goroutine and asks the engine for the
 // events since foreignWindow ago, so what happens while it opens is seen.
-func (w *foreignWatch) begin(cli *client.Client, id, name string, req sdk.RemediateRequest) *foreignCall {
-	if _, ok := ownBudget[req.Action]; !ok || req.DryRun || w == nil {
+// running is whether the container runs as the action begins.
+func (w *foreignWatch) begin(cli *client.Client, id, name string, running bool, req sdk.RemediateRequest) *foreignCall {
+	if !followed[req.Action] || req.DryRun || w == nil {
 		return nil
 	}
 	now := time.Now()
@@ -226,7 +242,7 @@ func (w *foreignWatch) begin(cli *client.Client, id, name string, req sdk.Remedi
 		go w.follow(ctx, cli, s, now.Add(-foreignWindow))
 	}
 	s.pending++
-	return &foreignCall{w: w, s: s, action: req.Action, began: now}
+	return &foreignCall{w: w, s: s, action: req.Action, running: running, began: now}
 }
 
 // end records the call when res says the engine was asked to act, and
@@ -243,10 +259,11 @@ func (fc *foreignCall) end(res sdk.Result) {
 	s.pending--
 	if res.Status == sdk.StatusSuccess || res.Status == sdk.StatusFailed {
 		s.acted = true
-		w.record(s.name, ownCall{action: fc.action, began: fc.began, ended: now})
+		w.record(s.name, ownCall{action: fc.action, running: fc.running, began: fc.began, ended: now})
 		for _, dep := range strings.Split(res.Details["dependents_restarted"], ",") {
 			if dep != "" {
-				w.record(dep, ownCall{action: sdk.ActionRestart, began: fc.began, ended: now})
+				// Dependents are restarted only while they run.
+				w.record(dep, ownCall{action: sdk.ActionRestart, running: true, began: fc.began, ended: now})
 			}
 		}
 	}

@@ -17,7 +17,9 @@ func TestUnexplained(t *testing.T) {
 	t0 := time.Unix(1000, 0)
 	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
 	// Our restart of a running container took 300 ms.
-	restart := ownCall{action: sdk.ActionRestart, began: at(0), ended: at(300)}
+	restart := ownCall{action: sdk.ActionRestart, running: true, began: at(0), ended: at(300)}
+	// Our restart of an exited container: start, restart only.
+	restartExited := ownCall{action: sdk.ActionRestart, began: at(0), ended: at(300)}
 	ours := []engineEvent{{evKill, at(10)}, {evStop, at(120)}, {evRestart, at(290)}}
 	cases := []struct {
 		name      string
@@ -33,12 +35,16 @@ func TestUnexplained(t *testing.T) {
 		{"a restart racing ours", append(ours, engineEvent{evRestart, at(295)}), []ownCall{restart}, evRestart, 1},
 		{"a stop 2 s after ours", append(ours, engineEvent{evKill, at(2000)}, engineEvent{evStop, at(2100)}), []ownCall{restart}, evStop, 1},
 		{"a kill 1.5 s after ours", append(ours, engineEvent{evKill, at(1800)}), []ownCall{restart}, evKill, 1},
+		{"our restart of an exited container alone", []engineEvent{{evRestart, at(290)}}, []ownCall{restartExited}, "", 0},
+		{"another client's restart of the container ours had just started",
+			[]engineEvent{{evRestart, at(290)}, {evKill, at(900)}, {evStop, at(1000)}, {evRestart, at(1200)}},
+			[]ownCall{restartExited}, evRestart, 1},
 		{"our kill alone", []engineEvent{{evKill, at(5)}}, []ownCall{{action: sdk.ActionKill, began: at(0), ended: at(50)}}, "", 0},
 		{"our start of a stopped container next to a restart", []engineEvent{{evRestart, at(20)}},
 			[]ownCall{{action: sdk.ActionStart, began: at(0), ended: at(50)}}, evRestart, 1},
 		{"two restarts of another client between two of ours",
 			[]engineEvent{{evRestart, at(290)}, {evRestart, at(1500)}, {evRestart, at(1700)}, {evRestart, at(4010)}},
-			[]ownCall{restart, {action: sdk.ActionRestart, began: at(4000), ended: at(4020)}}, evRestart, 2},
+			[]ownCall{restart, {action: sdk.ActionRestart, running: true, began: at(4000), ended: at(4020)}}, evRestart, 2},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

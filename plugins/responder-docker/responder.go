@@ -153,7 +153,7 @@ func (r *Responder) remediate(ctx context.Context, req sdk.RemediateRequest) sdk
 		return withDetail(rejected(reason), "container_id", shortID(target.ID))
 	}
 	c := &call{req: req, cfg: cfg, cli: cli, self: r.self, policy: policy, target: target, name: containerName(target)}
-	watch := r.foreign.begin(cli, target.ID, c.name, req)
+	watch := r.foreign.begin(cli, target.ID, c.name, target.State != nil && target.State.Running, req)
 	res := act(ctx, c)
 	watch.end(res)
 	if res.StateAfter == "" {
