@@ -70,9 +70,9 @@ func (r *record) observe(s sdk.Sample, settle time.Duration) {
 	} else {
 		r.healthySince = time.Time{}
 	}
-	// An escalation sets healthySince back to zero, so a healthySince
-	// is always after it.
-	if r.escalation != nil && !r.healthySince.IsZero() && at.Sub(r.healthySince) >= settle {
+	// A sample older than the escalation (a late or replayed one) says
+	// nothing about the container since.
+	if e := r.escalation; e != nil && !r.healthySince.IsZero() && !r.healthySince.Before(e.At) && at.Sub(r.healthySince) >= settle {
 		r.escalation = nil
 	}
 }
