@@ -159,7 +159,7 @@ func burst(b *testing.B, rdb *redis.Client, prefix, tag string, n int) (int, tim
 	return len(answered), took
 }
 
-func burstAlert(b *testing.B, container string) string {
+func burstAlert(b testing.TB, container string) string {
 	env, err := protocol.NewEnvelope(protocol.AgentMonitor, protocol.TypeHealthAlert, protocol.HealthAlert{
 		Container: container, Issues: []string{protocol.IssueExited(1)},
 		Metrics: map[string]any{"name": container, "status": "exited", "cpu_pct": 0.0, "memory_pct": 1.5, "timestamp": "2025-11-03T10:30:45"},
@@ -172,7 +172,7 @@ func burstAlert(b *testing.B, container string) string {
 }
 
 // peakRSS sums the peak resident set (VmHWM) of hemostatd and its plugins.
-func peakRSS(b *testing.B, d *daemon) int64 {
+func peakRSS(b testing.TB, d *daemon) int64 {
 	b.Helper()
 	var total int64
 	for _, pid := range daemonPIDs(b, d) {
@@ -191,7 +191,7 @@ func peakRSS(b *testing.B, d *daemon) int64 {
 }
 
 // cpuTime sums the CPU time hemostatd and its plugins have used.
-func cpuTime(b *testing.B, d *daemon) time.Duration {
+func cpuTime(b testing.TB, d *daemon) time.Duration {
 	b.Helper()
 	var total time.Duration
 	for _, pid := range daemonPIDs(b, d) {
@@ -210,7 +210,7 @@ func cpuTime(b *testing.B, d *daemon) time.Duration {
 }
 
 // daemonPIDs is hemostatd and its plugin processes.
-func daemonPIDs(b *testing.B, d *daemon) []int {
+func daemonPIDs(b testing.TB, d *daemon) []int {
 	pids := []int{d.PID()}
 	for _, p := range d.Plugins(b) {
 		if p.PID > 0 {
