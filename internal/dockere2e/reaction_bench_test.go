@@ -1,0 +1,245 @@
+package dockere2e
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/events"
+	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/client"
+)
+
+// reactionStopTimeout is the stop timeout, in seconds, of both healers:
+// the scenario config's stop_timeout, so that the baseline's restart is the
+// same engine call as hemostatd's.
+const reactionStopTimeout = 2
+
+// reactionCase is one kind of trouble and the engine call that answers it.
+type reactionCase struct {
+	name    string
+	trigger string // the engine event that starts the clock
+	begins  string // the engine event that stops it: the answer under way
+	// heal is the minimal healer's answer to trigger: one engine call.
+	heal func(ctx context.Context, cli *client.Client, id string) error
+	// run starts a container of this case named name; cause makes its
+	// trouble happen; recover, when not nil, brings a healed container
+	// back to the state before cause.
+	run func(b *testing.B, e engine, name string) (id string, cause, recover func())
+}
+
+var reactionCases = []reactionCase{
+	{
+		// Restart begins when the engine signals the container: its kill
+		// event, the first thing a restart does. The healthcheck reads a
+		// marker file on a bind mount: the benchmark removes it to make
+		// the container unhealthy, and the restarted program writes it
+		// again, so a healed container stays healthy until the next
+		// sample.
+		name: "unhealthy", trigger: "health_status: unhealthy", begins: string(events.ActionKill),
+		heal: func(ctx context.Context, cli *client.Client, id string) error {
+			timeout := reactionStopTimeout
+			return cli.ContainerRestart(ctx, id, container.StopOptions{Timeout: &timeout})
+		},
+		run: func(b *testing.B, e engine, name string) (string, func(), func()) {
+			dir := b.TempDir()
+			id := e.run(b, name, []string{"--health-file", "/h/healthy"}, &container.Config{Healthcheck: &container.HealthConfig{
+				Test:     []string{"CMD", "/sickapp", "health", "--health-file", "/h/healthy"},
+				Interval: 100 * time.Millisecond, Timeout: time.Second, Retries: 1,
+			}}, &container.HostConfig{Binds: []string{dir + ":/h"}})
+			e.waitState(b, id, "healthy", healthy, 30*time.Second)
+			cause := func() {
+				if err := os.Remove(filepath.Join(dir, "healthy")); err != nil {
+					b.Fatal(err)
+				}
+			}
+			return id, cause, func() { e.waitState(b, id, "healthy", healthy, 30*time.Second) }
+		},
+	},
+	{
+		// Running again is the engine's start event, sent once the
+		// container's process runs. Each sample starts the container,
+		// which exits 3 a little later; the healed one is stopped again
+		// (a requested kill, which neither healer answers) before it
+		// would exit a second time.
+		name: "crash", trigger: string(events.ActionDie), begins: string(events.ActionStart),
+		heal: func(ctx context.Context, cli *client.Client, id string) error {
+			return cli.ContainerStart(ctx, id, container.StartOptions{})
+		},
+		run: func(b *testing.B, e engine, name string) (string, func(), func()) {
+			id := e.run(b, name, []string{"--exit", "3", "--after", "3s"}, nil, nil)
+			settle(b, e, id)
+			cause := func() {
+				if err := e.cli.ContainerStart(context.Background(), id, container.StartOptions{}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			return id, cause, func() { settle(b, e, id) }
+		},
+	},
+}
+
+func healthy(s *container.State) bool {
+	return s.Running && s.Health != nil && s.Health.Status == container.Healthy
+}
+
+// BenchmarkReaction times, on the engine's own clock, from the event that
+// calls for an action (a failing healthcheck, a crash) to the engine event
+// that shows the action under way (the restart's kill, the start). The
+// baseline is a minimal event-driven healer in the same run: a goroutine
+// with its own engine event subscription that makes the one engine call
+// (ContainerRestart, ContainerStart) the moment the event arrives, on a
+// twin container hemostatd does not watch. Samples alternate between the
+// two, so that a busy engine slows both.
+func BenchmarkReaction(b *testing.B) {
+	for _, c := range reactionCases {
+		b.Run(c.name, func(b *testing.B) { benchReaction(b, c) })
+	}
+}
+
+func benchReaction(b *testing.B, c reactionCase) {
+	e := newEngine(b)
+	p := scenarioPrefix()
+	s := newSettings()
+	// Every sample is a fresh incident: no suppression, backoff or
+	// breaker stands between two of them. The sampler's interval is long,
+	// so that only the engine's events raise alerts.
+	s.Realert, s.BackoffInitial, s.BackoffMax, s.BreakerMax = "1ms", "1ms", "1ms", 100000
+	s.Interval = "1m"
+	d := startDaemon(b, p, s)
+	ours := p + c.name
+	// The twin's name does not start with the prefix: out of hemostatd's
+	// scope.
+	twin := "hsbase" + p[len("hse2e"):] + c.name
+	ourID, ourCause, ourRecover := c.run(b, e, ours)
+	twinID, twinCause, twinRecover := c.run(b, e, twin)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	healer := startHealer(ctx, b, e.cli, twinID, c)
+	msgs, errs := e.cli.Events(ctx, events.ListOptions{Filters: filters.NewArgs(
+		filters.Arg("type", string(events.ContainerEventType)),
+		filters.Arg("container", ourID), filters.Arg("container", twinID),
+	)})
+
+	var full, base, alerted, decided []time.Duration
+	sample := func(id string) time.Duration {
+		mark := d.watch.Len()
+		cause, recover := ourCause, ourRecover
+		if id == twinID {
+			cause, recover = twinCause, twinRecover
+			healer.arm()
+		}
+		cause()
+		at := awaitContainerEvent(b, msgs, errs, id, c.trigger, time.Time{})
+		began := awaitContainerEvent(b, msgs, errs, id, c.begins, at)
+		b.StopTimer()
+		if id == ourID {
+			alert := d.watch.AwaitAfter(b, mark, alertType, ours, nil, 30*time.Second)
+			// Where the time went: the alert's and the decision's
+			// arrival on Redis, on this machine's clock, which is the
+			// engine's.
+			alerted = append(alerted, alert.At.Sub(at))
+			decided = append(decided, d.watch.AwaitAfter(b, mark, neededType, ours, nil, 30*time.Second).At.Sub(at))
+			// Let hemostatd finish (verify, publish) before the next
+			// sample.
+			d.watch.AwaitAfter(b, mark, completeType, ours, nil, 60*time.Second)
+		} else if err := healer.wait(); err != nil {
+			b.Fatalf("baseline healer: %v", err)
+		}
+		recover()
+		b.StartTimer()
+		return began.Sub(at)
+	}
+	// One round unrecorded: hemostatd's first sight of the container and
+	// the plugins' first calls are not what is measured.
+	sample(ourID)
+	sample(twinID)
+	b.ResetTimer()
+	for b.Loop() {
+		for i := range eventsPerOp {
+			if i%2 == 0 {
+				full = append(full, sample(ourID))
+				base = append(base, sample(twinID))
+			} else {
+				base = append(base, sample(twinID))
+				full = append(full, sample(ourID))
+			}
+		}
+	}
+	b.StopTimer()
+	report(b, full, base)
+	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+	b.ReportMetric(ms(percentile(alerted, 50)), "alert-p50-ms")
+	b.ReportMetric(ms(percentile(decided, 50)), "decision-p50-ms")
+}
+
+// healer is the baseline: a minimal event-driven healer of one container,
+// like docker-autoheal with an event subscription instead of a poll. It
+// acts only when armed, so that the benchmark's own stops are left alone,
+// as hemostatd leaves a requested stop alone.
+type healer struct {
+	armed atomic.Bool
+	done  chan error
+}
+
+func (h *healer) arm() { h.armed.Store(true) }
+
+// wait returns the error of the call the armed healer made.
+func (h *healer) wait() error {
+	select {
+	case err := <-h.done:
+		return err
+	case <-time.After(60 * time.Second):
+		return errors.New("no call within 60s")
+	}
+}
+
+func startHealer(ctx context.Context, b *testing.B, cli *client.Client, id string, c reactionCase) *healer {
+	b.Helper()
+	msgs, errs := cli.Events(ctx, events.ListOptions{Filters: filters.NewArgs(
+		filters.Arg("type", string(events.ContainerEventType)), filters.Arg("container", id),
+	)})
+	h := &healer{done: make(chan error, 1)}
+	go func() {
+		for {
+			select {
+			case m := <-msgs:
+				if string(m.Action) == c.trigger && h.armed.CompareAndSwap(true, false) {
+					h.done <- c.heal(ctx, cli, id)
+				}
+			case <-errs:
+				return
+			}
+		}
+	}()
+	return h
+}
+
+// awaitContainerEvent waits for the engine event action about id, later
+// than after on the engine's clock, and returns its engine time.
+func awaitContainerEvent(b *testing.B, msgs <-chan events.Message, errs <-chan error, id, action string, after time.Time) time.Time {
+	b.Helper()
+	timeout := time.After(30 * time.Second)
+	var seen []string
+	for {
+		select {
+		case m := <-msgs:
+			at := time.Unix(0, m.TimeNano)
+			if m.Actor.ID == id && string(m.Action) == action && at.After(after) {
+				return at
+			}
+			seen = append(seen, fmt.Sprintf("%.12s %s", m.Actor.ID, m.Action))
+		case err := <-errs:
+			b.Fatalf("engine events: %v", err)
+		case <-timeout:
+			b.Fatalf("no %s event for %.12s within 30s; saw %q", action, id, seen)
+		}
+	}
+}
