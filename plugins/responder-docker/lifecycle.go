@@ -46,45 +46,29 @@ func bringBack(ctx context.Context, c *call, do func(ctx context.Context, stopTi
 	if err != nil {
 		return rejected(err.Error())
 	}
-	var (
-		deps       []dependent
-		depSkipped []string
-	)
+	dependents := noDependents
 	if *c.cfg.RestartDependents {
-		if deps, err = findDependents(ctx, c.cli, c.target); err != nil {
+		dependents = listDependents(ctx, c)
+	}
+	if c.req.DryRun {
+		deps, depSkipped, err := dependents()
+		if err != nil {
 			return c.failure(ctx, "list containers sharing the network of", err)
 		}
-		deps, depSkipped = screenDependents(c, deps)
-	}
-	res := bringBackAndDependents(ctx, c, timeout, deps, do)
-	if len(depSkipped) > 0 {
-		res = withDetail(res, "dependents_skipped", strings.Join(depSkipped, "; "))
-	}
-	return res
-}
-
-// bringBackAndDependents does, or in a dry run describes, the action and
-// the restart of the dependents that passed screenDependents.
-func bringBackAndDependents(ctx context.Context, c *call, timeout int, deps []dependent, do func(ctx context.Context, stopTimeout int) error) sdk.Result {
-	if c.req.DryRun {
-		what := fmt.Sprintf("%s %s (stop timeout %ds), then wait up to %s for it to run", c.req.Action, c.name, timeout, c.cfg.VerifyTimeout.Std())
-		if hasHealthcheck(c.target) {
-			what += " and be healthy"
-		}
-		if len(deps) > 0 {
-			verb := "share"
-			if len(deps) == 1 {
-				verb = "shares"
-			}
-			what += fmt.Sprintf("; then restart %s, which %s its network namespace", strings.Join(dependentNames(deps), ", "), verb)
-		}
-		return dryRun("%s", what)
+		return withSkipped(describeBringBack(c, timeout, deps), depSkipped)
 	}
 
 	if err := do(ctx, timeout); err != nil {
 		return c.failure(ctx, c.req.Action, err)
 	}
 	res := verifyRunning(ctx, c.cli, c.target.ID, c.name, c.req.Action, c.cfg.VerifyTimeout.Std())
+	deps, depSkipped, err := dependents()
+	if err != nil {
+		// The container itself is back (or not) either way; the
+		// dependents could not be looked for.
+		return withDetail(res, "dependents_failed", fmt.Sprintf("list containers sharing the network of %s: %v", c.name, err))
+	}
+	res = withSkipped(res, depSkipped)
 	if res.Status != sdk.StatusSuccess || len(deps) == 0 {
 		return res
 	}
@@ -94,6 +78,56 @@ func bringBackAndDependents(ctx context.Context, c *call, timeout int, deps []de
 	}
 	if len(problems) > 0 {
 		res = withDetail(res, "dependents_failed", strings.Join(problems, "; "))
+	}
+	return res
+}
+
+// listDependents starts listing the dependents that passed
+// screenDependents and returns a func that waits for the list. The list is
+// one engine round trip over every container: in earnest it runs while
+// the engine restarts the container, not on the way to the restart, since
+// the dependents are only restarted after it.
+func listDependents(ctx context.Context, c *call) func() ([]dependent, []string, error) {
+	var (
+		deps, allowed []dependent
+		refused       []string
+		err           error
+	)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if deps, err = findDependents(ctx, c.cli, c.target); err == nil {
+			allowed, refused = screenDependents(c, deps)
+		}
+	}()
+	return func() ([]dependent, []string, error) {
+		<-done
+		return allowed, refused, err
+	}
+}
+
+func noDependents() ([]dependent, []string, error) { return nil, nil, nil }
+
+// describeBringBack is a dry run's account of what restart or start would do.
+func describeBringBack(c *call, timeout int, deps []dependent) sdk.Result {
+	what := fmt.Sprintf("%s %s (stop timeout %ds), then wait up to %s for it to run", c.req.Action, c.name, timeout, c.cfg.VerifyTimeout.Std())
+	if hasHealthcheck(c.target) {
+		what += " and be healthy"
+	}
+	if len(deps) > 0 {
+		verb := "share"
+		if len(deps) == 1 {
+			verb = "shares"
+		}
+		what += fmt.Sprintf("; then restart %s, which %s its network namespace", strings.Join(dependentNames(deps), ", "), verb)
+	}
+	return dryRun("%s", what)
+}
+
+// withSkipped names the dependents left alone, if any.
+func withSkipped(res sdk.Result, depSkipped []string) sdk.Result {
+	if len(depSkipped) > 0 {
+		res = withDetail(res, "dependents_skipped", strings.Join(depSkipped, "; "))
 	}
 	return res
 }

@@ -11,6 +11,10 @@ import (
 type containerLocks struct {
 	mu    sync.Mutex
 	locks map[string]*containerLock
+	// releases counts the actions that ended, on any container: a caller
+	// that read a container's state and then took its lock with no release
+	// in between knows no action of this responder changed it meanwhile.
+	releases uint64
 }
 
 type containerLock struct {
@@ -43,13 +47,21 @@ func (l *containerLocks) lock(ctx context.Context, name string) (func(), error) 
 }
 
 func (l *containerLocks) release(name string, cl *containerLock, held bool) {
+	l.mu.Lock()
 	if held {
+		l.releases++
 		<-cl.sem
 	}
-	l.mu.Lock()
 	cl.waiters--
 	if cl.waiters == 0 {
 		delete(l.locks, name)
 	}
 	l.mu.Unlock()
+}
+
+// released returns the count of actions ended so far; see releases.
+func (l *containerLocks) released() uint64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.releases
 }

@@ -127,6 +127,7 @@ func (r *Responder) remediate(ctx context.Context, req sdk.RemediateRequest) sdk
 		return rejected("no container named in the request")
 	}
 
+	seen := r.locks.released()
 	target, err := cli.ContainerInspect(ctx, req.Container)
 	if err != nil {
 		return engineFailure(req.Container, "inspect", err)
@@ -137,15 +138,19 @@ func (r *Responder) remediate(ctx context.Context, req sdk.RemediateRequest) sdk
 		return failed(goneError(req.Container))
 	}
 	// Lock by ID, so that a request naming the container and one giving
-	// its ID wait for each other, then look again: the state seen before
-	// waiting may be stale.
+	// its ID wait for each other, then look again if an action ended
+	// meanwhile: the state seen before it may be stale. An inspect costs
+	// the engine a round trip on the way to the action, so it is not
+	// repeated when nothing can have changed it.
 	unlock, err := r.locks.lock(ctx, target.ID)
 	if err != nil {
 		return failed(fmt.Sprintf("waiting for another action on %s: %v", req.Container, err))
 	}
 	defer unlock()
-	if target, err = cli.ContainerInspect(ctx, target.ID); err != nil {
-		return engineFailure(req.Container, "inspect", err)
+	if r.locks.released() != seen {
+		if target, err = cli.ContainerInspect(ctx, target.ID); err != nil {
+			return engineFailure(req.Container, "inspect", err)
+		}
 	}
 	// Every safety rule applies to the container the reference resolved
 	// to, whoever asked and whatever the host checked.
