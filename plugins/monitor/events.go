@@ -117,6 +117,7 @@ func (w *watcher) handleEvent(ctx context.Context, m events.Message) error {
 	}
 	if action == string(events.ActionDestroy) {
 		w.inv.remove(id)
+		w.logs.forget(id)
 		if !known || !info.Reported {
 			return nil
 		}
@@ -211,6 +212,9 @@ func (w *watcher) handleEvent(ctx context.Context, m events.Message) error {
 	if event == "" || !info.Reported {
 		return nil
 	}
+	if event == sdk.EventStart {
+		w.logs.follow(ctx, id, info.Tty)
+	}
 	return w.emitEvent(ctx, info, event, mutate)
 }
 
@@ -256,14 +260,24 @@ func (w *watcher) emitEvent(ctx context.Context, info containerInfo, event strin
 		mutate(&s)
 	}
 	if w.cfg.logTailLines > 0 && wantsLogs(s) {
-		tail, err := logTail(ctx, w.cli, info.ID, info.Tty, w.cfg.logTailLines, w.cfg.redactor)
-		if err != nil {
-			w.log.Debug("no log tail", "container", info.Name, "error", err)
-		}
-		s.LogTail = tail
+		s.LogTail = w.logTailOf(ctx, info, event)
 	}
 	s.Time = w.now()
 	return w.emit(s)
+}
+
+// logTailOf returns a lifecycle sample's log tail: the followed stream's
+// lines when the container's logs are followed (after a die, once the
+// stream has ended), else a tail read from the engine now.
+func (w *watcher) logTailOf(ctx context.Context, info containerInfo, event string) []string {
+	if text, ok := w.logs.tail(info.ID, event == sdk.EventDie); ok {
+		return tailLines(text, w.cfg.logTailLines, w.cfg.redactor)
+	}
+	tail, err := logTail(ctx, w.cli, info.ID, info.Tty, w.cfg.logTailLines, w.cfg.redactor)
+	if err != nil {
+		w.log.Debug("no log tail", "container", info.Name, "error", err)
+	}
+	return tail
 }
 
 // wantsLogs says whether a sample deserves a log tail: a crash, an OOM

@@ -75,6 +75,9 @@ func (w *watcher) resync(ctx context.Context) error {
 		if !cur.Reported {
 			continue
 		}
+		if cur.Status == "running" {
+			w.logs.follow(ctx, cur.ID, cur.Tty)
+		}
 		if initial {
 			if err := w.emit(cur.stateSample(w.now())); err != nil {
 				return err

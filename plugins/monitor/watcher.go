@@ -21,6 +21,9 @@ type watcher struct {
 	log    hclog.Logger
 	filter scopeFilter
 	inv    *inventory
+	// logs follows the running containers' logs for the lifecycle
+	// samples' tails (nil with log_tail_lines = 0).
+	logs *logFollowers
 
 	emitMu sync.Mutex
 	out    func(sdk.Sample) error
@@ -58,6 +61,7 @@ func newWatcher(cli *client.Client, cfg settings, log hclog.Logger, self selfIde
 			self:    self,
 		},
 		inv:       newInventory(),
+		logs:      newLogFollowers(cli, cfg.logTailLines),
 		out:       out,
 		firstSync: make(chan struct{}),
 		now:       func() time.Time { return time.Now().UTC() },
