@@ -9,7 +9,7 @@
   const POLL_MS = 5000;
   const REFRESH_AFTER_EVENT_MS = 400;
   const MAX_EVENTS = 500;
-  const KNOWN_TYPES = ["health_alert", "remediation_needed", "remediation_complete", "false_alarm", "escalation"];
+  const KNOWN_TYPES = ["health_alert", "remediation_needed", "remediation_complete", "false_alarm", "escalation", "foreign_action"];
   const STATE_LABEL = {
     healthy: "healthy", watching: "watching", acting: "acting",
     backing_off: "backing off", escalated: "escalated", silenced: "silenced",
@@ -381,6 +381,8 @@
         return [d.reason, d.analyzer && "(" + d.analyzer + ")"].filter(Boolean).join(" ");
       case "escalation":
         return [d.source && d.source + ":", d.reason].filter(Boolean).join(" ");
+      case "foreign_action":
+        return d.message || [d.action, d.count > 1 && "×" + d.count, "by another engine client"].filter(Boolean).join(" ");
       default: {
         const s = JSON.stringify(d);
         return s.length > 200 ? s.slice(0, 200) + "…" : s;
