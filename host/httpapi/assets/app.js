@@ -159,8 +159,8 @@
       axes: [{ show: false }, { show: false }],
       series: [
         {},
-        { label: "CPU %", stroke: css.getPropertyValue("--cpu").trim() || "#2b6cb0", width: 1.5 },
-        { label: "Memory %", stroke: css.getPropertyValue("--mem").trim() || "#8e44ad", width: 1.5 },
+        { label: "CPU %", stroke: css.getPropertyValue("--cpu").trim() || "#2b6cb0", width: 1.5, points: { show: false } },
+        { label: "Memory %", stroke: css.getPropertyValue("--mem").trim() || "#8e44ad", width: 1.5, points: { show: false } },
       ],
     };
     return new uPlot(opts, [[], [], []], target);
