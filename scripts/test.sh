@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The one test command: installs and starts what the tests need (redis-server,
-# the Docker engine, buf), checks formatting, vet and the generated protobuf
-# code, then runs every test with the race detector.
+# chromium, the Docker engine, buf), checks formatting, vet and the generated
+# protobuf code, then runs every test with the race detector.
 #
 #   scripts/test.sh            everything
 #   scripts/test.sh ./host/... only these packages (the checks still run)
@@ -19,6 +19,9 @@ install_packages() {
 	command -v redis-server >/dev/null || missing+=(redis-server)
 	command -v redis-cli >/dev/null || missing+=(redis-tools)
 	command -v dockerd >/dev/null || missing+=(docker.io)
+	# The dashboard's browser test (internal/dockere2e TestDashboard) drives
+	# headless Chromium; it fails, not skips, without it.
+	command -v chromium >/dev/null || missing+=(chromium)
 	if ((${#missing[@]})); then
 		say "installing ${missing[*]}"
 		local sudo=""
