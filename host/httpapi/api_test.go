@@ -32,7 +32,7 @@ type world struct {
 	hub      *feed.Hub
 }
 
-func startWorld(t *testing.T, token string) *world {
+func startWorld(t testing.TB, token string) *world {
 	t.Helper()
 	srv := testenv.StartRedis(t)
 	client := srv.Client(t)
@@ -69,7 +69,7 @@ func startWorld(t *testing.T, token string) *world {
 	return w
 }
 
-func waitFor(t *testing.T, what string, ok func() bool) {
+func waitFor(t testing.TB, what string, ok func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for !ok() {
@@ -80,7 +80,7 @@ func waitFor(t *testing.T, what string, ok func() bool) {
 	}
 }
 
-func (w *world) publish(t *testing.T, eventType string, data any) {
+func (w *world) publish(t testing.TB, eventType string, data any) {
 	t.Helper()
 	if _, err := w.bus.Publish(context.Background(), "api-test", eventType, data); err != nil {
 		t.Fatal(err)
