@@ -146,9 +146,15 @@ func (p *page) has(sel string) bool {
 func (p *page) waitFor(what, sel string, timeout time.Duration) {
 	p.t.Helper()
 	deadline := time.Now().Add(timeout)
-	for !p.has(sel) {
+	for {
+		// An error is a navigation under way (the login form's submit):
+		// the next poll asks the new page.
+		ok, err := p.eval("document.querySelector(" + strconv.Quote(sel) + ") !== null")
+		if err == nil && ok {
+			return
+		}
 		if time.Now().After(deadline) {
-			p.fail("%s: nothing matches %s within %s", what, sel, timeout)
+			p.fail("%s: nothing matches %s within %s (last error: %v)", what, sel, timeout, err)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -163,6 +169,15 @@ func (p *page) click(sel string) {
 	if err != nil || !ok {
 		p.fail("click %s: found %v, %v", sel, ok, err)
 	}
+}
+
+// login submits the login form with token and waits for the page it
+// leads to.
+func (p *page) login(token string) {
+	p.t.Helper()
+	p.do("sign in", chromedp.Evaluate[chromedp.Void](
+		`document.querySelector("#token").value = `+strconv.Quote(token)+`; document.querySelector("form").submit()`),
+	)
 }
 
 // fail saves a screenshot and the visible text, then fails the test.

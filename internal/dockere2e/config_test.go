@@ -51,6 +51,10 @@ type settings struct {
 	// AlertExtra is raw HCL added to the alert section (alert plugins).
 	AlertExtra string
 
+	// HTTPToken, when set, is http.token: every page and API request then
+	// needs it, as a bearer header or the login form's session cookie.
+	HTTPToken string
+
 	// Filled in by startDaemon.
 	Redis    string
 	HTTP     string
@@ -89,7 +93,12 @@ var configTemplate = template.Must(template.New("hemostat.hcl").Funcs(template.F
 log_level  = "debug"
 plugin_dir = "{{.Plugins}}"
 redis { address = "{{.Redis}}" }
-http  { address = "{{.HTTP}}" }
+http {
+  address = "{{.HTTP}}"
+{{- if .HTTPToken}}
+  token   = "{{.HTTPToken}}"
+{{- end}}
+}
 monitor {
   cpu_pct    = {{num .CPUPct}}
   memory_pct = {{num .MemoryPct}}

@@ -137,3 +137,39 @@ func waitTotals(b *page) {
 		time.Sleep(200 * time.Millisecond)
 	}
 }
+
+// TestDashboardLogin: with http.token set, a browser is sent to the login
+// form; a wrong token is refused and said so; the right one sets the
+// session cookie, and with it alone (no header: the page's fetches and its
+// EventSource carry the cookie) the page reads the API and the stream.
+func TestDashboardLogin(t *testing.T) {
+	const token = "dashboard-test-token"
+	e := newEngine(t)
+	p := scenarioPrefix()
+	s := newSettings()
+	s.HTTPToken = token
+	d := startDaemon(t, p, s)
+	steady := p + "steady"
+	e.run(t, steady, []string{"--idle"}, nil, nil)
+
+	b := openBrowser(t, 1024, 800)
+	b.do("open the dashboard", chromedp.Navigate("http://"+d.HTTPAddr()+"/"))
+	b.waitFor("the login form", `form[action="/login"] input[name="token"]`, 20*time.Second)
+	if ok, _ := b.eval(`location.pathname === "/login"`); !ok {
+		t.Fatal("the dashboard without a token did not send the browser to /login")
+	}
+	b.login("wrong-" + token)
+	b.waitFor("the wrong token said so", `#failed:not([hidden])`, 20*time.Second)
+	b.screenshot("login-failed")
+	b.login(token)
+	b.waitFor("the stream is live with the cookie", `#live[data-live="on"]`, 20*time.Second)
+	b.waitFor("the container is read with the cookie", card(steady), 30*time.Second)
+	if ok, _ := b.eval(`document.cookie === ""`); !ok {
+		t.Error("the session cookie is readable by scripts; want HttpOnly")
+	}
+	// The refused token's redirect is a page load, not a console error;
+	// anything else failing (a 401 from the API) is.
+	if bad := b.consoleErrors(); len(bad) > 0 {
+		t.Errorf("console errors:\n%s", b.consoleDump(bad))
+	}
+}
