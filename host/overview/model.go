@@ -41,6 +41,9 @@ type Model struct {
 	remediations []Remediation // oldest first, at most RemediationsMax
 	totals       tally
 	seen         *seenSet
+	// gone is when each destroyed container went: its stats key outlives
+	// it by up to protocol.StatsTTL and must not bring it back.
+	gone map[string]time.Time
 }
 
 // tally accumulates the summary's figures.
@@ -63,7 +66,7 @@ func New(opts Options) *Model {
 	}
 	return &Model{
 		settle: opts.Settle, now: opts.Now, metrics: newMetrics(opts.Registerer),
-		containers: make(map[string]*record), seen: newSeenSet(),
+		containers: make(map[string]*record), seen: newSeenSet(), gone: make(map[string]time.Time),
 	}
 }
 

@@ -14,8 +14,10 @@ func (m *Model) Sample(s sdk.Sample) {
 	defer m.mu.Unlock()
 	if s.Event == sdk.EventDestroy {
 		delete(m.containers, s.Container)
+		m.gone[s.Container] = s.Time
 		return
 	}
+	delete(m.gone, s.Container)
 	m.get(s.Container).observe(s, m.settle)
 }
 
@@ -28,6 +30,9 @@ func (m *Model) Stats(st protocol.Stats) {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if went, ok := m.gone[st.Name]; ok && !at.After(went) {
+		return
+	}
 	r := m.get(st.Name)
 	if !at.After(r.lastSeen) {
 		return
