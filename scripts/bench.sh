@@ -26,4 +26,7 @@ go test -run XXX -bench BenchmarkBurst -benchtime 1x ./internal/e2e
 go test -run XXX -bench BenchmarkStorm -benchtime 1x ./internal/e2e
 go test -run XXX -bench BenchmarkLLMFallback -benchtime 20x ./internal/e2e
 go test -run XXX -bench . ./plugins/monitor ./plugins/responder-docker
-go test -run XXX -bench . ./internal/dockere2e
+# Detection (BenchmarkDetectionLatency) and reaction (BenchmarkReaction:
+# unhealthy → restart begins, crash → running again, beside a minimal
+# event-driven healer in the same run): one iteration is 20 events each.
+go test -run XXX -bench . -benchtime 1x -timeout 40m ./internal/dockere2e
