@@ -79,18 +79,8 @@ func publishExternal(t *testing.T, d *daemon, name, issue string, metrics map[st
 }
 
 // waitSubscribed waits until hemostatd listens on the channel of each
-// event type: pub/sub keeps nothing for a subscriber not yet there.
+// event type.
 func waitSubscribed(t testing.TB, d *daemon, eventTypes ...string) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for _, et := range eventTypes {
-		ch := protocol.Channel(et)
-		// The watcher's PSUBSCRIBE is not counted by NUMSUB.
-		for d.rdb.PubSubNumSub(context.Background(), ch).Val()[ch] == 0 {
-			if time.Now().After(deadline) {
-				t.Fatalf("hemostatd never subscribed to %s", ch)
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-	}
+	daemontest.WaitSubscribed(t, d.rdb, eventTypes...)
 }

@@ -6,7 +6,6 @@ import (
 	"os"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/hemostat/hemostat/host/protocol"
 	"github.com/hemostat/hemostat/internal/daemontest"
@@ -58,19 +57,10 @@ func startDaemon(t testing.TB, srv *testenv.RedisServer, cfgTemplate string) *da
 }
 
 // waitSubscribed waits until hemostatd listens on the channel of each
-// event type: pub/sub keeps nothing for a subscriber not yet there.
+// event type.
 func (d *daemon) waitSubscribed(t testing.TB, eventTypes ...string) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for _, et := range eventTypes {
-		ch := protocol.Channel(et)
-		for d.rdb.PubSubNumSub(context.Background(), ch).Val()[ch] == 0 {
-			if time.Now().After(deadline) {
-				t.Fatalf("hemostatd never subscribed to %s", ch)
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-	}
+	daemontest.WaitSubscribed(t, d.rdb, eventTypes...)
 }
 
 // script appends samples to the scripted monitor's script.
