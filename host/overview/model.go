@@ -1,6 +1,8 @@
 package overview
 
 import (
+	"cmp"
+	"slices"
 	"sync"
 	"time"
 
@@ -12,6 +14,11 @@ const (
 	HistoryPoints   = 60
 	DecisionsKept   = 10
 	RemediationsMax = 500
+	// ContainersMax bounds the records: alerts naming ever new containers
+	// (a flood, a broken or hostile publisher) must not grow hemostatd's
+	// memory without end. Past it, the records touched longest ago go
+	// first, escalated ones last.
+	ContainersMax = 10_000
 )
 
 // DefaultSettle is how long a container must run healthy, with no new
@@ -44,6 +51,8 @@ type Model struct {
 	// gone is when each destroyed container went: its stats key outlives
 	// it by up to protocol.StatsTTL and must not bring it back.
 	gone map[string]time.Time
+	// tick orders the records' last touches, for eviction.
+	tick uint64
 }
 
 // tally accumulates the summary's figures.
@@ -76,6 +85,7 @@ type record struct {
 	status, health string
 	cpu, mem       float64
 	lastSeen       time.Time
+	touched        uint64 // the model's tick when last touched
 	history        []Point // oldest first
 	alert          *Alert
 	decisions      []Decision // newest first
@@ -94,10 +104,37 @@ type record struct {
 func (m *Model) get(name string) *record {
 	r := m.containers[name]
 	if r == nil {
+		if len(m.containers) >= ContainersMax {
+			m.evict()
+		}
 		r = &record{name: name, status: "unknown", health: "none"}
 		m.containers[name] = r
 	}
+	m.tick++
+	r.touched = m.tick
 	return r
+}
+
+// evict drops the tenth of ContainersMax records touched longest ago,
+// escalated ones last, so that a flood of new names costs one sort per
+// thousand of them. m.mu must be held.
+func (m *Model) evict() {
+	recs := make([]*record, 0, len(m.containers))
+	for _, r := range m.containers {
+		recs = append(recs, r)
+	}
+	slices.SortFunc(recs, func(a, b *record) int {
+		if ea, eb := a.escalation != nil, b.escalation != nil; ea != eb {
+			if ea {
+				return 1
+			}
+			return -1
+		}
+		return cmp.Compare(a.touched, b.touched)
+	})
+	for _, r := range recs[:len(recs)-ContainersMax*9/10] {
+		delete(m.containers, r.name)
+	}
 }
 
 // Totals returns the summary's figures.
