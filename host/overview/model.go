@@ -85,7 +85,7 @@ type record struct {
 	status, health string
 	cpu, mem       float64
 	lastSeen       time.Time
-	touched        uint64 // the model's tick when last touched
+	touched        uint64  // the model's tick when last touched
 	history        []Point // oldest first
 	alert          *Alert
 	decisions      []Decision // newest first
