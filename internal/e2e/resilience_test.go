@@ -44,6 +44,11 @@ func TestExternalAnalyzerReplacesBuiltIn(t *testing.T) {
 	if err := os.WriteFile(scriptPath, []byte(externalAnalyzer), 0o755); err != nil {
 		t.Fatal(err)
 	}
+	// hemostatd listens on health_alert too (its overview hears every
+	// type): the shell analyzer is the subscriber after it.
+	d.waitSubscribed(t, protocol.TypeHealthAlert)
+	ch := protocol.Channel(protocol.TypeHealthAlert)
+	before := d.rdb.PubSubNumSub(context.Background(), ch).Val()[ch]
 	port := srv.Addr()[strings.LastIndex(srv.Addr(), ":")+1:]
 	sh := exec.Command("sh", scriptPath, port)
 	sh.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -54,7 +59,7 @@ func TestExternalAnalyzerReplacesBuiltIn(t *testing.T) {
 		syscall.Kill(-sh.Process.Pid, syscall.SIGKILL)
 		sh.Wait()
 	})
-	waitSubscribers(t, d, protocol.TypeHealthAlert, 1)
+	waitSubscribers(t, d, protocol.TypeHealthAlert, before+1)
 
 	script(t, d.rdb, sdk.Sample{Container: "web", Status: "exited", Event: sdk.EventDie, ExitCode: 3})
 	need := w.WaitFor(t, protocol.TypeRemediationNeeded, "web", nil, 20*time.Second)
