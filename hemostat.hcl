@@ -64,6 +64,16 @@ redis {
   }
 }
 
+lease {
+  # With a shared Redis (an address above), the daemons on one Docker engine
+  # elect one active daemon through a lease in Redis; the others stand by
+  # and take over when it stops renewing. Ignored with the embedded Redis.
+  enabled = true
+  # How long the lease lives unrenewed: a standby takes over within it after
+  # the active daemon dies. Renewed every ttl/3; at least 1s.
+  ttl = "5s"
+}
+
 http {
   # Dashboard, JSON API and /metrics. Loopback by default; "" turns it off.
   # Any other address requires a token.

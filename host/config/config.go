@@ -23,6 +23,7 @@ type Config struct {
 	PluginDir string
 
 	Redis     Redis
+	Lease     Lease
 	HTTP      HTTP
 	Monitor   Monitor
 	Analyzer  Analyzer

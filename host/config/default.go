@@ -31,6 +31,7 @@ func Default() *Config {
 		DataDir:   DefaultDataDir(),
 		PluginDir: filepath.Join(DefaultDataDir(), "plugins"),
 		HTTP:      HTTP{Address: DefaultHTTPAddress},
+		Lease:     Lease{Enabled: true, TTL: DefaultLeaseTTL},
 		Redis:     Redis{Delivery: DeliveryPubSub, ClaimMinIdle: DefaultClaimMinIdle},
 		Monitor: Monitor{
 			Enabled:   true,

@@ -17,7 +17,7 @@ var rootSchema = &hcl.BodySchema{
 		{Name: "log_level"}, {Name: "log_format"}, {Name: "data_dir"}, {Name: "plugin_dir"},
 	},
 	Blocks: []hcl.BlockHeaderSchema{
-		{Type: "redis"}, {Type: "http"}, {Type: "monitor"},
+		{Type: "redis"}, {Type: "lease"}, {Type: "http"}, {Type: "monitor"},
 		{Type: "analyzer"}, {Type: "responder"}, {Type: "alert"},
 	},
 }
@@ -41,6 +41,9 @@ func (d *decoder) root(body hcl.Body, c *Config) {
 	}
 	if b := s.block("redis"); b != nil {
 		d.redis(b, &c.Redis)
+	}
+	if b := s.block("lease"); b != nil {
+		d.lease(b, &c.Lease)
 	}
 	if b := s.block("http"); b != nil {
 		d.http(b, &c.HTTP)

@@ -1,0 +1,4 @@
+lease {
+  ttl = "five"
+  enabled = "maybe"
+}
