@@ -26,8 +26,9 @@ type Cluster struct {
 
 // StartCluster starts six cluster-enabled redis-servers, joins them into a
 // cluster of three masters and three replicas, waits until every node
-// reports cluster_state:ok, and stops them when the test ends.
-func StartCluster(t testing.TB) *Cluster {
+// reports cluster_state:ok, and stops them when the test ends. extraArgs
+// are passed on to every redis-server.
+func StartCluster(t testing.TB, extraArgs ...string) *Cluster {
 	t.Helper()
 	cli, err := exec.LookPath("redis-cli")
 	if err != nil {
@@ -41,12 +42,13 @@ func StartCluster(t testing.TB) *Cluster {
 		if err != nil {
 			t.Fatalf("testenv: find a free port for the cluster bus: %v", err)
 		}
-		c.Nodes = append(c.Nodes, StartRedis(t,
+		args := append([]string{
 			"--cluster-enabled", "yes",
 			"--cluster-config-file", "nodes.conf",
-			"--cluster-node-timeout", strconv.Itoa(int(clusterNodeTimeout/time.Millisecond)),
+			"--cluster-node-timeout", strconv.Itoa(int(clusterNodeTimeout / time.Millisecond)),
 			"--cluster-port", strconv.Itoa(busPort),
-		))
+		}, extraArgs...)
+		c.Nodes = append(c.Nodes, StartRedis(t, args...))
 	}
 	args := []string{"--cluster", "create"}
 	args = append(args, c.Addrs()...)
@@ -94,6 +96,29 @@ func (c *Cluster) Addrs() []string {
 		addrs[i] = n.Addr()
 	}
 	return addrs
+}
+
+// Masters lists the addresses of the running nodes that are masters now.
+func (c *Cluster) Masters(t testing.TB) []string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	var out []string
+	for _, n := range c.Nodes {
+		if !n.running() {
+			continue
+		}
+		rdb := redis.NewClient(&redis.Options{Addr: n.Addr()})
+		info, err := rdb.Info(ctx, "replication").Result()
+		rdb.Close()
+		if err != nil {
+			t.Fatalf("testenv: INFO replication of %s: %v", n.Addr(), err)
+		}
+		if strings.Contains(info, "role:master") {
+			out = append(out, n.Addr())
+		}
+	}
+	return out
 }
 
 // Client returns a go-redis Cluster client, closed when the test ends.
