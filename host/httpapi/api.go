@@ -23,6 +23,7 @@ func (s *Server) routeAPI(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/remediations", s.remediations)
 	mux.HandleFunc("GET /api/v1/plugins", s.plugins)
 	mux.HandleFunc("GET /api/v1/events", s.events)
+	mux.HandleFunc("GET /api/v1/hosts", s.hosts)
 	mux.HandleFunc("GET "+streamPath, s.stream)
 }
 

@@ -17,6 +17,7 @@ import (
 type Status struct {
 	Target     Target
 	Daemons    []Heartbeat
+	Fleet      Fleet
 	Containers []Container
 }
 
@@ -25,6 +26,9 @@ func ReadStatus(ctx context.Context, c redis.UniversalClient, t Target) (Status,
 	st := Status{Target: t}
 	var err error
 	if st.Daemons, err = Heartbeats(ctx, c); err != nil {
+		return st, err
+	}
+	if st.Fleet, err = ReadFleet(ctx, c); err != nil {
 		return st, err
 	}
 	st.Containers, err = Containers(ctx, c)
@@ -55,6 +59,7 @@ func (st Status) Write(w io.Writer, now time.Time) error {
 		}
 	}
 	tw.Flush()
+	st.writeHosts(w)
 	fmt.Fprintf(w, "\n%d container(s) seen in the last 5 minutes\n", len(st.Containers))
 	if len(st.Containers) == 0 {
 		return nil
@@ -77,6 +82,43 @@ func (st Status) Write(w io.Writer, now time.Time) error {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%.1f\t%.1f\t%s\t%d\t%s\n", c.Name, c.Stats.Status, health, c.Stats.CPUPct, c.Stats.MemoryPct, seen, c.Count, last)
 	}
 	return tw.Flush()
+}
+
+// writeHosts prints the fleet, one line per Docker host: whether it is up
+// and why not, its active daemon and lease generation, its containers and
+// daemons.
+func (st Status) writeHosts(w io.Writer) {
+	if len(st.Fleet.Hosts) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\n%d host(s)\n", len(st.Fleet.Hosts))
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "HOST\tSTATE\tACTIVE DAEMON\tLEASE GEN\tCONTAINERS\tDAEMONS")
+	for _, h := range st.Fleet.Hosts {
+		state := "up"
+		if !h.Up {
+			state = "DOWN: " + h.Reason
+		}
+		active, gen := "-", "-"
+		if h.Active != "" {
+			active, gen = h.Active, fmt.Sprint(h.LeaseGen)
+		}
+		standby := 0
+		for _, d := range h.Daemons {
+			if d.Role == "standby" {
+				standby++
+			}
+		}
+		daemons := fmt.Sprint(len(h.Daemons))
+		if standby > 0 {
+			daemons += fmt.Sprintf(" (%d standby)", standby)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", h.Name, state, active, gen, h.Containers, daemons)
+	}
+	tw.Flush()
+	if st.Fleet.Unattributed > 0 {
+		fmt.Fprintf(w, "%d container(s) name no host (single-host monitors sharing this Redis)\n", st.Fleet.Unattributed)
+	}
 }
 
 // ago is d rounded for reading.

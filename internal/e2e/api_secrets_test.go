@@ -105,7 +105,7 @@ func TestNoSecretInAnyResponse(t *testing.T) {
 	paths := []string{
 		"/", "/login", "/assets/app.js", "/assets/index.html", "/healthz", "/readyz", "/metrics",
 		"/api/v1/status", "/api/v1/summary", "/api/v1/containers", "/api/v1/events", "/api/v1/events?type=escalation&container=api",
-		"/api/v1/remediations", "/api/v1/plugins", "/api/v1/silences", "/api/v1/stream", "/api/v1/nope",
+		"/api/v1/remediations", "/api/v1/plugins", "/api/v1/hosts", "/api/v1/silences", "/api/v1/stream", "/api/v1/nope",
 	}
 	client := &http.Client{Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	check := func(what string, resp *http.Response) {
