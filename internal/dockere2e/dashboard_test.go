@@ -38,6 +38,12 @@ func TestDashboard(t *testing.T) {
 	b.waitFor("the stream is live", `#live[data-live="on"]`, 20*time.Second)
 	b.waitFor("the steady container is in the grid", card(steady), 30*time.Second)
 	b.waitFor("its sparkline is drawn by uPlot", card(steady)+" .spark canvas", 10*time.Second)
+	// The hosts strip: this daemon's host, up by its heartbeat, with
+	// the containers its monitor samples.
+	b.waitFor("the daemon's host up in the hosts strip", `#hosts:not([hidden]) .host[data-up="true"]`, 20*time.Second)
+	if h := b.text("#hosts .host"); !strings.Contains(h, "container") || !strings.Contains(h, "up") {
+		t.Errorf("the host's chip says neither its containers nor up:\n%s", h)
+	}
 	// A reload would lose this, and the stream's events would come back
 	// marked "history".
 	if ok, err := b.eval("window.hemostatTestMark = 'no reload'; true"); err != nil || !ok {

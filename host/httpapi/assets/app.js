@@ -530,6 +530,7 @@
       api("/api/v1/summary").then(renderSummary).then(() => problem("summary"), err => problem("summary", err)),
       api("/api/v1/containers").then(r => renderContainers(r.containers)).then(() => problem("containers"), err => problem("containers", err)),
       api("/api/v1/plugins").then(r => renderPlugins(r.plugins)).then(() => problem("plugins"), err => problem("plugins", err)),
+      api("/api/v1/hosts").then(renderHosts).then(() => problem("hosts"), err => problem("hosts", err)),
     ];
     await Promise.all(jobs);
   }
@@ -547,6 +548,33 @@
         el("td", { text: String(p.restarts ?? 0) }),
         el("td", {}, when(p.since)),
         el("td", { class: "error", text: p.last_error || "" })));
+    }
+  }
+
+  // ---- hosts ------------------------------------------------------------
+
+  // renderHosts fills the hosts strip from /api/v1/hosts: each host up or
+  // down (and why), its containers, its active daemon and its standbys.
+  function renderHosts(r) {
+    const list = (r && r.hosts) || [];
+    const box = $("#hosts");
+    box.hidden = list.length === 0;
+    const down = list.filter(h => !h.up).length;
+    $("#hosts .count").textContent = list.length ? "(" + list.length + (down ? ", " + down + " down" : "") + ")" : "";
+    const ul = $("#hosts .hosts");
+    clear(ul);
+    for (const h of list) {
+      const daemons = h.daemons || [];
+      const standby = daemons.filter(d => d.role === "standby").length;
+      const active = h.active || (daemons.length === 1 ? daemons[0].id : "");
+      ul.append(el("li", { class: "host", "data-host": h.host || "", "data-up": h.up ? "true" : "false" },
+        el("h3", {}, el("span", { text: h.host || "" }), el("span", { class: "up", text: h.up ? "up" : "down" })),
+        h.up ? null : el("p", { class: "why", text: h.reason || "" }),
+        el("p", { class: "containers", text: (h.containers || 0) + " container" + (h.containers === 1 ? "" : "s") }),
+        el("p", { class: "daemons", text: (active ? "active " + active + (h.lease_gen ? " (lease " + h.lease_gen + ")" : "") : daemons.length + " daemons") + (standby ? " · " + standby + " standby" : "") })));
+    }
+    if (r && r.unattributed_containers) {
+      ul.append(el("li", { class: "host unattributed", text: r.unattributed_containers + " containers name no host" }));
     }
   }
 
