@@ -3,6 +3,7 @@ package fleetsim
 import (
 	"context"
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -69,4 +70,87 @@ func readNodes(ctx context.Context, addrs []string) ([]nodeStat, error) {
 		}
 	}
 	return out, nil
+}
+
+// RedisLoad is what Redis did over a measurement, per second.
+type RedisLoad struct {
+	// CPU is the cores all nodes used together; Busiest the busiest
+	// node's (each node runs its commands on one thread).
+	CPU, Busiest float64
+	// Commands is commands per second, all nodes.
+	Commands float64
+	// Time is where the command time went, largest first. Commands run
+	// by a script or a MULTI count under their own names; EVALSHA and
+	// EXEC are listed with their whole time but left out of the total.
+	Time []CommandTime
+}
+
+// CommandTime is one command's share of the command time Redis measured.
+type CommandTime struct {
+	Name  string
+	Calls float64 // per second
+	Share float64 // of all commands' microseconds
+}
+
+// Meter measures what a set of redis-servers do between StartMeter and
+// Stop, from their INFO.
+type Meter struct {
+	addrs  []string
+	before []nodeStat
+	start  time.Time
+}
+
+// StartMeter reads every node's counters now.
+func StartMeter(ctx context.Context, addrs []string) (*Meter, error) {
+	before, err := readNodes(ctx, addrs)
+	if err != nil {
+		return nil, err
+	}
+	return &Meter{addrs: addrs, before: before, start: time.Now()}, nil
+}
+
+// Stop reads the counters again and returns the rates since the start.
+func (m *Meter) Stop(ctx context.Context) (RedisLoad, error) {
+	elapsed := time.Since(m.start).Seconds()
+	after, err := readNodes(ctx, m.addrs)
+	if err != nil {
+		return RedisLoad{}, err
+	}
+	var out RedisLoad
+	usec := map[string]int64{}
+	calls := map[string]int64{}
+	var total int64
+	for i := range after {
+		cpu := (after[i].cpu - m.before[i].cpu) / elapsed
+		out.CPU += cpu
+		out.Busiest = max(out.Busiest, cpu)
+		out.Commands += float64(after[i].commands-m.before[i].commands) / elapsed
+		for name, u := range after[i].cmdUsec {
+			d := u - m.before[i].cmdUsec[name]
+			usec[name] += d
+			calls[name] += after[i].cmdCalls[name] - m.before[i].cmdCalls[name]
+			if name != "evalsha" && name != "eval" && name != "exec" {
+				total += d
+			}
+		}
+	}
+	for name, u := range usec {
+		if u > 0 && total > 0 {
+			out.Time = append(out.Time, CommandTime{Name: name, Calls: float64(calls[name]) / elapsed, Share: float64(u) / float64(total)})
+		}
+	}
+	sort.Slice(out.Time, func(i, j int) bool { return out.Time[i].Share > out.Time[j].Share })
+	return out, nil
+}
+
+// Top describes the n commands that took the most time.
+func (l RedisLoad) Top(n int) string {
+	var parts []string
+	for i, ct := range l.Time {
+		if i == n {
+			break
+		}
+		parts = append(parts, fmt.Sprintf("%s %.0f%% (%.0f/s)", ct.Name, 100*ct.Share, ct.Calls))
+	}
+	return strings.Join(parts, ", ")
 }
