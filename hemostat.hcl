@@ -80,6 +80,8 @@ http {
   address = "127.0.0.1:9090"
   # Bearer token clients must send; required beyond loopback.
   token = env("HEMOSTAT_TOKEN", "")
+  # Serve Go's runtime profiles under /debug/pprof/ (behind the token).
+  pprof = false
 }
 
 monitor {

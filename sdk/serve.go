@@ -41,6 +41,8 @@ func Serve(cfg ServeConfig) {
 	// timeout(1) — must not cut that orderly shutdown short. go-plugin
 	// already ignores SIGINT for the same reason.
 	signal.Ignore(syscall.SIGTERM)
+	stopProfile := startProfile(cfg.Name)
+	defer stopProfile()
 	plugin.Serve(&plugin.ServeConfig{
 		HandshakeConfig:  Handshake,
 		VersionedPlugins: map[int]plugin.PluginSet{ProtocolVersion: set},

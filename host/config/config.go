@@ -76,6 +76,9 @@ type HTTP struct {
 	// Token is required from clients; it must be set when Address is not a
 	// loopback address.
 	Token string
+	// Pprof serves Go's runtime profiles under /debug/pprof/ (behind the
+	// token), for explaining where a burst's time goes.
+	Pprof bool
 }
 
 // Monitor is the role that watches containers and raises health alerts.

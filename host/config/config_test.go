@@ -130,6 +130,7 @@ func TestParseValues(t *testing.T) {
 		}`, func(c *Config) any { return c.Redis.TLS }, TLS{Enabled: true, CAFile: "ca.pem", CertFile: "c.pem", KeyFile: "k.pem", ServerName: "r.example", InsecureSkipVerify: true}},
 		{"http disabled", `http { address = "" }`, func(c *Config) any { return c.HTTP.Address }, ""},
 		{"http any free port", `http { address = "127.0.0.1:0" }`, func(c *Config) any { return c.HTTP.Address }, "127.0.0.1:0"},
+		{"http pprof", `http { pprof = true }`, func(c *Config) any { return c.HTTP.Pprof }, true},
 		{"http localhost", `http { address = "localhost:9090" }`, func(c *Config) any { return c.HTTP.Address }, "localhost:9090"},
 		{"http loopback v6", `http { address = "[::1]:8080" }`, func(c *Config) any { return c.HTTP.Address }, "[::1]:8080"},
 		{"http public with token", `http {

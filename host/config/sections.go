@@ -140,13 +140,14 @@ func (d *decoder) tls(b *hcl.Block, t *TLS) {
 }
 
 var httpSchema = &hcl.BodySchema{
-	Attributes: []hcl.AttributeSchema{{Name: "address"}, {Name: "token"}},
+	Attributes: []hcl.AttributeSchema{{Name: "address"}, {Name: "token"}, {Name: "pprof"}},
 }
 
 func (d *decoder) http(b *hcl.Block, h *HTTP) {
 	s := d.content(b.Body, httpSchema)
 	s.str("address", &h.Address, orEmpty(listenAddr))
 	s.str("token", &h.Token)
+	s.boolean("pprof", &h.Pprof)
 	if h.Address != "" && !isLoopback(h.Address) && h.Token == "" {
 		pos, ok := s.pos("address")
 		if !ok {

@@ -160,6 +160,7 @@ func Run(ctx context.Context, opts Options) (err error) {
 			Overview: d.overview, Hub: hub, Redis: client,
 			Host: host, RedisAddr: redisAddr, EmbeddedRedis: embedded != "",
 			DryRun: func() bool { return d.gate.Policy().DryRun },
+			Pprof:  cfg.HTTP.Pprof,
 		})
 		if err != nil {
 			return err

@@ -49,6 +49,8 @@ type Options struct {
 	RedisAddr     string
 	EmbeddedRedis bool
 	DryRun        func() bool
+	// Pprof serves Go's runtime profiles under /debug/pprof/.
+	Pprof bool
 }
 
 // Server is the HTTP server.
@@ -76,7 +78,15 @@ func Listen(opts Options) (*Server, error) {
 	s.routeDashboard(mux)
 	s.routeSilences(mux)
 	s.routeAPI(mux)
-	s.srv = newHTTPServer(s.authorize(limit(mux)))
+	var h http.Handler = limit(mux)
+	if opts.Pprof {
+		// Profiles outlast the handler timeout.
+		outer := http.NewServeMux()
+		routePprof(outer)
+		outer.Handle("/", h)
+		h = outer
+	}
+	s.srv = newHTTPServer(s.authorize(h))
 	return s, nil
 }
 

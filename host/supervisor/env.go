@@ -20,6 +20,8 @@ var baseEnv = []string{
 	"SSL_CERT_FILE", "SSL_CERT_DIR",
 	"DOCKER_HOST", "DOCKER_TLS_VERIFY", "DOCKER_CERT_PATH", "DOCKER_API_VERSION",
 	"GOCOVERDIR", "GODEBUG", "GOGC", "GOMAXPROCS", "GOMEMLIMIT", "GORACE", "GOTRACEBACK",
+	// sdk.ProfileEnv: where plugins write their CPU profiles, when asked.
+	"HEMOSTAT_PLUGIN_PROFILE_DIR",
 }
 
 // basePrefixes are inherited whole: the locale categories.

@@ -34,7 +34,8 @@ const burstStall = 30 * time.Second
 // their ratio, and the peak RSS of hemostatd and its plugins summed.
 func BenchmarkBurst(b *testing.B) {
 	srv := testenv.StartRedis(b)
-	d := startDaemon(b, srv, analyzerOnly)
+	profDir, cfg := burstProfileDir(b, analyzerOnly)
+	d := startDaemon(b, srv, cfg)
 	startRelay(b, srv)
 	for _, n := range []int{5_000, 20_000} {
 		b.Run(strconv.Itoa(n), func(b *testing.B) {
@@ -46,8 +47,15 @@ func BenchmarkBurst(b *testing.B) {
 				tag := fmt.Sprintf("%d-%d-%d", n, run, time.Now().UnixNano())
 				ra, rt := burst(b, d.rdb, relayPrefix, "relay-"+tag, n)
 				before := cpuTime(b, d)
+				var profiled <-chan struct{}
+				if profDir != "" {
+					profiled = profileCPU(b, d, profDir, fmt.Sprintf("hemostatd-%d-%d", n, run), 5+n/1000)
+				}
 				ha, ht := burst(b, d.rdb, protocol.Prefix, "hemo-"+tag, n)
 				cpu += cpuTime(b, d) - before
+				if profiled != nil {
+					<-profiled
+				}
 				sent += n
 				answered += ha
 				relayAnswered += ra
