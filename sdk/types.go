@@ -201,6 +201,10 @@ const (
 	// health: a plugin that keeps failing, Redis unreachable.
 	KindPluginTrouble = "plugin_trouble"
 	KindRedisTrouble  = "redis_trouble"
+	// KindForeignAction: another client of the engine (a second healer)
+	// restarted, stopped or killed a container around hemostatd's own
+	// action on it.
+	KindForeignAction = "foreign_action"
 	// KindStorm is a summary standing for many incidents at once.
 	KindStorm = "storm"
 	// KindOther is anything else.
@@ -212,7 +216,7 @@ var Kinds = []string{
 	KindRemediationSuccess, KindRemediationFailed, KindRemediationRejected, KindRemediationDeferred,
 	KindRemediationSkipped, KindRemediationDryRun, KindRemediationNotApplicable, KindFalseAlarm,
 	KindEscalationBreaker, KindEscalationRestartLoop, KindEscalation,
-	KindPluginTrouble, KindRedisTrouble, KindStorm, KindOther,
+	KindForeignAction, KindPluginTrouble, KindRedisTrouble, KindStorm, KindOther,
 }
 
 // TypeSummary is the Type of a storm summary, which stands for

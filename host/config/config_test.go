@@ -187,7 +187,7 @@ func TestParseValues(t *testing.T) {
 		}`, func(c *Config) any {
 			p := c.Alert.Plugins[0]
 			return []any{p.Name, p.Events, p.MinSeverity, p.Enabled, p.Timeout}
-		}, []any{"slack", []string{"health_alert", "remediation_needed", "remediation_complete", "false_alarm", "escalation"}, "info", true, 10 * time.Second}},
+		}, []any{"slack", []string{"health_alert", "remediation_needed", "remediation_complete", "false_alarm", "escalation", "foreign_action"}, "info", true, 10 * time.Second}},
 		{"alert plugin routing", `alert {
 			dedupe_window = "0s"
 			plugin "slack" {

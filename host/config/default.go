@@ -89,7 +89,7 @@ func defaultPlugin(name string) Plugin {
 // severity.
 func defaultAlertPlugin(name string) Plugin {
 	p := defaultPlugin(name)
-	p.Events = append([]string(nil), protocol.Types...)
+	p.Events = append([]string(nil), protocol.LoggedTypes...)
 	p.MinSeverity = sdk.SeverityInfo
 	return p
 }

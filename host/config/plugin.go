@@ -18,11 +18,11 @@ import (
 // What an alert plugin may be routed: the protocol's event types and the
 // notification severities.
 var (
-	eventTypes = protocol.Types
+	eventTypes = protocol.LoggedTypes
 	severities = []string{sdk.SeverityInfo, sdk.SeverityWarning, sdk.SeverityCritical}
 	// silenceEvents are what a silence may be limited to: an event type
 	// the alert role reports, or a notification kind.
-	silenceEvents = append([]string{protocol.TypeRemediationComplete, protocol.TypeFalseAlarm, protocol.TypeEscalation}, sdk.Kinds...)
+	silenceEvents = append([]string{protocol.TypeRemediationComplete, protocol.TypeFalseAlarm, protocol.TypeEscalation, protocol.TypeForeignAction}, sdk.Kinds...)
 )
 
 var pluginHeader = hcl.BlockHeaderSchema{Type: "plugin", LabelNames: []string{"name"}}

@@ -63,6 +63,16 @@ func (m *Model) apply(env protocol.Envelope, live bool) {
 		if protocol.DecodeData(env, &d) == nil {
 			m.complete(d, at, live)
 		}
+	case protocol.TypeForeignAction:
+		var d protocol.ForeignAction
+		if protocol.DecodeData(env, &d) == nil {
+			if !d.At.IsZero() {
+				at = d.At
+			}
+			count := max(d.Count, 1)
+			m.get(d.Container).foreign = &ForeignAction{At: at, Action: d.Action, Count: count, Ours: d.Ours, Message: d.Message}
+			m.totals.foreignActions += count
+		}
 	}
 }
 

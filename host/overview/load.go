@@ -15,10 +15,10 @@ import (
 	"github.com/hemostat/hemostat/sdk"
 )
 
-// Subscribe feeds the model every envelope of every protocol type the bus
-// receives. Call it before the bus runs.
+// Subscribe feeds the model every envelope of every logged type the bus
+// receives (the protocol's and foreign_action). Call it before the bus runs.
 func (m *Model) Subscribe(b *bus.Bus) {
-	for _, t := range protocol.Types {
+	for _, t := range protocol.LoggedTypes {
 		b.Subscribe(t, func(_ context.Context, env protocol.Envelope) { m.Apply(env) })
 	}
 }
@@ -48,7 +48,7 @@ func (m *Model) Run(ctx context.Context, client redis.UniversalClient, b *bus.Bu
 // container that has a stats key with its history.
 func (m *Model) Load(ctx context.Context, client redis.UniversalClient, b *bus.Bus) {
 	var all []protocol.Envelope
-	for _, t := range protocol.Types {
+	for _, t := range protocol.LoggedTypes {
 		all = append(all, ReadLog(ctx, client, t)...)
 	}
 	slices.SortStableFunc(all, func(a, b protocol.Envelope) int { return strings.Compare(a.Timestamp, b.Timestamp) })

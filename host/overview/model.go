@@ -58,6 +58,7 @@ type Model struct {
 // tally accumulates the summary's figures.
 type tally struct {
 	remediations, succeeded, falseAlarms, escalations int
+	foreignActions                                    int
 	detectN, remediateN                               int
 	detectSum, remediateSum                           time.Duration
 }
@@ -91,6 +92,7 @@ type record struct {
 	decisions      []Decision // newest first
 	action         *Action
 	escalation     *Escalation
+	foreign        *ForeignAction
 	// incident is the time of the first alert not yet resolved by a
 	// successful remediation or a false alarm; zero when none is open.
 	incident time.Time
@@ -144,7 +146,7 @@ func (m *Model) Totals() Totals {
 	t := m.totals
 	out := Totals{
 		Containers: len(m.containers), Remediations: t.remediations, Succeeded: t.succeeded,
-		FalseAlarms: t.falseAlarms, Escalations: t.escalations,
+		FalseAlarms: t.falseAlarms, Escalations: t.escalations, ForeignActions: t.foreignActions,
 	}
 	if t.remediations > 0 {
 		out.SuccessRate = float64(t.succeeded) / float64(t.remediations)

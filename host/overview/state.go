@@ -82,6 +82,10 @@ func (r *record) view(g *gate.ContainerState, silences []silence.Silence, now ti
 		e := *r.escalation
 		c.Escalation = &e
 	}
+	if r.foreign != nil {
+		f := *r.foreign
+		c.ForeignAction = &f
+	}
 	if g != nil {
 		if raw, err := json.Marshal(g); err == nil {
 			c.Gate = raw

@@ -31,6 +31,10 @@ type Container struct {
 	Decisions    []Decision  `json:"decisions"`
 	LastAction   *Action     `json:"last_action"`
 	Escalation   *Escalation `json:"escalation"`
+	// ForeignAction is the last operation another client of the engine —
+	// another healer — made on the container around one of hemostatd's
+	// own actions; null when none was seen.
+	ForeignAction *ForeignAction `json:"foreign_action"`
 	// Gate is the safety gate's state of the container, raw so that its
 	// fields are exactly the gate's.
 	Gate json.RawMessage `json:"gate"`
@@ -78,6 +82,16 @@ type Escalation struct {
 	Reason string    `json:"reason"`
 }
 
+// ForeignAction is a foreign_action: what another healer did to the
+// container, and the warning that names it.
+type ForeignAction struct {
+	At      time.Time `json:"at"`
+	Action  string    `json:"action"`
+	Count   int       `json:"count"`
+	Ours    string    `json:"ours"`
+	Message string    `json:"message"`
+}
+
 // Remediation is one entry of GET /api/v1/remediations.
 type Remediation struct {
 	At        time.Time `json:"at"`
@@ -92,12 +106,16 @@ type Remediation struct {
 // Totals are the summary's figures, over what the overview has seen since
 // it started (the event logs' replay included).
 type Totals struct {
-	Containers            int     `json:"containers"`
-	Remediations          int     `json:"remediations"`
-	Succeeded             int     `json:"succeeded"`
-	SuccessRate           float64 `json:"success_rate"`
-	FalseAlarms           int     `json:"false_alarms"`
-	Escalations           int     `json:"escalations"`
+	Containers   int     `json:"containers"`
+	Remediations int     `json:"remediations"`
+	Succeeded    int     `json:"succeeded"`
+	SuccessRate  float64 `json:"success_rate"`
+	FalseAlarms  int     `json:"false_alarms"`
+	Escalations  int     `json:"escalations"`
+	// ForeignActions counts the operations of another healer seen around
+	// hemostatd's actions: anything but 0 means two healers share the
+	// engine.
+	ForeignActions        int     `json:"foreign_actions"`
 	MeanTimeToDetectMS    float64 `json:"mean_time_to_detect_ms"`
 	MeanTimeToRemediateMS float64 `json:"mean_time_to_remediate_ms"`
 }

@@ -221,3 +221,14 @@ type RemediationRecord struct {
 	LastAction string `json:"last_action"`
 	Count      int    `json:"count"`
 }
+
+// ForeignAction is the data of a foreign_action envelope, as a responder
+// plugin publishes it (sdk.ForeignAction).
+type ForeignAction sdk.ForeignAction
+
+func (d *ForeignAction) validate() error {
+	if d.Container == "" {
+		return invalid(ErrMissing, "data.container")
+	}
+	return nil
+}

@@ -44,8 +44,13 @@ func (r Route) wants(n sdk.Notification) bool {
 	return AtLeast(n.Severity, r.MinSeverity)
 }
 
-// Alert is the alert role: remediation_complete, false_alarm and escalation
-// → silences → the built-in log, so something always reports → per route:
+// NotifiedTypes are the envelope types the alert role tells people about.
+// foreign_action is among them: another healer on the engine doubles every
+// action, and only a person can remove one of the two.
+var NotifiedTypes = []string{protocol.TypeRemediationComplete, protocol.TypeFalseAlarm, protocol.TypeEscalation, protocol.TypeForeignAction}
+
+// Alert is the alert role: remediation_complete, false_alarm, escalation
+// and foreign_action → silences → the built-in log, so something always reports → per route:
 // routing, grouping and storm summaries → the alert plugin.
 type Alert struct {
 	Bus    *bus.Bus
@@ -122,7 +127,7 @@ func (a *Alert) Register(ctx context.Context) {
 		}, held)
 		a.routes = append(a.routes, ar)
 	}
-	for _, t := range []string{protocol.TypeRemediationComplete, protocol.TypeFalseAlarm, protocol.TypeEscalation} {
+	for _, t := range NotifiedTypes {
 		a.Bus.Subscribe(t, func(busCtx context.Context, env protocol.Envelope) {
 			// Deliveries are enqueued from under the grouper's lock,
 			// which cannot wait; waiting for room here instead keeps the

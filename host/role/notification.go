@@ -3,6 +3,7 @@ package role
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -61,6 +62,21 @@ func notificationFor(env protocol.Envelope) (sdk.Notification, error) {
 			n.Text += "\nIssues: " + strings.Join(d.Issues, "; ")
 		}
 		n.Figures = metricFigures(nil, d.Issues)
+	case protocol.TypeForeignAction:
+		var d protocol.ForeignAction
+		if err := protocol.DecodeData(env, &d); err != nil {
+			return sdk.Notification{}, err
+		}
+		// A warning, not critical: both healers brought the container
+		// back, but every action of one is doubled by the other. The
+		// grouping window makes it one message per container.
+		n.Container, n.Severity, n.Kind, n.Action = d.Container, sdk.SeverityWarning, sdk.KindForeignAction, d.Action
+		n.Title = fmt.Sprintf("%s: another healer is acting on this engine", d.Container)
+		n.Text = d.Message
+		if n.Text == "" {
+			n.Text = fmt.Sprintf("another client of the engine did %s on %s around hemostatd's %s", d.Action, d.Container, d.Ours)
+		}
+		n.Figures = foreignFigures(sdk.ForeignAction(d))
 	default:
 		return sdk.Notification{}, fmt.Errorf("no notification for event type %q", env.Type)
 	}
@@ -190,5 +206,20 @@ func AtLeast(severity, min string) bool { return severityRank[severity] >= sever
 // SilenceEvents are what a silence's event may name: an envelope type the
 // alert role reports, or a notification kind.
 func SilenceEvents() []string {
-	return append([]string{protocol.TypeRemediationComplete, protocol.TypeFalseAlarm, protocol.TypeEscalation}, sdk.Kinds...)
+	return append(slices.Clone(NotifiedTypes), sdk.Kinds...)
+}
+
+// foreignFigures are what another healer did, and when against our own
+// action.
+func foreignFigures(d sdk.ForeignAction) []sdk.Figure {
+	other := d.Action
+	if d.Count > 1 {
+		other += fmt.Sprintf(" ×%d", d.Count)
+	}
+	out := []sdk.Figure{{Name: "Other client", Value: other}}
+	if d.Ours != "" {
+		out = append(out, sdk.Figure{Name: "Ours", Value: d.Ours})
+		out = append(out, sdk.Figure{Name: "Offset", Value: strconv.FormatFloat(d.OffsetSeconds, 'f', 2, 64) + " s"})
+	}
+	return out
 }

@@ -43,6 +43,7 @@ var icons = map[string]string{
 	sdk.KindEscalationBreaker:        ":rotating_light:",
 	sdk.KindEscalationRestartLoop:    ":repeat:",
 	sdk.KindEscalation:               ":sos:",
+	sdk.KindForeignAction:            ":twisted_rightwards_arrows:",
 	sdk.KindPluginTrouble:            ":electric_plug:",
 	sdk.KindRedisTrouble:             ":floppy_disk:",
 	sdk.KindStorm:                    ":thunder_cloud_and_rain:",
