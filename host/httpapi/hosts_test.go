@@ -46,9 +46,13 @@ func TestHostsEndpoint(t *testing.T) {
 	url, srv, c := startHosts(t)
 	ctx := context.Background()
 	now := time.Now().UTC()
+	// A heartbeat as a daemon writes it: active, as without a lease or
+	// holding one.
 	daemon := func(host string, pid int) {
-		hb := inspect.Heartbeat{ID: fmt.Sprintf("%s:%d", host, pid), Host: host, PID: pid, Version: "v1", Started: now, Updated: now, Plugins: []inspect.PluginBeat{}}
-		if err := inspect.WriteHeartbeat(ctx, c, hb); err != nil {
+		id := fmt.Sprintf("%s:%d", host, pid)
+		raw := fmt.Sprintf(`{"id":%q,"host":%q,"pid":%d,"version":"v1","started":%q,"updated":%q,"active":true,"plugins":[]}`,
+			id, host, pid, now.Format(time.RFC3339), now.Format(time.RFC3339))
+		if err := c.Set(ctx, inspect.HeartbeatKey(id), raw, inspect.HeartbeatTTL).Err(); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/hemostat/hemostat/host/lease"
 	"github.com/hemostat/hemostat/host/protocol"
 )
 
@@ -57,13 +58,13 @@ type HostDaemon struct {
 	Role string `json:"role,omitempty"`
 }
 
-// leaseKeyPattern matches the engine leases, hemostat:lease:{<host>}; the
-// braces are the Cluster hash tag that keeps a lease beside its
-// generation counter (<key>:gen).
-const leaseKeyPattern = protocol.Prefix + "lease:{*}"
+// leaseKeyPattern matches the engine leases of every host (see host/lease).
+var leaseKeyPattern = lease.Key("*")
 
-// fleetBeat is a heartbeat with the lease fields a daemon that elects by
-// lease adds; absent (nil) in the heartbeats of daemons that do not.
+// fleetBeat is a heartbeat with the lease fields: active is true while the
+// daemon acts on its engine (holding the lease, or running without one),
+// false for a standby; lease_gen is the generation held, 0 without a
+// lease. Heartbeats written before leases existed have neither (nil).
 type fleetBeat struct {
 	Heartbeat
 	Active   *bool `json:"active"`
@@ -92,15 +93,15 @@ func ReadFleet(ctx context.Context, c redis.UniversalClient) (Fleet, error) {
 	return buildFleet(beats, leases, names), nil
 }
 
-// lease is one host's lease as Redis holds it.
-type lease struct {
+// heldLease is one host's lease as Redis holds it.
+type heldLease struct {
 	holder string
 	gen    int64
 }
 
 // buildFleet joins what ReadFleet read; it is separate so that the rules
 // (what counts as up, whose container is whose) read in one place.
-func buildFleet(beats []fleetBeat, leases map[string]lease, containers []string) Fleet {
+func buildFleet(beats []fleetBeat, leases map[string]heldLease, containers []string) Fleet {
 	hosts := map[string]*Host{}
 	get := func(name string) *Host {
 		h, ok := hosts[name]
@@ -116,12 +117,13 @@ func buildFleet(beats []fleetBeat, leases map[string]lease, containers []string)
 		h := get(b.Host)
 		alive[b.ID] = true
 		d := HostDaemon{ID: b.ID, PID: b.PID, Version: b.Version, Started: b.Started, Updated: b.Updated}
-		if b.Active != nil {
-			elects[b.Host] = true
-			d.Role = "standby"
-			if *b.Active {
-				d.Role = "active"
-			}
+		switch {
+		case b.Active == nil: // a daemon from before leases
+		case !*b.Active:
+			elects[b.Host], d.Role = true, "standby"
+		case b.LeaseGen > 0:
+			elects[b.Host], d.Role = true, "active"
+			// Active without a generation: no lease, it acts alone.
 		}
 		h.Daemons = append(h.Daemons, d)
 	}
@@ -199,17 +201,18 @@ func readBeats(ctx context.Context, c redis.UniversalClient) ([]fleetBeat, error
 
 // readLeases reads every host's lease: its value is <holder>:<generation>,
 // the holder being a heartbeat id (itself host:pid).
-func readLeases(ctx context.Context, c redis.UniversalClient) (map[string]lease, error) {
+func readLeases(ctx context.Context, c redis.UniversalClient) (map[string]heldLease, error) {
 	keys, err := scan(ctx, c, leaseKeyPattern)
 	if err != nil {
 		return nil, err
 	}
-	out := map[string]lease{}
+	out := map[string]heldLease{}
 	for _, k := range keys {
-		host := strings.TrimPrefix(k, protocol.Prefix+"lease:{")
-		host, ok := strings.CutSuffix(host, "}")
-		if !ok {
-			continue // hemostat:lease:{h}:gen, the generation counter
+		// hemostat:lease:{<host>}; the pattern also matches the
+		// generation counters, hemostat:lease:{<host>}:gen.
+		host, ok := strings.CutSuffix(strings.TrimPrefix(k, protocol.Prefix+"lease:{"), "}")
+		if !ok || lease.Key(host) != k {
+			continue
 		}
 		v, err := c.Get(ctx, k).Result()
 		if err == redis.Nil {
@@ -226,7 +229,7 @@ func readLeases(ctx context.Context, c redis.UniversalClient) (map[string]lease,
 		if err != nil {
 			continue
 		}
-		out[host] = lease{holder: v[:i], gen: gen}
+		out[host] = heldLease{holder: v[:i], gen: gen}
 	}
 	return out, nil
 }

@@ -14,13 +14,21 @@ import (
 )
 
 // beat writes a daemon's heartbeat as hemostatd does; lease is "" for a
-// daemon that does not elect by lease, else "active" or "standby".
+// daemon that does not elect by lease, "active" or "standby" for one
+// that does, "old" for a daemon from before leases.
 func beat(t *testing.T, c *redis.Client, host string, pid int, lease string) {
 	t.Helper()
 	id := fmt.Sprintf("%s:%d", host, pid)
-	extra := ""
-	if lease != "" {
-		extra = fmt.Sprintf(`,"active":%t,"lease_gen":7`, lease == "active")
+	// As host/daemon writes them: a daemon without a lease is active
+	// with no generation; a standby is inactive with none.
+	extra := `,"active":true`
+	switch lease {
+	case "active":
+		extra = `,"active":true,"lease_gen":7`
+	case "standby":
+		extra = `,"active":false`
+	case "old":
+		extra = ""
 	}
 	raw := fmt.Sprintf(`{"id":%q,"host":%q,"pid":%d,"version":"v1","started":"2026-12-02T10:00:00Z","updated":"2026-12-02T10:00:10Z","plugins":[]%s}`, id, host, pid, extra)
 	if err := c.Set(context.Background(), HeartbeatKey(id), raw, HeartbeatTTL).Err(); err != nil {
@@ -94,6 +102,9 @@ func TestReadFleet(t *testing.T) {
 		{"two hosts and unqualified names: nobody's in particular",
 			func() { beat(t, c, "a", 1, ""); beat(t, c, "b", 1, ""); stats("web", "a/web") },
 			[]string{"a up containers=1 daemons=a:1/", "b up containers=0 daemons=b:1/"}, 1},
+		{"a daemon from before leases, beside one without a lease",
+			func() { beat(t, c, "a", 1, "old"); beat(t, c, "b", 1, "") },
+			[]string{"a up containers=0 daemons=a:1/", "b up containers=0 daemons=b:1/"}, 0},
 		{"another writer's key under the heartbeat prefix is skipped",
 			func() { c.Set(ctx, HeartbeatKey("junk"), "not json", time.Minute); beat(t, c, "a", 1, "") },
 			[]string{"a up containers=0 daemons=a:1/"}, 0},
