@@ -140,15 +140,8 @@ func BenchmarkFleet(b *testing.B) {
 					b.ReportMetric(float64(res.Cut), "subscribers-cut")
 					b.ReportMetric(float64(res.Errors), "errors")
 					b.ReportMetric(res.Generator, "generator-cores")
-					var top []string
-					for i, ct := range res.Time {
-						if i == 6 {
-							break
-						}
-						top = append(top, fmt.Sprintf("%s %.0f%% (%.0f/s)", ct.Name, 100*ct.Share, ct.Calls))
-					}
 					b.Logf("%s %s: samples %.0f/s of %.0f, envelopes %.1f/s of %.1f, command time: %s",
-						setup.name, name, res.Samples, res.Load.SampleRate(), res.Envelopes, res.Load.EnvelopeRate(), strings.Join(top, ", "))
+						setup.name, name, res.Samples, res.Load.SampleRate(), res.Envelopes, res.Load.EnvelopeRate(), res.Top(6))
 				})
 			}
 		})

@@ -81,7 +81,8 @@ type RedisLoad struct {
 	Commands float64
 	// Time is where the command time went, largest first. Commands run
 	// by a script or a MULTI count under their own names; EVALSHA and
-	// EXEC are listed with their whole time but left out of the total.
+	// EXEC are listed with their whole time (theirs and their commands')
+	// but left out of the total, so a script's share may pass 100 %.
 	Time []CommandTime
 }
 
@@ -90,6 +91,8 @@ type CommandTime struct {
 	Name  string
 	Calls float64 // per second
 	Share float64 // of all commands' microseconds
+	// Usec is the mean microseconds of one call.
+	Usec float64
 }
 
 // Meter measures what a set of redis-servers do between StartMeter and
@@ -136,7 +139,11 @@ func (m *Meter) Stop(ctx context.Context) (RedisLoad, error) {
 	}
 	for name, u := range usec {
 		if u > 0 && total > 0 {
-			out.Time = append(out.Time, CommandTime{Name: name, Calls: float64(calls[name]) / elapsed, Share: float64(u) / float64(total)})
+			ct := CommandTime{Name: name, Calls: float64(calls[name]) / elapsed, Share: float64(u) / float64(total)}
+			if calls[name] > 0 {
+				ct.Usec = float64(u) / float64(calls[name])
+			}
+			out.Time = append(out.Time, ct)
 		}
 	}
 	sort.Slice(out.Time, func(i, j int) bool { return out.Time[i].Share > out.Time[j].Share })
@@ -150,7 +157,7 @@ func (l RedisLoad) Top(n int) string {
 		if i == n {
 			break
 		}
-		parts = append(parts, fmt.Sprintf("%s %.0f%% (%.0f/s)", ct.Name, 100*ct.Share, ct.Calls))
+		parts = append(parts, fmt.Sprintf("%s %.0f%% (%.0f/s, %.0f µs)", ct.Name, 100*ct.Share, ct.Calls, ct.Usec))
 	}
 	return strings.Join(parts, ", ")
 }
