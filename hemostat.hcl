@@ -23,6 +23,17 @@ data_dir = ""
 # Empty is <data_dir>/plugins.
 plugin_dir = ""
 
+# This daemon's Docker host, as the bus names it: every envelope hemostatd
+# publishes carries it as data.host. Empty is the engine's name (docker
+# info), else the machine's host name. No "/", ":" or spaces.
+host = ""
+
+# true when several hemostatd, one per Docker host, share one Redis: then a
+# container is "<host>/<name>" on the wire and in every key, each daemon acts
+# on its own host's containers only, and each alert is judged and told once
+# fleet-wide. false keeps the protocol's bare names, for a single host.
+fleet = false
+
 redis {
   # Empty runs an embedded Redis on loopback, so hemostatd needs nothing else.
   # Set "host:port" for a real server, or addresses = [...] for a cluster or,

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/hemostat/hemostat/host/protocol"
 )
 
 // Range checks for the typed getters of section. Each returns what is wrong
@@ -194,4 +196,13 @@ func quoteList(list []string) string {
 		q[i] = strconv.Quote(s)
 	}
 	return strings.Join(q, ", ")
+}
+
+// hostName checks a daemon's host name: it ends up in container names and
+// Redis keys.
+func hostName(host string) string {
+	if err := protocol.CheckHostName(host); err != nil {
+		return err.Error()
+	}
+	return ""
 }

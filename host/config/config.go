@@ -21,6 +21,16 @@ type Config struct {
 	// PluginDir holds custom plugin binaries named hemostat-<role>-<name>;
 	// <DataDir>/plugins when not set.
 	PluginDir string
+	// Host names this daemon's Docker host on the bus: every envelope it
+	// publishes carries it as data.host, and in a fleet it qualifies
+	// container names. "" means the engine's own name (docker info), or
+	// the machine's host name when the engine cannot say.
+	Host string
+	// Fleet names containers "<host>/<name>" on the wire and in every key,
+	// so that several hemostatd, one per Docker host, share one Redis
+	// without their same-named containers colliding; false keeps the
+	// protocol's bare names, for a single host.
+	Fleet bool
 
 	Redis     Redis
 	Lease     Lease

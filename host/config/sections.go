@@ -15,6 +15,7 @@ var logLevels = []string{"trace", "debug", "info", "warn", "error"}
 var rootSchema = &hcl.BodySchema{
 	Attributes: []hcl.AttributeSchema{
 		{Name: "log_level"}, {Name: "log_format"}, {Name: "data_dir"}, {Name: "plugin_dir"},
+		{Name: "host"}, {Name: "fleet"},
 	},
 	Blocks: []hcl.BlockHeaderSchema{
 		{Type: "redis"}, {Type: "lease"}, {Type: "http"}, {Type: "monitor"},
@@ -39,6 +40,8 @@ func (d *decoder) root(body hcl.Body, c *Config) {
 	} else {
 		c.PluginDir = filepath.Join(c.DataDir, "plugins")
 	}
+	s.str("host", &c.Host, orEmpty(hostName))
+	s.boolean("fleet", &c.Fleet)
 	if b := s.block("redis"); b != nil {
 		d.redis(b, &c.Redis)
 	}

@@ -1,0 +1,2 @@
+fleet = true
+host  = "two words"
