@@ -61,6 +61,7 @@ const ackRetry = 200 * time.Millisecond
 // an XACK round trip per entry would halve the throughput.
 type acker struct {
 	client  redis.UniversalClient
+	group   string
 	log     hclog.Logger
 	metrics *metrics
 
@@ -72,8 +73,9 @@ type acker struct {
 	closed  bool
 }
 
-func newAcker(client redis.UniversalClient, log hclog.Logger, m *metrics) *acker {
+func newAcker(client redis.UniversalClient, group string, log hclog.Logger, m *metrics) *acker {
 	a := &acker{
+		group:  group,
 		client: client, log: log, metrics: m,
 		pending: map[string][]string{},
 		kick:    make(chan struct{}, 1),
@@ -140,7 +142,7 @@ func (a *acker) flush(ctx context.Context) error {
 		for eventType, ids := range batch {
 			for i := 0; i < len(ids); i += ackBatch {
 				part := ids[i:min(i+ackBatch, len(ids))]
-				cmds = append(cmds, sent{eventType, part, p.XAck(ctx, StreamKey(eventType), StreamGroup, part...)})
+				cmds = append(cmds, sent{eventType, part, p.XAck(ctx, StreamKey(eventType), a.group, part...)})
 			}
 		}
 		return nil

@@ -57,6 +57,15 @@ type Options struct {
 	// ClaimMinIdle is how long an entry stays pending with another
 	// consumer before this one claims it. Default 3m.
 	ClaimMinIdle time.Duration
+	// Group is the consumer group the streams are read with. Default
+	// StreamGroup; a fleet gives each host its own (FleetGroup), so that
+	// every host reads every entry and keeps its own hosts' work, instead
+	// of one group handing a host's alerts to another host's daemon.
+	Group string
+	// Host, when set, is written into the data of every envelope
+	// published as data.host (an extension field), unless the data names
+	// a host already: it says which Docker host's daemon published it.
+	Host string
 }
 
 // Defaults, as the protocol's "On Connection Loss" section asks.
@@ -99,6 +108,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.ClaimMinIdle <= 0 {
 		o.ClaimMinIdle = DefaultClaimMinIdle
+	}
+	if o.Group == "" {
+		o.Group = StreamGroup
 	}
 	return o
 }
@@ -146,7 +158,7 @@ func New(client redis.UniversalClient, opts Options) *Bus {
 		handlers: make(map[string][]Handler),
 	}
 	if b.streaming() {
-		b.acks = newAcker(client, log, m)
+		b.acks = newAcker(client, opts.Group, log, m)
 	}
 	return b
 }

@@ -1,6 +1,7 @@
 package bus
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -29,6 +30,9 @@ func (b *Bus) Publish(ctx context.Context, agent, eventType string, data any) (p
 	env, err := protocol.NewEnvelope(agent, eventType, data, time.Now())
 	if err != nil {
 		return protocol.Envelope{}, fmt.Errorf("bus: publish: %w", err)
+	}
+	if b.opts.Host != "" {
+		env.Data = withHost(env.Data, b.opts.Host)
 	}
 	raw := encodeEnvelope(env)
 
@@ -77,4 +81,29 @@ func encodeEnvelope(env protocol.Envelope) []byte {
 func appendJSONString(buf []byte, s string) []byte {
 	q, _ := json.Marshal(s) // a string always encodes
 	return append(buf, q...)
+}
+
+// withHost adds "host" to a JSON object unless it has one at its top
+// level. data comes from json.Marshal, so it is compact and starts with
+// '{' and ends with '}'. Done here, once for every envelope, so that no
+// role or plugin has to know which host it runs on.
+func withHost(data json.RawMessage, host string) json.RawMessage {
+	if bytes.Contains(data, []byte(`"host"`)) {
+		// Rare: a field called host somewhere, maybe nested. Only the top
+		// level counts.
+		var top map[string]json.RawMessage
+		if json.Unmarshal(data, &top) == nil {
+			if _, ok := top["host"]; ok {
+				return data
+			}
+		}
+	}
+	out := make([]byte, 0, len(data)+len(host)+12)
+	out = append(out, data[:len(data)-1]...)
+	if len(data) > 2 {
+		out = append(out, ',')
+	}
+	out = append(out, `"host":`...)
+	out = appendJSONString(out, host)
+	return append(out, '}')
 }

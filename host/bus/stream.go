@@ -31,6 +31,9 @@ const StreamMaxLen = 10000
 // StreamGroup is the consumer group hemostatd reads every stream with.
 const StreamGroup = "hemostatd"
 
+// FleetGroup is the consumer group of one host's daemons in a fleet.
+func FleetGroup(host string) string { return StreamGroup + ":" + host }
+
 // StreamField is the one field of a stream entry: the envelope exactly as
 // it was published.
 const StreamField = "envelope"

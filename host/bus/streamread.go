@@ -45,7 +45,7 @@ func (b *Bus) Prepare(ctx context.Context) error {
 // createGroup creates the group at start (and the stream if need be); a
 // group that exists already is left as it is.
 func (b *Bus) createGroup(ctx context.Context, key, start string) error {
-	err := b.client.XGroupCreateMkStream(ctx, key, StreamGroup, start).Err()
+	err := b.client.XGroupCreateMkStream(ctx, key, b.opts.Group, start).Err()
 	if err != nil && strings.HasPrefix(err.Error(), "BUSYGROUP") {
 		return nil
 	}
@@ -149,11 +149,11 @@ func (s *streamReader) recreateGroup() {
 	ctx, cancel := context.WithTimeout(s.r.ctx, 5*time.Second)
 	defer cancel()
 	if err := s.b.createGroup(ctx, s.key, start); err != nil {
-		s.b.log.Warn("cannot create the consumer group again", "stream", s.key, "group", StreamGroup, "error", err)
+		s.b.log.Warn("cannot create the consumer group again", "stream", s.key, "group", s.b.opts.Group, "error", err)
 		return
 	}
 	s.b.metrics.groupsRecreated.WithLabelValues(s.eventType).Inc()
-	s.b.log.Warn("consumer group was deleted; created it again", "stream", s.key, "group", StreamGroup, "from", start)
+	s.b.log.Warn("consumer group was deleted; created it again", "stream", s.key, "group", s.b.opts.Group, "from", start)
 	s.backlog = false // its pending entries went with it
 }
 
@@ -170,7 +170,7 @@ func (s *streamReader) step() error {
 		id, block = s.cursor, -1
 	}
 	res, err := s.b.client.XReadGroup(s.r.ctx, &redis.XReadGroupArgs{
-		Group: StreamGroup, Consumer: s.b.opts.Consumer, Streams: []string{s.key, id},
+		Group: s.b.opts.Group, Consumer: s.b.opts.Consumer, Streams: []string{s.key, id},
 		Count: streamCount, Block: block,
 	}).Result()
 	if errors.Is(err, redis.Nil) {
@@ -202,7 +202,7 @@ func (s *streamReader) claim() error {
 	start, claimed := "0-0", 0
 	for {
 		msgs, next, err := s.b.client.XAutoClaim(s.r.ctx, &redis.XAutoClaimArgs{
-			Stream: s.key, Group: StreamGroup, Consumer: s.b.opts.Consumer,
+			Stream: s.key, Group: s.b.opts.Group, Consumer: s.b.opts.Consumer,
 			MinIdle: s.b.opts.ClaimMinIdle, Start: start, Count: streamCount,
 		}).Result()
 		if err != nil {
