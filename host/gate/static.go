@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/hemostat/hemostat/host/protocol"
 	"github.com/hemostat/hemostat/sdk"
 )
 
@@ -75,13 +76,22 @@ func (ru *rules) protected(container string) string {
 	// Docker's API spells names with a leading slash, and a glob's "*" does
 	// not match a slash: compare bare names so that "*redis*" still
 	// protects "/hemostat-redis".
+	// In a fleet a container is "<host>/<name>": its name alone is
+	// matched as well, so that "hemostat*" protects hemostatd on every
+	// host.
 	name := strings.TrimPrefix(container, "/")
-	if ru.names[name] {
-		return fmt.Sprintf("container %s is protected", container)
+	names := []string{name}
+	if _, bare, ok := protocol.SplitQualified(name); ok {
+		names = append(names, bare)
 	}
-	for _, glob := range ru.globs {
-		if ok, _ := path.Match(glob, name); ok {
-			return fmt.Sprintf("container %s is protected (matches %q)", container, glob)
+	for _, name := range names {
+		if ru.names[name] {
+			return fmt.Sprintf("container %s is protected", container)
+		}
+		for _, glob := range ru.globs {
+			if ok, _ := path.Match(glob, name); ok {
+				return fmt.Sprintf("container %s is protected (matches %q)", container, glob)
+			}
 		}
 	}
 	return ""

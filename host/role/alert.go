@@ -2,7 +2,6 @@ package role
 
 import (
 	"context"
-	"path"
 	"slices"
 	"sync"
 	"time"
@@ -36,8 +35,7 @@ func (r Route) wants(n sdk.Notification) bool {
 		return false
 	}
 	if len(r.Containers) > 0 && n.Container != "" && !slices.ContainsFunc(r.Containers, func(p string) bool {
-		ok, _ := path.Match(p, n.Container)
-		return ok
+		return protocol.MatchContainer(p, n.Container)
 	}) {
 		return false
 	}
@@ -63,6 +61,9 @@ type Alert struct {
 	DedupeWindow time.Duration
 	Storm        Storm
 	Logger       hclog.Logger
+	// Fleet limits the role to its own host's news, and those of no host
+	// it claims first, so that each incident is told once fleet-wide.
+	Fleet Fleet
 	// Retries is how many times a failed delivery is retried (default 3),
 	// with backoff from RetryInitial (default 1s), or after the wait a
 	// plugin asked for (sdk.RetryAfter, at most MaxRetryAfter, default
@@ -158,6 +159,9 @@ func (a *Alert) handle(ctx, busCtx context.Context, env protocol.Envelope) {
 	n, err := notificationFor(env)
 	if err != nil {
 		a.Bus.CountInvalid(env, err)
+		return
+	}
+	if !a.Fleet.mine(busCtx, a.Bus, a.Logger, "alert", env, n.Container) {
 		return
 	}
 	a.notify(ctx, n, func() func() { return bus.Hold(busCtx) })

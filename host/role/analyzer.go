@@ -52,6 +52,9 @@ type Analyzer struct {
 	// OnDuplicate is an optional observer of an alert skipped because the
 	// same envelope was judged already, for metrics.
 	OnDuplicate func(container string)
+	// Fleet limits the role to its own host's alerts, and those of no
+	// host it claims first, so that each alert is judged once fleet-wide.
+	Fleet Fleet
 
 	work *pool
 	seen *envelopeRing
@@ -86,6 +89,9 @@ func (a *Analyzer) Register(ctx context.Context) {
 		var alert protocol.HealthAlert
 		if err := protocol.DecodeData(env, &alert); err != nil {
 			a.Bus.CountInvalid(env, err)
+			return
+		}
+		if !a.Fleet.mine(busCtx, a.Bus, a.Logger, "analyzer", env, alert.Container) {
 			return
 		}
 		// The same alert published again is one incident, not another:

@@ -21,6 +21,9 @@ type Monitor struct {
 	Detect   Thresholds
 	Logger   hclog.Logger
 	OnSample func(sdk.Sample) // optional observer, for metrics
+	// Fleet names this host's containers "<host>/<name>" in a fleet, from
+	// the sample on: stats, history, alerts and all that follows.
+	Fleet Fleet
 
 	pub  *publisher
 	live liveThresholds // a reload's Detect, taken on by the next sample
@@ -96,6 +99,7 @@ func (m *Monitor) handle(ctx context.Context, det *detector, s sdk.Sample) {
 	if s.Time.IsZero() {
 		s.Time = time.Now().UTC()
 	}
+	s.Container = m.Fleet.Qualify(s.Container)
 	if m.OnSample != nil {
 		m.OnSample(s)
 	}

@@ -46,6 +46,10 @@ type Responder struct {
 	// PluginRetryDelay is the wait before a request whose responder plugin
 	// could not be reached is tried again; default 5s.
 	PluginRetryDelay time.Duration
+	// Fleet limits the role to its own host's containers: a request naming
+	// another host's, or in a fleet no host, is refused and logged, never
+	// acted on and never answered (the owner's responder answers).
+	Fleet Fleet
 
 	work    *pool
 	workCtx context.Context
@@ -76,10 +80,16 @@ func (r *Responder) Register(ctx context.Context) {
 			r.Bus.CountInvalid(env, err)
 			return
 		}
+		// Resolved first: an ID names a container of this host. Refused
+		// before the request is taken, so that the owner can take it.
+		need = r.resolve(need)
+		if _, why := r.Fleet.local(need.Container); why != "" {
+			r.refuseForeign(need, why)
+			return
+		}
 		if r.Bus.Streaming() && !r.takeRequest(busCtx, env, &need) {
 			return
 		}
-		need = r.resolve(need)
 		done := bus.Hold(busCtx)
 		r.work.do(busCtx, need.Container, func() { r.handle(ctx, need, false); done() })
 	})
@@ -104,6 +114,20 @@ func (r *Responder) takeRequest(ctx context.Context, env protocol.Envelope, need
 		r.Logger.Info("request delivered again; already taken up, skipped", "container", need.Container, "action", need.Action, "request_id", need.RequestID)
 	}
 	return ok
+}
+
+// refuseForeign logs a request this responder must not act on. Nothing is
+// published: another host's request is its own responder's to answer, and
+// a rejection from every other daemon of the fleet would drown the one
+// answer that matters. A request that names no host, which no responder
+// will take, is a warning; another host's, the normal lot of a fleet, is
+// not.
+func (r *Responder) refuseForeign(need protocol.RemediationNeeded, why string) {
+	if _, _, ok := protocol.SplitQualified(need.Container); ok {
+		r.Logger.Debug("request for another host's container; not acted on", "container", need.Container, "action", need.Action, "reason", why)
+		return
+	}
+	r.Logger.Warn("request refused; not acted on", "container", need.Container, "action", need.Action, "reason", why)
 }
 
 // resolve replaces a request's container reference by the name of the
@@ -205,8 +229,10 @@ func (r *Responder) act(ctx context.Context, need protocol.RemediationNeeded, ne
 		r.complete(ctx, need, protocol.Result{Status: sdk.StatusRejected, Reason: fmt.Sprintf("no responder plugin offers the action %q", need.Action)})
 		return
 	}
+	// The engine knows the container by its own name, not the fleet's.
+	name, _ := r.Fleet.local(need.Container)
 	res, err := plugin.Responder.Remediate(ctx, sdk.RemediateRequest{
-		Container: need.Container, Action: need.Action, Reason: need.Reason, Confidence: need.Confidence,
+		Container: name, Action: need.Action, Reason: need.Reason, Confidence: need.Confidence,
 		DryRun: dryRun, Params: remediateParams(need, newest),
 	})
 	if errors.Is(err, supervisor.ErrUnavailable) {

@@ -1,6 +1,8 @@
 package silence
 
 import (
+	"github.com/hemostat/hemostat/host/protocol"
+
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -43,8 +45,9 @@ func (s Silence) Matches(now time.Time, container, eventType, kind string) bool 
 	if s.Event != "" && s.Event != eventType && s.Event != kind {
 		return false
 	}
-	ok, err := path.Match(s.Container, container)
-	return err == nil && ok
+	// In a fleet "batch-*" silences batch-1 on every host, and
+	// "rack-1/batch-1" one host's.
+	return protocol.MatchContainer(s.Container, container)
 }
 
 // ErrNotFound is returned for an id no silence has.
