@@ -49,7 +49,7 @@ func (d *Daemon) writeAddrFile(addr string) (remove func()) {
 // alive on a Redis from these keys.
 func (d *Daemon) heartbeat(client redis.UniversalClient, embedded, version string) func(context.Context) error {
 	hb := inspect.Heartbeat{ID: inspect.DaemonID(), PID: os.Getpid(), Version: version, Started: time.Now().UTC(), EmbeddedRedis: embedded}
-	hb.Host, _ = os.Hostname()
+	hb.Host = d.fleet.Host
 	return func(ctx context.Context) error {
 		t := time.NewTicker(inspect.HeartbeatInterval)
 		defer t.Stop()

@@ -63,6 +63,8 @@ type Daemon struct {
 	responder *role.Responder
 	// dryRun is the heartbeat's copy of the setting; only beat uses it.
 	dryRun bool
+	// fleet is this daemon's host and whether it is one of a fleet.
+	fleet role.Fleet
 }
 
 // runningPlugin is one started plugin with its role and block.
@@ -100,10 +102,17 @@ func Run(ctx context.Context, opts Options) (err error) {
 	defer closeQuietly(log, "redis", redisCloser)
 
 	d := &Daemon{cfg: cfg, log: log, reloads: newReloadMetrics(reg), trouble: newOwnTrouble(cfg.Alert.Trouble), foreign: m.foreign}
-	d.bus = bus.New(client, bus.Options{
+	d.fleet = role.Fleet{Host: hostName(ctx, cfg, log), Enabled: cfg.Fleet}
+	busOpts := bus.Options{
 		Logger: log, Registerer: reg, OnConnection: d.trouble.connection,
 		Delivery: cfg.Redis.Delivery, ClaimMinIdle: cfg.Redis.ClaimMinIdle,
-	})
+		Host: d.fleet.Host,
+	}
+	if cfg.Fleet {
+		// Every host reads every entry and keeps its own; see role.Fleet.
+		busOpts.Group = bus.FleetGroup(d.fleet.Host)
+	}
+	d.bus = bus.New(client, busOpts)
 	// The overview hears every envelope from the start, before the roles
 	// publish anything.
 	d.overview = overview.New(overview.Options{Registerer: reg})
@@ -111,7 +120,7 @@ func Run(ctx context.Context, opts Options) (err error) {
 	d.silences = silence.NewStore(client, role.SilenceEvents())
 	applySilences(ctx, d.silences, cfg.Alert.Silences, log.Named("alert"))
 	d.supervisor = supervisor.New(supervisor.Options{
-		Logger: log, Self: opts.Self, Host: pluginHost{bus: d.bus, foreign: d.foreign}, Registerer: reg, OnEvent: d.trouble.pluginEvent,
+		Logger: log, Self: opts.Self, Host: d.pluginHost(), Registerer: reg, OnEvent: d.trouble.pluginEvent,
 	})
 	defer func() {
 		stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownGrace)
@@ -149,7 +158,7 @@ func Run(ctx context.Context, opts Options) (err error) {
 		runners = append(runners, d.serveOverview(client))
 		hub := feed.NewHub(reg)
 		runners = append(runners, func(ctx context.Context) error { return feed.Tap(ctx, client, hub) })
-		host, _ := os.Hostname()
+		host := d.fleet.Host
 		redisAddr := embedded
 		if redisAddr == "" {
 			redisAddr = strings.Join(cfg.Redis.Addresses, ",")
@@ -176,7 +185,7 @@ func Run(ctx context.Context, opts Options) (err error) {
 		runners = append(runners, d.runReloads(opts.Reload))
 	}
 
-	log.Info("hemostatd running", "version", opts.Version, "config", cfg.File, "http", d.HTTPAddr())
+	log.Info("hemostatd running", "version", opts.Version, "config", cfg.File, "http", d.HTTPAddr(), "host", d.fleet.Host, "fleet", cfg.Fleet)
 	if opts.Ready != nil {
 		opts.Ready(d)
 	}
@@ -266,7 +275,7 @@ func (d *Daemon) startRoles(ctx, work context.Context, m *metrics) (runners []fu
 	if cfg.Monitor.Enabled {
 		plugins, err := startRole(ctx, d.supervisor, cfg, sdk.RoleMonitor, cfg.Monitor.Plugins, nil)
 		collect(err)
-		mon := &role.Monitor{Bus: d.bus, Detect: thresholds, Logger: d.log.Named("monitor"), OnSample: func(s sdk.Sample) {
+		mon := &role.Monitor{Bus: d.bus, Detect: thresholds, Logger: d.log.Named("monitor"), Fleet: d.fleet, OnSample: func(s sdk.Sample) {
 			m.sample(s)
 			containers.Observe(s)
 			d.overview.Sample(s)
@@ -281,7 +290,7 @@ func (d *Daemon) startRoles(ctx, work context.Context, m *metrics) (runners []fu
 	if cfg.Analyzer.Enabled {
 		plugins, err := startRole(ctx, d.supervisor, cfg, sdk.RoleAnalyzer, cfg.Analyzer.Plugins, nil)
 		collect(err)
-		an := &role.Analyzer{Bus: d.bus, Logger: d.log.Named("analyzer"), OnDecision: m.decision, OnDuplicate: m.duplicate, Workers: cfg.Analyzer.Workers}
+		an := &role.Analyzer{Bus: d.bus, Logger: d.log.Named("analyzer"), OnDecision: m.decision, OnDuplicate: m.duplicate, Workers: cfg.Analyzer.Workers, Fleet: d.fleet}
 		d.track(sdk.RoleAnalyzer, plugins)
 		for _, p := range plugins {
 			an.Chain = append(an.Chain, role.NamedAnalyzer{Name: p.block.Name, Analyzer: p.plugin.Analyzer()})
@@ -295,7 +304,7 @@ func (d *Daemon) startRoles(ctx, work context.Context, m *metrics) (runners []fu
 		// container they resolve: no request skips it.
 		plugins, err := startRole(ctx, d.supervisor, cfg, sdk.RoleResponder, cfg.Responder.Plugins, d.responderHost(cfg.Responder))
 		collect(err)
-		re := &role.Responder{Bus: d.bus, Gate: d.gate, Containers: containers, Detect: thresholds, Logger: d.log.Named("responder"), OnResult: m.result}
+		re := &role.Responder{Bus: d.bus, Gate: d.gate, Containers: containers, Detect: thresholds, Logger: d.log.Named("responder"), OnResult: m.result, Fleet: d.fleet}
 		d.responder = re
 		d.track(sdk.RoleResponder, plugins)
 		for _, p := range plugins {
@@ -308,7 +317,7 @@ func (d *Daemon) startRoles(ctx, work context.Context, m *metrics) (runners []fu
 	// The alert role always runs: with alert plugins disabled, the log
 	// alert still reports everything.
 	al := &role.Alert{
-		Bus: d.bus, Silences: d.silences, DedupeWindow: cfg.Alert.DedupeWindow, Logger: d.log.Named("alert"),
+		Bus: d.bus, Silences: d.silences, DedupeWindow: cfg.Alert.DedupeWindow, Logger: d.log.Named("alert"), Fleet: d.fleet,
 		Storm:    role.Storm{Containers: cfg.Alert.Storm.Containers, Window: cfg.Alert.Storm.Window, Wait: cfg.Alert.Storm.Wait},
 		OnNotify: m.notify, OnHeld: m.held, OnSilenced: m.silenced,
 	}

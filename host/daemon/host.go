@@ -8,6 +8,7 @@ import (
 	"github.com/hemostat/hemostat/host/bus"
 	"github.com/hemostat/hemostat/host/config"
 	"github.com/hemostat/hemostat/host/protocol"
+	"github.com/hemostat/hemostat/host/role"
 	"github.com/hemostat/hemostat/sdk"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -16,6 +17,9 @@ import (
 // protocol's agent base class, backed by the bus.
 type pluginHost struct {
 	bus *bus.Bus
+	// fleet qualifies the container a plugin's event names: a plugin runs
+	// on this host, so any container it names is this host's.
+	fleet role.Fleet
 	// foreign counts the operations of other engine clients that
 	// responders report in foreign_action events.
 	foreign prometheus.Counter
@@ -39,8 +43,33 @@ func (h pluginHost) PublishEvent(ctx context.Context, eventType string, data any
 	if eventType == protocol.TypeForeignAction {
 		h.countForeign(data)
 	}
-	_, err := h.bus.Publish(ctx, agentFor(eventType), eventType, data)
+	_, err := h.bus.Publish(ctx, agentFor(eventType), eventType, h.qualified(data))
 	return err
+}
+
+// qualified names data's container as the fleet does; data is returned
+// as it is in a single host, or when it names no container.
+func (h pluginHost) qualified(data any) any {
+	if !h.fleet.Enabled {
+		return data
+	}
+	raw, err := json.Marshal(data)
+	if err != nil {
+		return data // Publish reports it
+	}
+	var fields map[string]json.RawMessage
+	var container string
+	if json.Unmarshal(raw, &fields) != nil || json.Unmarshal(fields["container"], &container) != nil || container == "" {
+		return data
+	}
+	q, _ := json.Marshal(h.fleet.Qualify(container))
+	fields["container"] = q
+	return fields
+}
+
+// pluginHost is the host every plugin gets.
+func (d *Daemon) pluginHost() pluginHost {
+	return pluginHost{bus: d.bus, foreign: d.foreign, fleet: d.fleet}
 }
 
 // countForeign adds a foreign_action's count to the metric before it is
@@ -77,7 +106,7 @@ var _ sdk.Host = pluginHost{}
 // responderHost is the host responder plugins get: it carries the safety
 // policy of c, which they apply to the container each request resolves to.
 func (d *Daemon) responderHost(c config.Responder) sdk.Host {
-	return sdk.WithSafetyPolicy(pluginHost{bus: d.bus, foreign: d.foreign}, Policy(c).Safety())
+	return sdk.WithSafetyPolicy(d.pluginHost(), Policy(c).Safety())
 }
 
 func (h pluginHost) SetSharedStateTTL(ctx context.Context, key string, value any, ttl time.Duration) error {
