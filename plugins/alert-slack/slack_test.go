@@ -306,3 +306,61 @@ func TestConfigureCatchesBadSettings(t *testing.T) {
 		t.Errorf("Configure posted %d messages", n)
 	}
 }
+
+// TestFleetThreadsPerHost: in a fleet two hosts' web-1 are two incidents,
+// each with its own thread in the shared state, even when their daemons'
+// plugins share one Redis and one channel; each host's follow-up replies
+// in its own host's thread.
+func TestFleetThreadsPerHost(t *testing.T) {
+	fs := fakeslack.New(t)
+	ctx := context.Background()
+	h1, err := harness(t, botConfig(fs))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h2 := sdk.NewHarness(t, New())
+	h2.Host = h1.Host // one Redis
+	if err := h2.Configure(ctx, botConfig(fs)); err != nil {
+		t.Fatal(err)
+	}
+	var base sdk.Notification
+	for _, s := range notifytest.Samples() {
+		if s.Name == "remediation_success" {
+			base = s.N
+		}
+	}
+	on := func(host string, d time.Duration) sdk.Notification {
+		n := base
+		n.Host, n.Container, n.Time = host, host+"/web-1", notifytest.T0.Add(d)
+		return n
+	}
+	for _, step := range []struct {
+		h *sdk.Harness
+		n sdk.Notification
+	}{{h1, on("rack-1", 0)}, {h2, on("rack-2", time.Second)}, {h1, on("rack-1", 2*time.Second)}, {h2, on("rack-2", 3*time.Second)}} {
+		if err := step.h.Notifier().Notify(ctx, step.n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	posts := fs.Calls("chat.postMessage")
+	if len(posts) != 4 {
+		t.Fatalf("%d messages posted, want 4", len(posts))
+	}
+	parent1, parent2 := posts[0].Form.Get("thread_ts"), posts[1].Form.Get("thread_ts")
+	if parent1 != "" || parent2 != "" {
+		t.Fatalf("the first message of each host replied in a thread (%q, %q): the incidents collided", parent1, parent2)
+	}
+	threads := map[string]bool{}
+	for k := range h1.Host.State() {
+		if strings.HasPrefix(k, "slack.thread.") {
+			threads[k] = true
+		}
+	}
+	if len(threads) != 2 {
+		t.Fatalf("shared state holds threads %v, want one per host", threads)
+	}
+	r1, r2 := posts[2].Form.Get("thread_ts"), posts[3].Form.Get("thread_ts")
+	if r1 == "" || r2 == "" || r1 == r2 {
+		t.Errorf("follow-ups replied in %q and %q, want each in its own host's thread", r1, r2)
+	}
+}
