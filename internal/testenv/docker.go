@@ -95,7 +95,8 @@ func ensureTestImage(cli *client.Client) (string, error) {
 	} else if !errdefs.IsNotFound(err) {
 		return "", fmt.Errorf("inspect %s: %w", ref, err)
 	}
-	binary, err := buildSickapp(ctx, src)
+	sickappBinary.once.Do(func() { sickappBinary.data, sickappBinary.err = buildSickapp(ctx, src) })
+	binary, err := sickappBinary.data, sickappBinary.err
 	if err != nil {
 		return "", err
 	}
@@ -168,6 +169,14 @@ func hashDir(dir string) (string, error) {
 		h.Write(data)
 	}
 	return hex.EncodeToString(h.Sum(nil))[:16], nil
+}
+
+// sickappBinary is compiled once per test binary, however many engines
+// build the image from it.
+var sickappBinary struct {
+	once sync.Once
+	data []byte
+	err  error
 }
 
 // buildSickapp compiles a static linux binary of sickapp and returns it.

@@ -24,6 +24,7 @@ type options struct {
 	exitCode       int
 	exitAfter      time.Duration
 	exitSet        bool
+	exitOnce       string
 	logs           []string
 	healthFile     string
 	unhealthyAfter time.Duration
@@ -57,6 +58,7 @@ func parse(args []string) (options, error) {
 	fs.IntVar(&o.allocMB, "alloc-mb", 0, "allocate and touch this many MiB at once")
 	fs.IntVar(&o.exitCode, "exit", 0, "exit with this code (after --after)")
 	fs.DurationVar(&o.exitAfter, "after", 0, "delay before --exit")
+	fs.StringVar(&o.exitOnce, "exit-once", "", "exit as --exit says only when this marker file is absent, creating it: a crash that one restart cures (the container's files outlive a restart)")
 	fs.Var(&logs, "log", "print this line to stdout at start (repeatable)")
 	fs.StringVar(&o.healthFile, "health-file", "", "create this file as the healthy marker")
 	fs.DurationVar(&o.unhealthyAfter, "unhealthy-after", 0, "remove the healthy marker after this long")
@@ -113,7 +115,7 @@ func run(o options) int {
 	}
 
 	var exit <-chan time.Time
-	if o.exitSet {
+	if o.exitSet && firstRun(o.exitOnce) {
 		exit = time.After(o.exitAfter)
 	}
 	select {
@@ -160,6 +162,18 @@ func growSteadily(mbPerSec int) {
 	for range t.C {
 		hold(touched(perTick))
 	}
+}
+
+// firstRun reports whether the container runs for the first time by the
+// marker file, creating it; with no marker every run is the first.
+func firstRun(marker string) bool {
+	if marker == "" {
+		return true
+	}
+	if _, err := os.Stat(marker); err == nil {
+		return false
+	}
+	return markHealthy(marker) == nil
 }
 
 func markHealthy(path string) error {
