@@ -111,16 +111,16 @@ func (m *Monitor) handle(ctx context.Context, det *detector, s sdk.Sample) {
 	// every sample, opted-out and destroyed containers included: the
 	// responder reads labels (the opt-out) and removals from it, whoever
 	// asked it to act.
+	var stats *protocol.Stats
 	if !sdk.OptedOut(s.Labels) && s.Event != sdk.EventDestroy {
-		if err := m.Bus.SetStats(ctx, protocol.StatsFromSample(s)); err != nil {
-			m.Logger.Error("write stats", "container", s.Container, "error", err)
-		}
-	}
-	if err := m.Bus.AppendSample(ctx, s); err != nil {
-		m.Logger.Error("append history", "container", s.Container, "error", err)
+		st := protocol.StatsFromSample(s)
+		stats = &st
 	}
 	found, ok := det.observe(s)
 	if !ok {
+		if err := m.Bus.RecordSample(ctx, stats, s); err != nil {
+			m.Logger.Error("store sample", "container", s.Container, "error", err)
+		}
 		return
 	}
 	alert := protocol.HealthAlert{
@@ -129,7 +129,14 @@ func (m *Monitor) handle(ctx context.Context, det *detector, s sdk.Sample) {
 		Metrics:   metricsMap(s),
 		Sample:    &s,
 	}
-	m.pub.publish(ctx, protocol.TypeHealthAlert, alert, s.Container)
+	// The alert goes out in the round trip that stores the sample, after
+	// it: the analyzer, reading the history on receipt, finds the sample,
+	// and the alert does not wait for two round trips of bookkeeping.
+	writeErr, pubErr := m.Bus.RecordSampleAndPublish(ctx, stats, s, protocol.AgentMonitor, protocol.TypeHealthAlert, alert)
+	if writeErr != nil {
+		m.Logger.Error("store sample", "container", s.Container, "error", writeErr)
+	}
+	m.pub.failed(ctx, protocol.TypeHealthAlert, alert, s.Container, pubErr)
 	m.Logger.Info("health alert", "container", s.Container, "issues", found.Issues)
 }
 

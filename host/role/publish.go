@@ -33,6 +33,12 @@ type publisher struct {
 // publish sends data now or, failing that, keeps trying until ctx ends.
 func (p *publisher) publish(ctx context.Context, eventType string, data any, container string) {
 	_, err := p.bus.Publish(ctx, p.agent, eventType, data)
+	p.failed(ctx, eventType, data, container, err)
+}
+
+// failed takes over a first publish made elsewhere: nothing when err is
+// nil, and otherwise what publish does with its own failure.
+func (p *publisher) failed(ctx context.Context, eventType string, data any, container string, err error) {
 	if err == nil {
 		return
 	}

@@ -1,0 +1,145 @@
+package bus
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/hemostat/hemostat/host/protocol"
+	"github.com/hemostat/hemostat/sdk"
+)
+
+// RecordSample stores one sample in one round trip: its stats key, when
+// stats is not nil, and its place in the capped history. The monitor
+// writes both for every sample; one round trip instead of two halves
+// what each sample costs Redis and the monitor's loop.
+func (b *Bus) RecordSample(ctx context.Context, stats *protocol.Stats, s sdk.Sample) error {
+	if b.cluster() {
+		// The two keys hash to different slots: two transactions.
+		var err error
+		if stats != nil {
+			err = b.SetStats(ctx, *stats)
+		}
+		return errors.Join(err, b.AppendSample(ctx, s))
+	}
+	w, err := sampleWrites(stats, s)
+	if err != nil {
+		return err
+	}
+	_, err = b.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		w.queue(ctx, p)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("bus: store sample of %s: %w", s.Container, err)
+	}
+	return nil
+}
+
+// RecordSampleAndPublish stores one sample as RecordSample does and then
+// publishes an envelope — the health_alert the sample raised — in the
+// same round trip: one MULTI/EXEC holding the writes, then the PUBLISH.
+// A subscriber that reads the history on receipt finds the sample in it,
+// as before, and the alert no longer waits for the writes' own round
+// trips. Where one transaction cannot hold them — a Redis Cluster keeps
+// the two keys apart, durable delivery publishes to a stream too — the
+// writes go first and the envelope after them, as Publish does.
+//
+// writeErr is the writes' failure; pubErr the publish's, which wraps
+// ErrNotDelivered when subscribers did not get the envelope.
+func (b *Bus) RecordSampleAndPublish(ctx context.Context, stats *protocol.Stats, s sdk.Sample, agent, eventType string, data any) (writeErr, pubErr error) {
+	if b.cluster() || b.streaming() {
+		writeErr = b.RecordSample(ctx, stats, s)
+		_, pubErr = b.Publish(ctx, agent, eventType, data)
+		return writeErr, pubErr
+	}
+	if err := checkName("event type", eventType); err != nil {
+		return b.RecordSample(ctx, stats, s), err
+	}
+	w, err := sampleWrites(stats, s)
+	if err != nil {
+		_, pubErr = b.Publish(ctx, agent, eventType, data)
+		return err, pubErr
+	}
+	env, err := protocol.NewEnvelope(agent, eventType, data, time.Now())
+	if err != nil {
+		return b.RecordSample(ctx, stats, s), fmt.Errorf("bus: publish: %w", err)
+	}
+	raw := encodeEnvelope(env)
+
+	b.closeMu.RLock()
+	defer b.closeMu.RUnlock()
+	if b.closed {
+		return ErrClosed, ErrClosed
+	}
+	var pub *redis.IntCmd
+	cmds, err := b.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		w.queue(ctx, p)
+		pub = p.Publish(ctx, protocol.Channel(eventType), raw)
+		return nil
+	})
+	if err != nil && pub.Err() != nil {
+		// The transaction did not run (a connection error, an outage):
+		// nothing was written, nothing published.
+		return fmt.Errorf("bus: store sample of %s: %w", s.Container, err),
+			fmt.Errorf("bus: publish %s to redis at %s: %w: %w", eventType, b.addr(), ErrNotDelivered, err)
+	}
+	for _, c := range cmds {
+		if c != pub && c.Err() != nil && !errors.Is(c.Err(), redis.Nil) {
+			writeErr = fmt.Errorf("bus: store sample of %s: %w", s.Container, c.Err())
+			break
+		}
+	}
+	b.metrics.published.WithLabelValues(eventType).Inc()
+	// The log gets the very bytes subscribers got.
+	b.events.add(eventType, string(raw))
+	return writeErr, nil
+}
+
+// cluster reports whether Redis is a Cluster, where one transaction holds
+// only keys of one slot.
+func (b *Bus) cluster() bool {
+	_, ok := b.client.(*redis.ClusterClient)
+	return ok
+}
+
+// sampleWrite is one sample's writes, encoded.
+type sampleWrite struct {
+	statsKey, historyKey string
+	stats, sample        []byte // stats nil: no stats key to write
+}
+
+func sampleWrites(stats *protocol.Stats, s sdk.Sample) (sampleWrite, error) {
+	if err := checkName("container name", s.Container); err != nil {
+		return sampleWrite{}, err
+	}
+	w := sampleWrite{historyKey: protocol.HistoryKey(s.Container)}
+	var err error
+	if w.sample, err = json.Marshal(s); err != nil {
+		return sampleWrite{}, fmt.Errorf("bus: encode sample of %s: %w", s.Container, err)
+	}
+	if stats != nil {
+		if err := checkName("container name", stats.Name); err != nil {
+			return sampleWrite{}, err
+		}
+		w.statsKey = protocol.StatsKey(stats.Name)
+		if w.stats, err = json.Marshal(stats); err != nil {
+			return sampleWrite{}, fmt.Errorf("bus: encode stats of %s: %w", stats.Name, err)
+		}
+	}
+	return w, nil
+}
+
+// queue adds the writes to p.
+func (w sampleWrite) queue(ctx context.Context, p redis.Pipeliner) {
+	if w.stats != nil {
+		p.Set(ctx, w.statsKey, w.stats, protocol.StatsTTL)
+	}
+	p.RPush(ctx, w.historyKey, w.sample)
+	p.LTrim(ctx, w.historyKey, int64(-protocol.HistoryMax), -1)
+	p.Expire(ctx, w.historyKey, protocol.HistoryTTL)
+}
