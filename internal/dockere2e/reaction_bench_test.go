@@ -128,7 +128,14 @@ func benchReaction(b *testing.B, c reactionCase) {
 		filters.Arg("container", ourID), filters.Arg("container", twinID),
 	)})
 
-	var full, base, alerted, decided []time.Duration
+	// Where the time went, hop by hop, on this machine's clock, which is
+	// the engine's: for hemostatd the alert's and the decision's arrival
+	// on Redis, and from the decision to the engine's event that shows
+	// the action under way (the responder, its plugin, and the engine's
+	// own way from the call to that event); for the baseline the moment
+	// it made its call, and from the call to that event (the engine's
+	// part alone, which hemostatd pays too).
+	var full, base, alerted, decided, acted, baseCalled, baseEngine []time.Duration
 	sample := func(id string) time.Duration {
 		mark := d.watch.Len()
 		cause, recover := ourCause, ourRecover
@@ -136,22 +143,27 @@ func benchReaction(b *testing.B, c reactionCase) {
 			cause, recover = twinCause, twinRecover
 			healer.arm()
 		}
+		drainEvents(msgs)
 		cause()
 		at := awaitContainerEvent(b, msgs, errs, id, c.trigger, time.Time{})
 		began := awaitContainerEvent(b, msgs, errs, id, c.begins, at)
 		b.StopTimer()
 		if id == ourID {
 			alert := d.watch.AwaitAfter(b, mark, alertType, ours, nil, 30*time.Second)
-			// Where the time went: the alert's and the decision's
-			// arrival on Redis, on this machine's clock, which is the
-			// engine's.
 			alerted = append(alerted, alert.At.Sub(at))
-			decided = append(decided, d.watch.AwaitAfter(b, mark, neededType, ours, nil, 30*time.Second).At.Sub(at))
+			decision := d.watch.AwaitAfter(b, mark, neededType, ours, nil, 30*time.Second)
+			decided = append(decided, decision.At.Sub(at))
+			acted = append(acted, began.Sub(decision.At))
 			// Let hemostatd finish (verify, publish) before the next
 			// sample.
 			d.watch.AwaitAfter(b, mark, completeType, ours, nil, 60*time.Second)
-		} else if err := healer.wait(); err != nil {
-			b.Fatalf("baseline healer: %v", err)
+		} else {
+			called, err := healer.wait()
+			if err != nil {
+				b.Fatalf("baseline healer: %v", err)
+			}
+			baseCalled = append(baseCalled, called.Sub(at))
+			baseEngine = append(baseEngine, began.Sub(called))
 		}
 		recover()
 		b.StartTimer()
@@ -178,6 +190,22 @@ func benchReaction(b *testing.B, c reactionCase) {
 	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 	b.ReportMetric(ms(percentile(alerted, 50)), "alert-p50-ms")
 	b.ReportMetric(ms(percentile(decided, 50)), "decision-p50-ms")
+	b.ReportMetric(ms(percentile(acted, 50)), "decision-to-begin-p50-ms")
+	b.ReportMetric(ms(percentile(baseCalled, 50)), "baseline-call-p50-ms")
+	b.ReportMetric(ms(percentile(baseEngine, 50)), "baseline-call-to-begin-p50-ms")
+}
+
+// drainEvents drops the engine events already received — the tail of the
+// previous sample (a second unhealthy report, the recovery's events) — so
+// that the next sample's trigger is its own.
+func drainEvents(msgs <-chan events.Message) {
+	for {
+		select {
+		case <-msgs:
+		default:
+			return
+		}
+	}
 }
 
 // healer is the baseline: a minimal event-driven healer of one container,
@@ -186,18 +214,24 @@ func benchReaction(b *testing.B, c reactionCase) {
 // as hemostatd leaves a requested stop alone.
 type healer struct {
 	armed atomic.Bool
-	done  chan error
+	done  chan healerCall
+}
+
+// healerCall is the call the armed healer made: when, and its error.
+type healerCall struct {
+	at  time.Time
+	err error
 }
 
 func (h *healer) arm() { h.armed.Store(true) }
 
-// wait returns the error of the call the armed healer made.
-func (h *healer) wait() error {
+// wait returns when the armed healer made its call, and the call's error.
+func (h *healer) wait() (time.Time, error) {
 	select {
-	case err := <-h.done:
-		return err
+	case c := <-h.done:
+		return c.at, c.err
 	case <-time.After(60 * time.Second):
-		return errors.New("no call within 60s")
+		return time.Time{}, errors.New("no call within 60s")
 	}
 }
 
@@ -206,13 +240,14 @@ func startHealer(ctx context.Context, b *testing.B, cli *client.Client, id strin
 	msgs, errs := cli.Events(ctx, events.ListOptions{Filters: filters.NewArgs(
 		filters.Arg("type", string(events.ContainerEventType)), filters.Arg("container", id),
 	)})
-	h := &healer{done: make(chan error, 1)}
+	h := &healer{done: make(chan healerCall, 1)}
 	go func() {
 		for {
 			select {
 			case m := <-msgs:
 				if string(m.Action) == c.trigger && h.armed.CompareAndSwap(true, false) {
-					h.done <- c.heal(ctx, cli, id)
+					at := time.Now()
+					h.done <- healerCall{at: at, err: c.heal(ctx, cli, id)}
 				}
 			case <-errs:
 				return
