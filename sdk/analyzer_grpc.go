@@ -2,6 +2,7 @@ package sdk
 
 import (
 	"context"
+	"errors"
 
 	"github.com/hashicorp/go-plugin"
 	pluginv1 "github.com/hemostat/hemostat/proto/hemostat/plugin/v1"
@@ -24,7 +25,8 @@ func (p *analyzerPlugin) GRPCServer(broker *plugin.GRPCBroker, s *grpc.Server) e
 }
 
 func (p *analyzerPlugin) GRPCClient(_ context.Context, broker *plugin.GRPCBroker, conn *grpc.ClientConn) (any, error) {
-	return &AnalyzerClient{baseClient: newBaseClient(broker, conn), client: pluginv1.NewAnalyzerServiceClient(conn)}, nil
+	client := pluginv1.NewAnalyzerServiceClient(conn)
+	return &AnalyzerClient{baseClient: newBaseClient(broker, conn), client: client, mux: &analyzeMux{client: client}}, nil
 }
 
 type analyzerServer struct {
@@ -52,19 +54,32 @@ func (s *analyzerServer) Analyze(ctx context.Context, req *pluginv1.AnalyzeReque
 type AnalyzerClient struct {
 	baseClient
 	client pluginv1.AnalyzerServiceClient
+	mux    *analyzeMux
 }
 
-// Analyze sends one alert with its context to the plugin.
+// Analyze sends one alert with its context to the plugin. Concurrent calls
+// share one AnalyzeStream, several to a frame; a plugin built before
+// AnalyzeStream gets each as its own Analyze call.
 func (c *AnalyzerClient) Analyze(ctx context.Context, req AnalyzeRequest) (Decision, error) {
 	alert, err := alertToProto(req.Alert)
 	if err != nil {
 		return Decision{}, err
 	}
-	resp, err := c.client.Analyze(ctx, &pluginv1.AnalyzeRequest{
+	preq := &pluginv1.AnalyzeRequest{
 		Alert:        alert,
 		History:      samplesToProto(req.History),
 		Remediations: remediationsToProto(req.Remediations),
-	})
+	}
+	if c.mux != nil {
+		d, err := c.mux.analyze(ctx, preq)
+		if !errors.Is(err, errNoStream) {
+			if err != nil {
+				return Decision{}, rpcError(err)
+			}
+			return decisionFromProto(d), nil
+		}
+	}
+	resp, err := c.client.Analyze(ctx, preq)
 	if err != nil {
 		return Decision{}, rpcError(err)
 	}

@@ -127,6 +127,228 @@ func (x *AnalyzeResponse) GetDecision() *Decision {
 	return nil
 }
 
+// AnalyzeCall is one Analyze call on AnalyzeStream.
+type AnalyzeCall struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// id is the host's, unique on the stream; the result carries it back.
+	Id      uint64          `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	Request *AnalyzeRequest `protobuf:"bytes,2,opt,name=request,proto3" json:"request,omitempty"`
+	// deadline_unix_nano is when the host stops waiting (0: never); the
+	// plugin's context for the call ends then.
+	DeadlineUnixNano int64 `protobuf:"varint,3,opt,name=deadline_unix_nano,json=deadlineUnixNano,proto3" json:"deadline_unix_nano,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *AnalyzeCall) Reset() {
+	*x = AnalyzeCall{}
+	mi := &file_hemostat_plugin_v1_analyzer_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AnalyzeCall) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AnalyzeCall) ProtoMessage() {}
+
+func (x *AnalyzeCall) ProtoReflect() protoreflect.Message {
+	mi := &file_hemostat_plugin_v1_analyzer_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AnalyzeCall.ProtoReflect.Descriptor instead.
+func (*AnalyzeCall) Descriptor() ([]byte, []int) {
+	return file_hemostat_plugin_v1_analyzer_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *AnalyzeCall) GetId() uint64 {
+	if x != nil {
+		return x.Id
+	}
+	return 0
+}
+
+func (x *AnalyzeCall) GetRequest() *AnalyzeRequest {
+	if x != nil {
+		return x.Request
+	}
+	return nil
+}
+
+func (x *AnalyzeCall) GetDeadlineUnixNano() int64 {
+	if x != nil {
+		return x.DeadlineUnixNano
+	}
+	return 0
+}
+
+type AnalyzeCalls struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Calls         []*AnalyzeCall         `protobuf:"bytes,1,rep,name=calls,proto3" json:"calls,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AnalyzeCalls) Reset() {
+	*x = AnalyzeCalls{}
+	mi := &file_hemostat_plugin_v1_analyzer_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AnalyzeCalls) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AnalyzeCalls) ProtoMessage() {}
+
+func (x *AnalyzeCalls) ProtoReflect() protoreflect.Message {
+	mi := &file_hemostat_plugin_v1_analyzer_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AnalyzeCalls.ProtoReflect.Descriptor instead.
+func (*AnalyzeCalls) Descriptor() ([]byte, []int) {
+	return file_hemostat_plugin_v1_analyzer_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *AnalyzeCalls) GetCalls() []*AnalyzeCall {
+	if x != nil {
+		return x.Calls
+	}
+	return nil
+}
+
+// AnalyzeResult answers one AnalyzeCall: a decision, or the error the
+// analyzer returned as a gRPC status code and message.
+type AnalyzeResult struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            uint64                 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	Decision      *Decision              `protobuf:"bytes,2,opt,name=decision,proto3" json:"decision,omitempty"`
+	ErrorCode     uint32                 `protobuf:"varint,3,opt,name=error_code,json=errorCode,proto3" json:"error_code,omitempty"`
+	ErrorMessage  string                 `protobuf:"bytes,4,opt,name=error_message,json=errorMessage,proto3" json:"error_message,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AnalyzeResult) Reset() {
+	*x = AnalyzeResult{}
+	mi := &file_hemostat_plugin_v1_analyzer_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AnalyzeResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AnalyzeResult) ProtoMessage() {}
+
+func (x *AnalyzeResult) ProtoReflect() protoreflect.Message {
+	mi := &file_hemostat_plugin_v1_analyzer_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AnalyzeResult.ProtoReflect.Descriptor instead.
+func (*AnalyzeResult) Descriptor() ([]byte, []int) {
+	return file_hemostat_plugin_v1_analyzer_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *AnalyzeResult) GetId() uint64 {
+	if x != nil {
+		return x.Id
+	}
+	return 0
+}
+
+func (x *AnalyzeResult) GetDecision() *Decision {
+	if x != nil {
+		return x.Decision
+	}
+	return nil
+}
+
+func (x *AnalyzeResult) GetErrorCode() uint32 {
+	if x != nil {
+		return x.ErrorCode
+	}
+	return 0
+}
+
+func (x *AnalyzeResult) GetErrorMessage() string {
+	if x != nil {
+		return x.ErrorMessage
+	}
+	return ""
+}
+
+type AnalyzeResults struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Results       []*AnalyzeResult       `protobuf:"bytes,1,rep,name=results,proto3" json:"results,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AnalyzeResults) Reset() {
+	*x = AnalyzeResults{}
+	mi := &file_hemostat_plugin_v1_analyzer_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AnalyzeResults) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AnalyzeResults) ProtoMessage() {}
+
+func (x *AnalyzeResults) ProtoReflect() protoreflect.Message {
+	mi := &file_hemostat_plugin_v1_analyzer_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AnalyzeResults.ProtoReflect.Descriptor instead.
+func (*AnalyzeResults) Descriptor() ([]byte, []int) {
+	return file_hemostat_plugin_v1_analyzer_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *AnalyzeResults) GetResults() []*AnalyzeResult {
+	if x != nil {
+		return x.Results
+	}
+	return nil
+}
+
 var File_hemostat_plugin_v1_analyzer_proto protoreflect.FileDescriptor
 
 const file_hemostat_plugin_v1_analyzer_proto_rawDesc = "" +
@@ -137,9 +359,24 @@ const file_hemostat_plugin_v1_analyzer_proto_rawDesc = "" +
 	"\ahistory\x18\x02 \x03(\v2\x1a.hemostat.plugin.v1.SampleR\ahistory\x12C\n" +
 	"\fremediations\x18\x03 \x03(\v2\x1f.hemostat.plugin.v1.RemediationR\fremediations\"K\n" +
 	"\x0fAnalyzeResponse\x128\n" +
-	"\bdecision\x18\x01 \x01(\v2\x1c.hemostat.plugin.v1.DecisionR\bdecision2e\n" +
+	"\bdecision\x18\x01 \x01(\v2\x1c.hemostat.plugin.v1.DecisionR\bdecision\"\x89\x01\n" +
+	"\vAnalyzeCall\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\x04R\x02id\x12<\n" +
+	"\arequest\x18\x02 \x01(\v2\".hemostat.plugin.v1.AnalyzeRequestR\arequest\x12,\n" +
+	"\x12deadline_unix_nano\x18\x03 \x01(\x03R\x10deadlineUnixNano\"E\n" +
+	"\fAnalyzeCalls\x125\n" +
+	"\x05calls\x18\x01 \x03(\v2\x1f.hemostat.plugin.v1.AnalyzeCallR\x05calls\"\x9d\x01\n" +
+	"\rAnalyzeResult\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\x04R\x02id\x128\n" +
+	"\bdecision\x18\x02 \x01(\v2\x1c.hemostat.plugin.v1.DecisionR\bdecision\x12\x1d\n" +
+	"\n" +
+	"error_code\x18\x03 \x01(\rR\terrorCode\x12#\n" +
+	"\rerror_message\x18\x04 \x01(\tR\ferrorMessage\"M\n" +
+	"\x0eAnalyzeResults\x12;\n" +
+	"\aresults\x18\x01 \x03(\v2!.hemostat.plugin.v1.AnalyzeResultR\aresults2\xc0\x01\n" +
 	"\x0fAnalyzerService\x12R\n" +
-	"\aAnalyze\x12\".hemostat.plugin.v1.AnalyzeRequest\x1a#.hemostat.plugin.v1.AnalyzeResponseB@Z>github.com/hemostat/hemostat/proto/hemostat/plugin/v1;pluginv1b\x06proto3"
+	"\aAnalyze\x12\".hemostat.plugin.v1.AnalyzeRequest\x1a#.hemostat.plugin.v1.AnalyzeResponse\x12Y\n" +
+	"\rAnalyzeStream\x12 .hemostat.plugin.v1.AnalyzeCalls\x1a\".hemostat.plugin.v1.AnalyzeResults(\x010\x01B@Z>github.com/hemostat/hemostat/proto/hemostat/plugin/v1;pluginv1b\x06proto3"
 
 var (
 	file_hemostat_plugin_v1_analyzer_proto_rawDescOnce sync.Once
@@ -153,27 +390,37 @@ func file_hemostat_plugin_v1_analyzer_proto_rawDescGZIP() []byte {
 	return file_hemostat_plugin_v1_analyzer_proto_rawDescData
 }
 
-var file_hemostat_plugin_v1_analyzer_proto_msgTypes = make([]protoimpl.MessageInfo, 2)
+var file_hemostat_plugin_v1_analyzer_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
 var file_hemostat_plugin_v1_analyzer_proto_goTypes = []any{
 	(*AnalyzeRequest)(nil),  // 0: hemostat.plugin.v1.AnalyzeRequest
 	(*AnalyzeResponse)(nil), // 1: hemostat.plugin.v1.AnalyzeResponse
-	(*Alert)(nil),           // 2: hemostat.plugin.v1.Alert
-	(*Sample)(nil),          // 3: hemostat.plugin.v1.Sample
-	(*Remediation)(nil),     // 4: hemostat.plugin.v1.Remediation
-	(*Decision)(nil),        // 5: hemostat.plugin.v1.Decision
+	(*AnalyzeCall)(nil),     // 2: hemostat.plugin.v1.AnalyzeCall
+	(*AnalyzeCalls)(nil),    // 3: hemostat.plugin.v1.AnalyzeCalls
+	(*AnalyzeResult)(nil),   // 4: hemostat.plugin.v1.AnalyzeResult
+	(*AnalyzeResults)(nil),  // 5: hemostat.plugin.v1.AnalyzeResults
+	(*Alert)(nil),           // 6: hemostat.plugin.v1.Alert
+	(*Sample)(nil),          // 7: hemostat.plugin.v1.Sample
+	(*Remediation)(nil),     // 8: hemostat.plugin.v1.Remediation
+	(*Decision)(nil),        // 9: hemostat.plugin.v1.Decision
 }
 var file_hemostat_plugin_v1_analyzer_proto_depIdxs = []int32{
-	2, // 0: hemostat.plugin.v1.AnalyzeRequest.alert:type_name -> hemostat.plugin.v1.Alert
-	3, // 1: hemostat.plugin.v1.AnalyzeRequest.history:type_name -> hemostat.plugin.v1.Sample
-	4, // 2: hemostat.plugin.v1.AnalyzeRequest.remediations:type_name -> hemostat.plugin.v1.Remediation
-	5, // 3: hemostat.plugin.v1.AnalyzeResponse.decision:type_name -> hemostat.plugin.v1.Decision
-	0, // 4: hemostat.plugin.v1.AnalyzerService.Analyze:input_type -> hemostat.plugin.v1.AnalyzeRequest
-	1, // 5: hemostat.plugin.v1.AnalyzerService.Analyze:output_type -> hemostat.plugin.v1.AnalyzeResponse
-	5, // [5:6] is the sub-list for method output_type
-	4, // [4:5] is the sub-list for method input_type
-	4, // [4:4] is the sub-list for extension type_name
-	4, // [4:4] is the sub-list for extension extendee
-	0, // [0:4] is the sub-list for field type_name
+	6,  // 0: hemostat.plugin.v1.AnalyzeRequest.alert:type_name -> hemostat.plugin.v1.Alert
+	7,  // 1: hemostat.plugin.v1.AnalyzeRequest.history:type_name -> hemostat.plugin.v1.Sample
+	8,  // 2: hemostat.plugin.v1.AnalyzeRequest.remediations:type_name -> hemostat.plugin.v1.Remediation
+	9,  // 3: hemostat.plugin.v1.AnalyzeResponse.decision:type_name -> hemostat.plugin.v1.Decision
+	0,  // 4: hemostat.plugin.v1.AnalyzeCall.request:type_name -> hemostat.plugin.v1.AnalyzeRequest
+	2,  // 5: hemostat.plugin.v1.AnalyzeCalls.calls:type_name -> hemostat.plugin.v1.AnalyzeCall
+	9,  // 6: hemostat.plugin.v1.AnalyzeResult.decision:type_name -> hemostat.plugin.v1.Decision
+	4,  // 7: hemostat.plugin.v1.AnalyzeResults.results:type_name -> hemostat.plugin.v1.AnalyzeResult
+	0,  // 8: hemostat.plugin.v1.AnalyzerService.Analyze:input_type -> hemostat.plugin.v1.AnalyzeRequest
+	3,  // 9: hemostat.plugin.v1.AnalyzerService.AnalyzeStream:input_type -> hemostat.plugin.v1.AnalyzeCalls
+	1,  // 10: hemostat.plugin.v1.AnalyzerService.Analyze:output_type -> hemostat.plugin.v1.AnalyzeResponse
+	5,  // 11: hemostat.plugin.v1.AnalyzerService.AnalyzeStream:output_type -> hemostat.plugin.v1.AnalyzeResults
+	10, // [10:12] is the sub-list for method output_type
+	8,  // [8:10] is the sub-list for method input_type
+	8,  // [8:8] is the sub-list for extension type_name
+	8,  // [8:8] is the sub-list for extension extendee
+	0,  // [0:8] is the sub-list for field type_name
 }
 
 func init() { file_hemostat_plugin_v1_analyzer_proto_init() }
@@ -188,7 +435,7 @@ func file_hemostat_plugin_v1_analyzer_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_hemostat_plugin_v1_analyzer_proto_rawDesc), len(file_hemostat_plugin_v1_analyzer_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   2,
+			NumMessages:   6,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

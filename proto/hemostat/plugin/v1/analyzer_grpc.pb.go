@@ -19,7 +19,8 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	AnalyzerService_Analyze_FullMethodName = "/hemostat.plugin.v1.AnalyzerService/Analyze"
+	AnalyzerService_Analyze_FullMethodName       = "/hemostat.plugin.v1.AnalyzerService/Analyze"
+	AnalyzerService_AnalyzeStream_FullMethodName = "/hemostat.plugin.v1.AnalyzerService/AnalyzeStream"
 )
 
 // AnalyzerServiceClient is the client API for AnalyzerService service.
@@ -29,6 +30,13 @@ const (
 // AnalyzerService judges health alerts.
 type AnalyzerServiceClient interface {
 	Analyze(ctx context.Context, in *AnalyzeRequest, opts ...grpc.CallOption) (*AnalyzeResponse, error)
+	// AnalyzeStream carries many Analyze calls over one stream: the host
+	// sends whatever calls are waiting in one batch, the plugin answers each
+	// as soon as it is decided, in batches of whatever is done, so a slow
+	// call holds up no other. A burst of alerts then costs a few frames
+	// instead of an HTTP/2 stream per alert. A plugin built before it
+	// answers Unimplemented and the host goes on with Analyze.
+	AnalyzeStream(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[AnalyzeCalls, AnalyzeResults], error)
 }
 
 type analyzerServiceClient struct {
@@ -49,6 +57,19 @@ func (c *analyzerServiceClient) Analyze(ctx context.Context, in *AnalyzeRequest,
 	return out, nil
 }
 
+func (c *analyzerServiceClient) AnalyzeStream(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[AnalyzeCalls, AnalyzeResults], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &AnalyzerService_ServiceDesc.Streams[0], AnalyzerService_AnalyzeStream_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[AnalyzeCalls, AnalyzeResults]{ClientStream: stream}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type AnalyzerService_AnalyzeStreamClient = grpc.BidiStreamingClient[AnalyzeCalls, AnalyzeResults]
+
 // AnalyzerServiceServer is the server API for AnalyzerService service.
 // All implementations must embed UnimplementedAnalyzerServiceServer
 // for forward compatibility.
@@ -56,6 +77,13 @@ func (c *analyzerServiceClient) Analyze(ctx context.Context, in *AnalyzeRequest,
 // AnalyzerService judges health alerts.
 type AnalyzerServiceServer interface {
 	Analyze(context.Context, *AnalyzeRequest) (*AnalyzeResponse, error)
+	// AnalyzeStream carries many Analyze calls over one stream: the host
+	// sends whatever calls are waiting in one batch, the plugin answers each
+	// as soon as it is decided, in batches of whatever is done, so a slow
+	// call holds up no other. A burst of alerts then costs a few frames
+	// instead of an HTTP/2 stream per alert. A plugin built before it
+	// answers Unimplemented and the host goes on with Analyze.
+	AnalyzeStream(grpc.BidiStreamingServer[AnalyzeCalls, AnalyzeResults]) error
 	mustEmbedUnimplementedAnalyzerServiceServer()
 }
 
@@ -68,6 +96,9 @@ type UnimplementedAnalyzerServiceServer struct{}
 
 func (UnimplementedAnalyzerServiceServer) Analyze(context.Context, *AnalyzeRequest) (*AnalyzeResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Analyze not implemented")
+}
+func (UnimplementedAnalyzerServiceServer) AnalyzeStream(grpc.BidiStreamingServer[AnalyzeCalls, AnalyzeResults]) error {
+	return status.Error(codes.Unimplemented, "method AnalyzeStream not implemented")
 }
 func (UnimplementedAnalyzerServiceServer) mustEmbedUnimplementedAnalyzerServiceServer() {}
 func (UnimplementedAnalyzerServiceServer) testEmbeddedByValue()                         {}
@@ -108,6 +139,13 @@ func _AnalyzerService_Analyze_Handler(srv interface{}, ctx context.Context, dec 
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AnalyzerService_AnalyzeStream_Handler(srv interface{}, stream grpc.ServerStream) error {
+	return srv.(AnalyzerServiceServer).AnalyzeStream(&grpc.GenericServerStream[AnalyzeCalls, AnalyzeResults]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type AnalyzerService_AnalyzeStreamServer = grpc.BidiStreamingServer[AnalyzeCalls, AnalyzeResults]
+
 // AnalyzerService_ServiceDesc is the grpc.ServiceDesc for AnalyzerService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -120,6 +158,13 @@ var AnalyzerService_ServiceDesc = grpc.ServiceDesc{
 			Handler:    _AnalyzerService_Analyze_Handler,
 		},
 	},
-	Streams:  []grpc.StreamDesc{},
+	Streams: []grpc.StreamDesc{
+		{
+			StreamName:    "AnalyzeStream",
+			Handler:       _AnalyzerService_AnalyzeStream_Handler,
+			ServerStreams: true,
+			ClientStreams: true,
+		},
+	},
 	Metadata: "hemostat/plugin/v1/analyzer.proto",
 }
