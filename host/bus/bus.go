@@ -127,6 +127,7 @@ type Bus struct {
 	log     hclog.Logger
 	metrics *metrics
 	events  *eventLog
+	joiner  joiner
 	acks    *acker // nil unless delivering through streams
 	invalid atomic.Uint64
 	// warnLimit limits warnings about invalid messages, which a broken
@@ -157,6 +158,7 @@ func New(client redis.UniversalClient, opts Options) *Bus {
 		events:   newEventLog(client, opts, log, m),
 		handlers: make(map[string][]Handler),
 	}
+	b.joiner.client = client
 	if b.streaming() {
 		b.acks = newAcker(client, opts.Group, log, m)
 	}

@@ -203,11 +203,13 @@ func (b *Bus) HistoryAndRemediations(ctx context.Context, container string, n in
 	}
 	hKey, rKey := protocol.HistoryKey(container), protocol.DecisionsKey(container)
 	var h, r *redis.StringSliceCmd
-	_, err := b.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+	err := b.joiner.do(ctx, func(p redis.Pipeliner) {
 		h = p.LRange(ctx, hKey, listStart(n), -1)
 		r = p.LRange(ctx, rKey, 0, -1)
-		return nil
 	})
+	if err == nil {
+		err = errors.Join(h.Err(), r.Err())
+	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("bus: read %s and %s: %w", hKey, rKey, err)
 	}

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/hemostat/hemostat/host/protocol"
 )
 
@@ -51,7 +53,7 @@ func (b *Bus) Publish(ctx context.Context, agent, eventType string, data any) (p
 			b.events.add(eventType, string(raw))
 			return env, err
 		}
-	} else if err := b.client.Publish(ctx, protocol.Channel(eventType), raw).Err(); err != nil {
+	} else if err := b.publishJoined(ctx, eventType, raw); err != nil {
 		return protocol.Envelope{}, fmt.Errorf("bus: publish %s to redis at %s: %w: %w", eventType, b.addr(), ErrNotDelivered, err)
 	}
 	b.metrics.published.WithLabelValues(eventType).Inc()
@@ -106,4 +108,15 @@ func withHost(data json.RawMessage, host string) json.RawMessage {
 	out = append(out, `"host":`...)
 	out = appendJSONString(out, host)
 	return append(out, '}')
+}
+
+// publishJoined PUBLISHes raw in the next pipeline of the bus's callers.
+func (b *Bus) publishJoined(ctx context.Context, eventType string, raw []byte) error {
+	var cmd *redis.IntCmd
+	if err := b.joiner.do(ctx, func(p redis.Pipeliner) {
+		cmd = p.Publish(ctx, protocol.Channel(eventType), raw)
+	}); err != nil {
+		return err
+	}
+	return cmd.Err()
 }
