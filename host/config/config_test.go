@@ -104,7 +104,7 @@ func TestParseValues(t *testing.T) {
 		{"log level", `log_level = "debug"`, func(c *Config) any { return c.LogLevel }, "debug"},
 		{"log format", `log_format = "json"`, func(c *Config) any { return c.LogFormat }, "json"},
 		{"plugin dir", `plugin_dir = "/opt/hemostat"`, func(c *Config) any { return c.PluginDir }, "/opt/hemostat"},
-		{"host and fleet", "host = \"rack-1.example\"\nfleet = true", func(c *Config) any { return []any{c.Host, c.Fleet} }, []any{"rack-1.example", true}},
+		{"host and fleet", "host = \"rack-1.example\"\nfleet = true\nredis { address = \"r:6379\" }", func(c *Config) any { return []any{c.Host, c.Fleet} }, []any{"rack-1.example", true}},
 		{"host empty is the engine's", `host = ""`, func(c *Config) any { return c.Host }, ""},
 		{"redis address", `redis { address = "redis:6379" }`, func(c *Config) any { return c.Redis.Addresses }, []string{"redis:6379"}},
 		{"redis empty address", `redis { address = "" }`, func(c *Config) any { return len(c.Redis.Addresses) }, 0},

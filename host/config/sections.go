@@ -42,8 +42,15 @@ func (d *decoder) root(body hcl.Body, c *Config) {
 	}
 	s.str("host", &c.Host, orEmpty(hostName))
 	s.boolean("fleet", &c.Fleet)
+	before := len(d.errs)
 	if b := s.block("redis"); b != nil {
 		d.redis(b, &c.Redis)
+	}
+	// Checked only when the redis block itself is right, so that one
+	// mistake is reported once.
+	if c.Fleet && len(c.Redis.Addresses) == 0 && len(d.errs) == before {
+		pos, _ := s.pos("fleet")
+		d.errorf(pos, "fleet: the daemons of a fleet meet in one shared Redis, not each in its own embedded one; set redis { address = ... }")
 	}
 	if b := s.block("lease"); b != nil {
 		d.lease(b, &c.Lease)

@@ -201,6 +201,10 @@ func needsRestart(cur, next *config.Config) []string {
 	differs("the redis block", cur.Redis, next.Redis)
 	differs("the http block", cur.HTTP, next.HTTP)
 	differs("log_format", cur.LogFormat, next.LogFormat)
+	// A daemon's name on the bus, and its containers' names, are fixed
+	// for its life: the keys written under the old ones would be orphans.
+	differs("host", cur.Host, next.Host)
+	differs("fleet", cur.Fleet, next.Fleet)
 	differs("monitor.enabled", cur.Monitor.Enabled, next.Monitor.Enabled)
 	differs("analyzer.enabled", cur.Analyzer.Enabled, next.Analyzer.Enabled)
 	differs("responder.enabled", cur.Responder.Enabled, next.Responder.Enabled)

@@ -1,2 +1,3 @@
 fleet = true
 host  = "two words"
+redis { address = "r:6379" }

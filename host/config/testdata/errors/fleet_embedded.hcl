@@ -1,0 +1,2 @@
+host  = "rack-1"
+fleet = true
