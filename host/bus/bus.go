@@ -66,6 +66,11 @@ type Options struct {
 	// published as data.host (an extension field), unless the data names
 	// a host already: it says which Docker host's daemon published it.
 	Host string
+	// ReadWhile, when set, pauses the stream readers while it reports
+	// false: a standby daemon leaves the consumer group's entries to the
+	// active one, which is then the group's only reader. Pub/sub delivery
+	// ignores it (every subscriber hears everything anyway).
+	ReadWhile func() bool
 }
 
 // Defaults, as the protocol's "On Connection Loss" section asks.

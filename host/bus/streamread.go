@@ -159,6 +159,13 @@ func (s *streamReader) recreateGroup() {
 
 // step reads (or claims) once and hands on what it got.
 func (s *streamReader) step() error {
+	if !s.reading() {
+		select {
+		case <-s.r.ctx.Done():
+		case <-time.After(standbyPoll):
+		}
+		return nil
+	}
 	if !s.backlog && !time.Now().Before(s.claimAt) {
 		if err := s.claim(); err != nil {
 			return err
@@ -191,10 +198,23 @@ func (s *streamReader) step() error {
 		s.cursor = msgs[len(msgs)-1].ID
 		s.b.log.Info("taking up entries this consumer left pending", "stream", s.key, "count", len(msgs))
 	}
+	if !s.reading() {
+		// Paused during the read: the entries stay pending, for the
+		// active daemon to claim, rather than be dropped here.
+		return nil
+	}
 	for _, m := range msgs {
 		s.hand(m)
 	}
 	return nil
+}
+
+// standbyPoll is how often a paused reader looks whether to read again.
+const standbyPoll = 100 * time.Millisecond
+
+// reading tells whether the bus's ReadWhile lets the readers read.
+func (s *streamReader) reading() bool {
+	return s.b.opts.ReadWhile == nil || s.b.opts.ReadWhile()
 }
 
 // claim takes over the entries other consumers left pending too long.

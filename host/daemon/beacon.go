@@ -64,6 +64,9 @@ func (d *Daemon) heartbeat(client redis.UniversalClient, embedded, version strin
 				}
 				return nil
 			case <-t.C:
+			case <-d.standby.wait():
+				// Taken or lost: `hemostatd status` shows the active
+				// daemon at once.
 			}
 		}
 	}
@@ -79,6 +82,7 @@ func (d *Daemon) beat(ctx context.Context, client redis.UniversalClient, hb insp
 		d.reloadMu.Unlock()
 	}
 	hb.DryRun = d.dryRun
+	hb.Active, hb.LeaseGen = d.standby.active(), d.standby.generation()
 	for _, p := range d.supervisor.Status() {
 		hb.Plugins = append(hb.Plugins, inspect.PluginBeat{Role: p.Role, Name: p.Name, State: p.State, Restarts: p.Restarts})
 	}

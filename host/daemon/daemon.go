@@ -65,6 +65,8 @@ type Daemon struct {
 	dryRun bool
 	// fleet is this daemon's host and whether it is one of a fleet.
 	fleet role.Fleet
+	// standby says whether this daemon acts on its engine (the lease).
+	standby *standby
 }
 
 // runningPlugin is one started plugin with its role and block.
@@ -103,10 +105,13 @@ func Run(ctx context.Context, opts Options) (err error) {
 
 	d := &Daemon{cfg: cfg, log: log, reloads: newReloadMetrics(reg), trouble: newOwnTrouble(cfg.Alert.Trouble), foreign: m.foreign}
 	d.fleet = role.Fleet{Host: hostName(ctx, cfg, log), Enabled: cfg.Fleet}
+	embedded, _ := redisconn.EmbeddedAddress(redisCloser)
+	d.standby = newStandby(reg, log.Named("lease"))
+	runLease := d.standby.start(ctx, cfg.Lease, client, embedded != "", d.fleet.Host)
 	busOpts := bus.Options{
 		Logger: log, Registerer: reg, OnConnection: d.trouble.connection,
 		Delivery: cfg.Redis.Delivery, ClaimMinIdle: cfg.Redis.ClaimMinIdle,
-		Host: d.fleet.Host,
+		Host: d.fleet.Host, ReadWhile: d.standby.active,
 	}
 	if cfg.Fleet {
 		// Every host reads every entry and keeps its own; see role.Fleet.
@@ -138,6 +143,21 @@ func Run(ctx context.Context, opts Options) (err error) {
 	// new work at once but lets work under way finish and be reported.
 	workCtx, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelWork()
+	if runLease != nil {
+		// The lease is released only after the work under way is done
+		// (the deferred closeRoles below runs first): a standby must not
+		// take over while this daemon still restarts a container.
+		leaseCtx, stopLease := context.WithCancel(context.WithoutCancel(ctx))
+		leaseDone := make(chan struct{})
+		go func() {
+			defer close(leaseDone)
+			_ = runLease(leaseCtx)
+		}()
+		defer func() {
+			stopLease()
+			<-leaseDone
+		}()
+	}
 	runners, closers, err := d.startRoles(runCtx, workCtx, m)
 	defer func() {
 		closeRoles(log, closers, cancelWork)
@@ -153,7 +173,6 @@ func Run(ctx context.Context, opts Options) (err error) {
 	if err := d.bus.Prepare(runCtx); err != nil {
 		return err
 	}
-	embedded, _ := redisconn.EmbeddedAddress(redisCloser)
 	if cfg.HTTP.Address != "" {
 		runners = append(runners, d.serveOverview(client))
 		hub := feed.NewHub(reg)
@@ -285,12 +304,13 @@ func (d *Daemon) startRoles(ctx, work context.Context, m *metrics) (runners []fu
 		for _, p := range plugins {
 			mon.Plugins = append(mon.Plugins, p.plugin.Monitor())
 		}
-		runners = append(runners, mon.Run)
+		runners = append(runners, d.standby.whileActive(mon.Run))
 	}
 	if cfg.Analyzer.Enabled {
 		plugins, err := startRole(ctx, d.supervisor, cfg, sdk.RoleAnalyzer, cfg.Analyzer.Plugins, nil)
 		collect(err)
-		an := &role.Analyzer{Bus: d.bus, Logger: d.log.Named("analyzer"), OnDecision: m.decision, OnDuplicate: m.duplicate, Workers: cfg.Analyzer.Workers, Fleet: d.fleet}
+		an := &role.Analyzer{Bus: d.bus, Logger: d.log.Named("analyzer"), OnDecision: m.decision, OnDuplicate: m.duplicate, Workers: cfg.Analyzer.Workers, Fleet: d.fleet,
+			Active: d.standby.active}
 		d.track(sdk.RoleAnalyzer, plugins)
 		for _, p := range plugins {
 			an.Chain = append(an.Chain, role.NamedAnalyzer{Name: p.block.Name, Analyzer: p.plugin.Analyzer()})
@@ -304,7 +324,8 @@ func (d *Daemon) startRoles(ctx, work context.Context, m *metrics) (runners []fu
 		// container they resolve: no request skips it.
 		plugins, err := startRole(ctx, d.supervisor, cfg, sdk.RoleResponder, cfg.Responder.Plugins, d.responderHost(cfg.Responder))
 		collect(err)
-		re := &role.Responder{Bus: d.bus, Gate: d.gate, Containers: containers, Detect: thresholds, Logger: d.log.Named("responder"), OnResult: m.result, Fleet: d.fleet}
+		re := &role.Responder{Bus: d.bus, Gate: d.gate, Containers: containers, Detect: thresholds, Logger: d.log.Named("responder"), OnResult: m.result, Fleet: d.fleet,
+			Active: d.standby.active, Fence: d.standby.fence}
 		d.responder = re
 		d.track(sdk.RoleResponder, plugins)
 		for _, p := range plugins {
@@ -320,6 +341,7 @@ func (d *Daemon) startRoles(ctx, work context.Context, m *metrics) (runners []fu
 		Bus: d.bus, Silences: d.silences, DedupeWindow: cfg.Alert.DedupeWindow, Logger: d.log.Named("alert"), Fleet: d.fleet,
 		Storm:    role.Storm{Containers: cfg.Alert.Storm.Containers, Window: cfg.Alert.Storm.Window, Wait: cfg.Alert.Storm.Wait},
 		OnNotify: m.notify, OnHeld: m.held, OnSilenced: m.silenced,
+		Active: d.standby.active,
 	}
 	if cfg.Alert.Enabled {
 		plugins, err := startRole(ctx, d.supervisor, cfg, sdk.RoleAlert, cfg.Alert.Plugins, nil)

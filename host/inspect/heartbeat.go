@@ -29,9 +29,14 @@ type Heartbeat struct {
 	HTTP string `json:"http,omitempty"`
 	// EmbeddedRedis is the embedded Redis's address, "" with a configured
 	// server.
-	EmbeddedRedis string       `json:"embedded_redis,omitempty"`
-	DryRun        bool         `json:"dry_run,omitempty"`
-	Plugins       []PluginBeat `json:"plugins"`
+	EmbeddedRedis string `json:"embedded_redis,omitempty"`
+	DryRun        bool   `json:"dry_run,omitempty"`
+	// Active is true while the daemon acts on its engine: it holds the
+	// engine's lease (host/lease) or runs without one. A standby is false.
+	Active bool `json:"active"`
+	// LeaseGen is the lease generation held, 0 without one.
+	LeaseGen int64        `json:"lease_gen,omitempty"`
+	Plugins  []PluginBeat `json:"plugins"`
 }
 
 // PluginBeat is one plugin as its daemon last saw it.

@@ -133,6 +133,17 @@ func (l *Lease) Run(ctx context.Context) error {
 	}
 }
 
+// TryAcquire tries once to take a free lease, before Run: a daemon that
+// starts alone is active before its roles hear anything, instead of after
+// Run's first turn.
+func (l *Lease) TryAcquire(ctx context.Context) bool {
+	if _, ok := l.Active(); !ok {
+		l.acquire(ctx)
+	}
+	_, ok := l.Active()
+	return ok
+}
+
 // callTimeout bounds one Redis call of the lease: never past the lease.
 func (l *Lease) callTimeout() time.Duration { return l.opts.TTL / 3 }
 

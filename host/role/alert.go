@@ -64,6 +64,9 @@ type Alert struct {
 	// Fleet limits the role to its own host's news, and those of no host
 	// it claims first, so that each incident is told once fleet-wide.
 	Fleet Fleet
+	// Active, when set, makes a standby daemon leave the news of its
+	// engine to the active one; its own trouble it still tells.
+	Active Active
 	// Retries is how many times a failed delivery is retried (default 3),
 	// with backoff from RetryInitial (default 1s), or after the wait a
 	// plugin asked for (sdk.RetryAfter, at most MaxRetryAfter, default
@@ -130,6 +133,9 @@ func (a *Alert) Register(ctx context.Context) {
 	}
 	for _, t := range NotifiedTypes {
 		a.Bus.Subscribe(t, func(busCtx context.Context, env protocol.Envelope) {
+			if !a.Active.now() {
+				return
+			}
 			// Deliveries are enqueued from under the grouper's lock,
 			// which cannot wait; waiting for room here instead keeps the
 			// queue bounded and holds the bus back in a flood.

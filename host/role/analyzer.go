@@ -60,6 +60,10 @@ type Analyzer struct {
 	seen *envelopeRing
 	pub  *publisher
 
+	// Active, when set, makes a standby daemon leave the alerts to the
+	// active one.
+	Active Active
+
 	mu      sync.Mutex
 	closed  bool
 	retries map[*time.Timer]string // alerts waiting to be judged again → container
@@ -86,6 +90,9 @@ func (a *Analyzer) Register(ctx context.Context) {
 	}
 	a.seen = newEnvelopeRing(duplicateRingSize)
 	a.Bus.Subscribe(protocol.TypeHealthAlert, func(busCtx context.Context, env protocol.Envelope) {
+		if !a.Active.now() {
+			return
+		}
 		var alert protocol.HealthAlert
 		if err := protocol.DecodeData(env, &alert); err != nil {
 			a.Bus.CountInvalid(env, err)

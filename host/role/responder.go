@@ -43,6 +43,11 @@ type Responder struct {
 	Logger hclog.Logger
 	// OnResult is an optional observer, for metrics.
 	OnResult func(container string, r protocol.Result)
+	// Active, when set, makes a standby daemon leave the requests to the
+	// active one; Fence is checked right before each action, so that a
+	// daemon that lost its lease while the request waited does not act.
+	Active Active
+	Fence  Fence
 	// PluginRetryDelay is the wait before a request whose responder plugin
 	// could not be reached is tried again; default 5s.
 	PluginRetryDelay time.Duration
@@ -75,6 +80,9 @@ func (r *Responder) Register(ctx context.Context) {
 	r.wakeup = make(chan struct{}, 1)
 	r.caps = map[string][]string{}
 	r.Bus.Subscribe(protocol.TypeRemediationNeeded, func(busCtx context.Context, env protocol.Envelope) {
+		if !r.Active.now() {
+			return
+		}
 		var need protocol.RemediationNeeded
 		if err := protocol.DecodeData(env, &need); err != nil {
 			r.Bus.CountInvalid(env, err)
@@ -163,6 +171,11 @@ func (r *Responder) Run(ctx context.Context) error {
 		case <-r.wakeup:
 			timer.Stop()
 		case <-timer.C:
+			if !r.Active.now() {
+				// The active daemon keeps its own deferred actions.
+				r.Gate.Due()
+				continue
+			}
 			for _, req := range r.Gate.Due() {
 				need := protocol.RemediationNeeded{Container: req.Container, Action: req.Action, Confidence: req.Confidence}
 				if parked, ok := r.parkedNeed(req.Container); ok {
@@ -227,6 +240,14 @@ func (r *Responder) act(ctx context.Context, need protocol.RemediationNeeded, ne
 			return
 		}
 		r.complete(ctx, need, protocol.Result{Status: sdk.StatusRejected, Reason: fmt.Sprintf("no responder plugin offers the action %q", need.Action)})
+		return
+	}
+	// The last moment before the engine is touched: a daemon that lost its
+	// lease since the request came (paused past it, cut from Redis) leaves
+	// the container to the daemon that holds it now, and reports nothing,
+	// since the request is not its to answer.
+	if err := r.Fence.check(ctx); err != nil {
+		r.Logger.Warn("not acting: this daemon does not hold its engine's lease", "container", need.Container, "action", need.Action, "error", err)
 		return
 	}
 	// The engine knows the container by its own name, not the fleet's.
