@@ -114,7 +114,7 @@ func BenchmarkFleet(b *testing.B) {
 			} {
 				name := fmt.Sprintf("hosts=%d", row.hosts)
 				if row.subscribers > 0 {
-					name += fmt.Sprintf("/subscribers=%d", row.subscribers)
+					name += fmt.Sprintf(",subscribers=%d", row.subscribers)
 				}
 				b.Run(name, func(b *testing.B) {
 					hosts := row.hosts
