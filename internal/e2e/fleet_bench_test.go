@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -27,6 +28,8 @@ import (
 // 2-core machine), the analyzer is the built-in threshold one, and neither
 // responder nor alert run: the figure is alert → decision.
 const fleetDaemon = `
+host  = "{{host}}"
+fleet = {{fleet}}
 redis { address = "{{redis}}" }
 http  { address = "{{http}}" }
 monitor   { enabled = false }
@@ -49,20 +52,34 @@ const (
 // each on one redis-server, against the same run's baseline of one host
 // alone: Redis's commands/s and CPU, each hemostatd's CPU and RSS (its
 // plugin subprocesses included), and alert → first decision p50/p99 over
-// the fleet. Run it alone:
+// the fleet, with how many decisions each alert got. "fleet" runs them
+// with fleet = true, each judging its own host's alerts; "shared" with
+// fleet = false, as daemons sharing a Redis did before fleets: every one
+// judges every alert. Run it alone:
 //
 //	go test -run '^$' -bench Fleet3x100 -benchtime 1x -timeout 40m ./internal/e2e
 func BenchmarkFleet3x100(b *testing.B) {
+	for _, fleet := range []bool{true, false} {
+		name := "fleet"
+		if !fleet {
+			name = "shared"
+		}
+		b.Run(name, func(b *testing.B) { benchFleet(b, fleet) })
+	}
+}
+
+func benchFleet(b *testing.B, fleet bool) {
 	srv := testenv.StartRedis(b)
-	start := func() *daemon {
-		d := startDaemon(b, srv, fleetDaemon)
+	start := func(host string) *daemon {
+		cfg := strings.NewReplacer("{{host}}", host, "{{fleet}}", strconv.FormatBool(fleet)).Replace(fleetDaemon)
+		d := startDaemon(b, srv, cfg)
 		d.waitSubscribed(b, protocol.TypeHealthAlert)
 		return d
 	}
 	hosts := []string{"host-a", "host-b", "host-c"}
 
-	one := measureFleet(b, srv, []*daemon{start()}, hosts[:1])
-	all := measureFleet(b, srv, []*daemon{one.daemons[0], start(), start()}, hosts)
+	one := measureFleet(b, srv, []*daemon{start(hosts[0])}, hosts[:1])
+	all := measureFleet(b, srv, []*daemon{one.daemons[0], start(hosts[1]), start(hosts[2])}, hosts)
 
 	for _, r := range []fleetRun{one, all} {
 		b.Logf("%d host(s): redis %.0f cmds/s, %.3f cores (%s); alert → decision p50 %s p99 %s over %d alerts, %.2f decisions per alert",
@@ -88,6 +105,9 @@ func BenchmarkFleet3x100(b *testing.B) {
 	b.ReportMetric(float64(all.p50)/float64(one.p50), "p50-x-1-host")
 	b.ReportMetric(float64(all.p99)/float64(one.p99), "p99-x-1-host")
 	b.ReportMetric(all.decisionsPerAlert, "decisions/alert")
+	if fleet && (all.decisionsPerAlert < 0.95 || all.decisionsPerAlert > 1.05) {
+		b.Errorf("in a fleet each alert gets one decision, got %.2f per alert", all.decisionsPerAlert)
+	}
 }
 
 type fleetRun struct {
@@ -250,7 +270,13 @@ type procUse struct {
 func readProc(b *testing.B, pid int) procUse {
 	var u procUse
 	pids := []int{pid}
-	if raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", pid, pid)); err == nil {
+	// Each thread lists the children it started; Go starts them from any.
+	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", pid))
+	for _, t := range tasks {
+		raw, err := os.ReadFile(t)
+		if err != nil {
+			continue
+		}
 		for _, f := range strings.Fields(string(raw)) {
 			if c, err := strconv.Atoi(f); err == nil {
 				pids = append(pids, c)
