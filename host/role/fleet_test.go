@@ -222,7 +222,8 @@ func TestFleetResponderRefusesOtherHosts(t *testing.T) {
 
 // TestFleetHostlessAlertJudgedOnce: alerts from a monitor outside
 // hemostatd, naming no host, are each judged by exactly one analyzer of
-// the fleet, and each resulting false alarm told by exactly one daemon.
+// the fleet, and an outside analyzer's false alarms told by exactly one
+// daemon.
 func TestFleetHostlessAlertJudgedOnce(t *testing.T) {
 	srv := testenv.StartRedis(t)
 	members := startFleet(t, func() redis.UniversalClient { return srv.Client(t) }, []string{"rack-1", "rack-2", "rack-3"}, func(string) []sdk.Sample { return nil })
@@ -255,6 +256,40 @@ func TestFleetHostlessAlertJudgedOnce(t *testing.T) {
 		if c := fmt.Sprintf("ext-%d", i); judged[c] != 1 {
 			t.Errorf("%s judged %d times fleet-wide, want 1", c, judged[c])
 		}
+	}
+
+	// An outside analyzer's false alarms, naming no host, are told once
+	// each fleet-wide; one naming a host, by that host alone.
+	for i := range alerts {
+		fa := protocol.FalseAlarm{Container: fmt.Sprintf("ext-fa-%d", i), Reason: "spike"}
+		if _, err := outsider.Publish(context.Background(), "Outside-Analyzer", protocol.TypeFalseAlarm, fa); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := outsider.Publish(context.Background(), "Outside-Analyzer", protocol.TypeFalseAlarm, protocol.FalseAlarm{Container: "rack-3/db", Reason: "spike"}); err != nil {
+		t.Fatal(err)
+	}
+	told := func() map[string][]string {
+		out := map[string][]string{}
+		for _, m := range members {
+			m.notifier.mu.Lock()
+			for _, n := range m.notifier.got {
+				out[n.Container] = append(out[n.Container], m.host)
+			}
+			m.notifier.mu.Unlock()
+		}
+		return out
+	}
+	waitUntil(t, "every false alarm told", func() bool { return len(told()) >= alerts+1 })
+	time.Sleep(300 * time.Millisecond)
+	got := told()
+	for i := range alerts {
+		if c := fmt.Sprintf("ext-fa-%d", i); len(got[c]) != 1 {
+			t.Errorf("%s told by %v, want one daemon", c, got[c])
+		}
+	}
+	if !slices.Equal(got["rack-3/db"], []string{"rack-3"}) {
+		t.Errorf("rack-3/db told by %v, want rack-3 alone", got["rack-3/db"])
 	}
 }
 
