@@ -24,6 +24,7 @@ type metrics struct {
 	claimed         *prometheus.CounterVec
 	groupsRecreated *prometheus.CounterVec
 	acked           *prometheus.CounterVec
+	givenUp         *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -69,6 +70,10 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "hemostat_bus_stream_groups_recreated_total",
 			Help: "Consumer groups found deleted under hemostatd and created again, by event type.",
 		}, []string{"type"}),
+		givenUp: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hemostat_bus_stream_given_up_total",
+			Help: "Stream entries delivered too many times without being acknowledged (a poison entry), acknowledged and skipped, by event type.",
+		}, []string{"type"}),
 		acked: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "hemostat_bus_stream_acked_total",
 			Help: "Stream entries acknowledged once their work was done (or they were skipped as invalid), by event type.",
@@ -86,6 +91,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		m.claimed = hmetrics.Register(reg, m.claimed)
 		m.groupsRecreated = hmetrics.Register(reg, m.groupsRecreated)
 		m.acked = hmetrics.Register(reg, m.acked)
+		m.givenUp = hmetrics.Register(reg, m.givenUp)
 	}
 	m.zero()
 	return m
@@ -99,7 +105,7 @@ var invalidReasons = []string{"too_large", "malformed_json", "wrong_type", "miss
 // that appears only with its first increment reads as "no data", not 0.
 func (m *metrics) zero() {
 	for _, t := range protocol.Types {
-		for _, v := range []*prometheus.CounterVec{m.published, m.received, m.lost, m.streamErrors, m.claimed, m.groupsRecreated, m.acked} {
+		for _, v := range []*prometheus.CounterVec{m.published, m.received, m.lost, m.streamErrors, m.claimed, m.groupsRecreated, m.acked, m.givenUp} {
 			v.WithLabelValues(t)
 		}
 		for _, r := range invalidReasons {

@@ -117,9 +117,13 @@ func (s *streamReader) run() error {
 			}
 			continue
 		}
+		// A group that cannot be created again (the server refuses it)
+		// is an outage like any other: logged once, retried on the
+		// backoff — never at once, which would spin.
 		if isNoGroup(err) {
-			s.recreateGroup()
-			continue
+			if err = s.recreateGroup(); err == nil {
+				continue
+			}
 		}
 		if down.IsZero() {
 			down, step = time.Now(), s.b.opts.RetryInitial
@@ -141,7 +145,7 @@ func (s *streamReader) run() error {
 
 // recreateGroup creates again a group deleted under hemostatd, from the
 // last entry it handed on, so that what was added since is still read.
-func (s *streamReader) recreateGroup() {
+func (s *streamReader) recreateGroup() error {
 	start := s.lastID
 	if start == "" {
 		start = "$"
@@ -149,12 +153,12 @@ func (s *streamReader) recreateGroup() {
 	ctx, cancel := context.WithTimeout(s.r.ctx, 5*time.Second)
 	defer cancel()
 	if err := s.b.createGroup(ctx, s.key, start); err != nil {
-		s.b.log.Warn("cannot create the consumer group again", "stream", s.key, "group", s.b.opts.Group, "error", err)
-		return
+		return fmt.Errorf("the consumer group %s was deleted and cannot be created again: %w", s.b.opts.Group, err)
 	}
 	s.b.metrics.groupsRecreated.WithLabelValues(s.eventType).Inc()
 	s.b.log.Warn("consumer group was deleted; created it again", "stream", s.key, "group", s.b.opts.Group, "from", start)
 	s.backlog = false // its pending entries went with it
+	return nil
 }
 
 // step reads (or claims) once and hands on what it got.
@@ -197,6 +201,7 @@ func (s *streamReader) step() error {
 		}
 		s.cursor = msgs[len(msgs)-1].ID
 		s.b.log.Info("taking up entries this consumer left pending", "stream", s.key, "count", len(msgs))
+		msgs = s.dropPoison(msgs)
 	}
 	if !s.reading() {
 		// Paused during the read: the entries stay pending, for the
@@ -228,7 +233,7 @@ func (s *streamReader) claim() error {
 		if err != nil {
 			return err
 		}
-		for _, m := range msgs {
+		for _, m := range s.dropPoison(msgs) {
 			if s.held(m.ID) {
 				continue // this consumer's own work, slow but under way
 			}
@@ -317,4 +322,44 @@ func (r *runState) readerUp(b *Bus) {
 	if r.readersDown == 0 && b.opts.OnConnection != nil {
 		b.opts.OnConnection(true, nil)
 	}
+}
+
+// maxDeliveries is how many times an entry is handed on without being
+// acknowledged before it is given up: an entry whose work kills
+// hemostatd, or never ends, would otherwise come back at every restart
+// and every claim, for ever.
+const maxDeliveries = 5
+
+// dropPoison gives up the entries of msgs (pending ones, being taken up
+// again) that were delivered maxDeliveries times already: each is logged
+// once, counted in hemostat_bus_stream_given_up_total and acknowledged,
+// and the rest go on. When their counts cannot be read, all go on.
+func (s *streamReader) dropPoison(msgs []redis.XMessage) []redis.XMessage {
+	if len(msgs) == 0 {
+		return msgs
+	}
+	ctx, cancel := context.WithTimeout(s.r.ctx, 5*time.Second)
+	defer cancel()
+	pending, err := s.b.client.XPendingExt(ctx, &redis.XPendingExtArgs{
+		Stream: s.key, Group: s.b.opts.Group, Start: msgs[0].ID, End: msgs[len(msgs)-1].ID, Count: int64(len(msgs)),
+	}).Result()
+	if err != nil {
+		return msgs
+	}
+	deliveries := make(map[string]int64, len(pending))
+	for _, p := range pending {
+		deliveries[p.ID] = p.RetryCount
+	}
+	kept := msgs[:0]
+	for _, m := range msgs {
+		// The read or claim that returned m counted one delivery more.
+		if n := deliveries[m.ID]; n > maxDeliveries {
+			s.b.metrics.givenUp.WithLabelValues(s.eventType).Inc()
+			s.b.log.Error("stream entry given up: delivered too many times without its work ending", "stream", s.key, "id", m.ID, "deliveries", n-1)
+			s.b.acks.add(s.eventType, m.ID)
+			continue
+		}
+		kept = append(kept, m)
+	}
+	return kept
 }
