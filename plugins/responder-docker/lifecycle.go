@@ -46,12 +46,14 @@ func bringBack(ctx context.Context, c *call, do func(ctx context.Context, stopTi
 	if err != nil {
 		return rejected(err.Error())
 	}
-	dependents := noDependents
-	if *c.cfg.RestartDependents {
-		dependents = listDependents(ctx, c)
+	dependents := func() func() ([]dependent, []string, error) {
+		if *c.cfg.RestartDependents {
+			return listDependents(ctx, c)
+		}
+		return noDependents
 	}
 	if c.req.DryRun {
-		deps, depSkipped, err := dependents()
+		deps, depSkipped, err := dependents()()
 		if err != nil {
 			return c.failure(ctx, "list containers sharing the network of", err)
 		}
@@ -61,8 +63,14 @@ func bringBack(ctx context.Context, c *call, do func(ctx context.Context, stopTi
 	if err := do(ctx, timeout); err != nil {
 		return c.failure(ctx, c.req.Action, err)
 	}
+	// The dependents are listed while the container is verified, not
+	// before the engine call: a list of every container is an engine
+	// round trip that would compete with the restart for the engine at
+	// the very moment the reaction is timed, and they are only restarted
+	// once the container runs again.
+	listed := dependents()
 	res := verifyRunning(ctx, c.cli, c.target.ID, c.name, c.req.Action, c.cfg.VerifyTimeout.Std())
-	deps, depSkipped, err := dependents()
+	deps, depSkipped, err := listed()
 	if err != nil {
 		// The container itself is back (or not) either way; the
 		// dependents could not be looked for.
@@ -85,8 +93,8 @@ func bringBack(ctx context.Context, c *call, do func(ctx context.Context, stopTi
 // listDependents starts listing the dependents that passed
 // screenDependents and returns a func that waits for the list. The list is
 // one engine round trip over every container: in earnest it runs while
-// the engine restarts the container, not on the way to the restart, since
-// the dependents are only restarted after it.
+// the restarted container is verified, not on the way to the restart,
+// since the dependents are only restarted after it.
 func listDependents(ctx context.Context, c *call) func() ([]dependent, []string, error) {
 	var (
 		deps, allowed []dependent
