@@ -42,6 +42,9 @@ type Lease struct {
 	gen   int64     // generation held, 0 when standby
 	value string    // "<holder>:<gen>" while held
 	until time.Time // end of this daemon's view of the lease (monotonic)
+	// retryIn is how long the lease another daemon holds has left, as the
+	// last try found it.
+	retryIn time.Duration
 }
 
 // ErrNotHeld is returned by Check when the lease is not this daemon's, or
@@ -121,7 +124,10 @@ func (l *Lease) Run(ctx context.Context) error {
 			// Wake at the end of the lease at the latest, so that a
 			// missed renewal turns this daemon standby on time.
 			wait = min(wait, max(time.Until(l.until), 0))
+		} else if l.retryIn > 0 {
+			wait = min(wait, l.retryIn)
 		}
+		l.retryIn = 0
 		l.mu.Unlock()
 		t := time.NewTimer(wait)
 		select {
@@ -144,6 +150,11 @@ func (l *Lease) TryAcquire(ctx context.Context) bool {
 	return ok
 }
 
+// retrySlack is added to the time a held lease has left before a standby
+// tries again: Redis expires a key on access, so a try a millisecond late
+// finds it gone.
+const retrySlack = 5 * time.Millisecond
+
 // callTimeout bounds one Redis call of the lease: never past the lease.
 func (l *Lease) callTimeout() time.Duration { return l.opts.TTL / 3 }
 
@@ -160,8 +171,12 @@ func (l *Lease) acquire(ctx context.Context) {
 		}
 		return
 	}
-	if gen == 0 {
-		return // held by another daemon
+	if gen <= 0 {
+		// Held by another daemon for -gen ms more.
+		l.mu.Lock()
+		l.retryIn = time.Duration(-gen)*time.Millisecond + retrySlack
+		l.mu.Unlock()
+		return
 	}
 	l.mu.Lock()
 	l.gen, l.value = gen, l.opts.Holder+":"+strconv.FormatInt(gen, 10)
