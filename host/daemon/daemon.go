@@ -299,6 +299,7 @@ func (d *Daemon) startRoles(ctx, work context.Context, m *metrics) (runners []fu
 			containers.Observe(s)
 			d.overview.Sample(s)
 		}}
+		mon.Active = d.standby.active
 		d.monitor = mon
 		d.track(sdk.RoleMonitor, plugins)
 		for _, p := range plugins {

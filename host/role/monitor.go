@@ -21,6 +21,8 @@ type Monitor struct {
 	Detect   Thresholds
 	Logger   hclog.Logger
 	OnSample func(sdk.Sample) // optional observer, for metrics
+	// Active, when set, drops what a standby daemon's monitor still hears.
+	Active Active
 	// Fleet names this host's containers "<host>/<name>" in a fleet, from
 	// the sample on: stats, history, alerts and all that follows.
 	Fleet Fleet
@@ -92,6 +94,11 @@ func (m *Monitor) watch(ctx context.Context, p sdk.Monitor, out chan<- sdk.Sampl
 }
 
 func (m *Monitor) handle(ctx context.Context, det *detector, s sdk.Sample) {
+	// A sample read before the lease was lost (a daemon paused with the
+	// plugin's stream full) is the new holder's to report, not ours.
+	if !m.Active.now() {
+		return
+	}
 	if s.Container == "" {
 		m.Logger.Warn("monitor plugin sent a sample without a container name; skipped")
 		return
