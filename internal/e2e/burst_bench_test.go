@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -41,11 +42,13 @@ func BenchmarkBurst(b *testing.B) {
 		b.Run(strconv.Itoa(n), func(b *testing.B) {
 			var sent, answered, relayAnswered int
 			var took, relayTook, cpu time.Duration
+			var anonPeak atomic.Int64
 			run := 0
 			for b.Loop() {
 				run++
 				tag := fmt.Sprintf("%d-%d-%d", n, run, time.Now().UnixNano())
 				ra, rt := burst(b, d.rdb, relayPrefix, "relay-"+tag, n)
+				stopSampling := sampleAnonRSS(b, d, &anonPeak)
 				before := cpuTime(b, d)
 				var profiled <-chan struct{}
 				if profDir != "" {
@@ -53,6 +56,7 @@ func BenchmarkBurst(b *testing.B) {
 				}
 				ha, ht := burst(b, d.rdb, protocol.Prefix, "hemo-"+tag, n)
 				cpu += cpuTime(b, d) - before
+				stopSampling()
 				if profiled != nil {
 					<-profiled
 				}
@@ -70,6 +74,8 @@ func BenchmarkBurst(b *testing.B) {
 			b.ReportMetric(relayRate, "relay-decisions/s")
 			b.ReportMetric(rate/relayRate, "x-relay")
 			b.ReportMetric(float64(peakRSS(b, d))/(1<<20), "peak-RSS-MiB")
+			b.ReportMetric(float64(peakRSSOf(b, d.PID()))/(1<<20), "hemostatd-peak-RSS-MiB")
+			b.ReportMetric(float64(anonPeak.Load())/(1<<20), "peak-anon-RSS-MiB")
 			b.ReportMetric(float64(cpu.Microseconds())/float64(sent), "cpu-µs/alert")
 		})
 	}
@@ -184,18 +190,25 @@ func peakRSS(b testing.TB, d *daemon) int64 {
 	b.Helper()
 	var total int64
 	for _, pid := range daemonPIDs(b, d) {
-		raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-		if err != nil {
-			b.Fatalf("read the RSS of pid %d: %v", pid, err)
-		}
-		for _, line := range strings.Split(string(raw), "\n") {
-			if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-				kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
-				total += kb << 10
-			}
-		}
+		total += peakRSSOf(b, pid)
 	}
 	return total
+}
+
+// peakRSSOf is one process's peak resident set (VmHWM).
+func peakRSSOf(b testing.TB, pid int) int64 {
+	b.Helper()
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		b.Fatalf("read the RSS of pid %d: %v", pid, err)
+	}
+	for _, line := range strings.Split(string(raw), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
 }
 
 // cpuTime sums the CPU time hemostatd and its plugins have used.
@@ -226,4 +239,44 @@ func daemonPIDs(b testing.TB, d *daemon) []int {
 		}
 	}
 	return pids
+}
+
+// sampleAnonRSS samples, every 20 ms until stopped, the anonymous resident
+// memory (RssAnon) of hemostatd and its plugins summed, and keeps the
+// largest in peak. VmHWM counts the binary's mapped pages too, and the
+// built-in plugins are hemostatd's own binary: summing their VmHWM counts
+// the same file pages once per process.
+func sampleAnonRSS(b testing.TB, d *daemon, peak *atomic.Int64) (stop func()) {
+	pids := daemonPIDs(b, d)
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(20 * time.Millisecond)
+		defer t.Stop()
+		for {
+			var sum int64
+			for _, pid := range pids {
+				raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+				if err != nil {
+					continue
+				}
+				for _, line := range strings.Split(string(raw), "\n") {
+					if rest, ok := strings.CutPrefix(line, "RssAnon:"); ok {
+						kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
+						sum += kb << 10
+					}
+				}
+			}
+			if sum > peak.Load() {
+				peak.Store(sum)
+			}
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() { close(done); <-finished }
 }
