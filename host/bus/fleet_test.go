@@ -4,10 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"testing"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
 	"github.com/hemostat/hemostat/host/protocol"
+	"github.com/hemostat/hemostat/sdk"
 )
 
 // TestPublishStampsHost: every envelope published carries data.host, in
@@ -111,6 +113,40 @@ func TestClaimOnce(t *testing.T) {
 		ttl, err := client.PTTL(ctx, protocol.ClaimKey("analyzer", "abc123")).Result()
 		if err != nil || ttl <= 0 || ttl > ClaimTTL {
 			t.Fatalf("claim TTL = %v (%v), want within (0, %v]", ttl, err, ClaimTTL)
+		}
+	})
+}
+
+// TestRecordSampleAndPublishStampsHost: the alert a sample raises, stored
+// and published in one round trip, carries data.host like any other
+// envelope, on every topology.
+func TestRecordSampleAndPublishStampsHost(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, client redis.UniversalClient) {
+		b := newBus(t, client, Options{Host: "rack-1"})
+		ctx := context.Background()
+		sub := client.Subscribe(ctx, protocol.Channel(protocol.TypeHealthAlert))
+		defer sub.Close()
+		if _, err := sub.Receive(ctx); err != nil {
+			t.Fatal(err)
+		}
+		s := sdk.Sample{Container: "rack-1/web-1", Status: "exited", Time: time.Now().UTC()}
+		stats := protocol.StatsFromSample(s)
+		alert := protocol.HealthAlert{Container: s.Container, Issues: []string{"Exited with code 1"}}
+		if werr, perr := b.RecordSampleAndPublish(ctx, &stats, s, protocol.AgentMonitor, protocol.TypeHealthAlert, alert); werr != nil || perr != nil {
+			t.Fatalf("RecordSampleAndPublish: %v, %v", werr, perr)
+		}
+		select {
+		case msg := <-sub.Channel():
+			var env struct {
+				Data struct {
+					Host string `json:"host"`
+				} `json:"data"`
+			}
+			if json.Unmarshal([]byte(msg.Payload), &env) != nil || env.Data.Host != "rack-1" {
+				t.Errorf("published %s, want data.host rack-1", msg.Payload)
+			}
+		case <-time.After(waitTimeout):
+			t.Fatal("the alert never arrived")
 		}
 	})
 }

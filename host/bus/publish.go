@@ -29,12 +29,9 @@ func (b *Bus) Publish(ctx context.Context, agent, eventType string, data any) (p
 	if agent == "" {
 		return protocol.Envelope{}, errors.New("bus: publish: agent is empty")
 	}
-	env, err := protocol.NewEnvelope(agent, eventType, data, time.Now())
+	env, err := b.newEnvelope(agent, eventType, data)
 	if err != nil {
 		return protocol.Envelope{}, fmt.Errorf("bus: publish: %w", err)
-	}
-	if b.opts.Host != "" {
-		env.Data = withHost(env.Data, b.opts.Host)
 	}
 	raw := encodeEnvelope(env)
 
@@ -83,6 +80,19 @@ func encodeEnvelope(env protocol.Envelope) []byte {
 func appendJSONString(buf []byte, s string) []byte {
 	q, _ := json.Marshal(s) // a string always encodes
 	return append(buf, q...)
+}
+
+// newEnvelope stamps data for publishing now, with data.host when the bus
+// has a host: every path that publishes builds its envelope here.
+func (b *Bus) newEnvelope(agent, eventType string, data any) (protocol.Envelope, error) {
+	env, err := protocol.NewEnvelope(agent, eventType, data, time.Now())
+	if err != nil {
+		return env, err
+	}
+	if b.opts.Host != "" {
+		env.Data = withHost(env.Data, b.opts.Host)
+	}
+	return env, nil
 }
 
 // withHost adds "host" to a JSON object unless it has one at its top

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -65,7 +64,7 @@ func (b *Bus) RecordSampleAndPublish(ctx context.Context, stats *protocol.Stats,
 		_, pubErr = b.Publish(ctx, agent, eventType, data)
 		return err, pubErr
 	}
-	env, err := protocol.NewEnvelope(agent, eventType, data, time.Now())
+	env, err := b.newEnvelope(agent, eventType, data)
 	if err != nil {
 		return b.RecordSample(ctx, stats, s), fmt.Errorf("bus: publish: %w", err)
 	}
