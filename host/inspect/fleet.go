@@ -2,7 +2,6 @@ package inspect
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"sort"
 	"strconv"
@@ -175,28 +174,17 @@ func buildFleet(beats []fleetBeat, leases map[string]heldLease, containers []str
 	return f
 }
 
-// readBeats reads every live heartbeat with its lease fields.
+// readBeats reads every live heartbeat with its lease fields, leaving out
+// keys without an id.
 func readBeats(ctx context.Context, c redis.UniversalClient) ([]fleetBeat, error) {
-	keys, err := scan(ctx, c, HeartbeatKey("*"))
-	if err != nil {
-		return nil, err
+	beats, err := readHeartbeats[fleetBeat](ctx, c)
+	out := beats[:0]
+	for _, b := range beats {
+		if b.ID != "" {
+			out = append(out, b)
+		}
 	}
-	var out []fleetBeat
-	for _, k := range keys {
-		raw, err := c.Get(ctx, k).Bytes()
-		if err == redis.Nil {
-			continue // expired between SCAN and GET
-		}
-		if err != nil {
-			return nil, fmt.Errorf("get %s: %w", k, err)
-		}
-		var b fleetBeat
-		if json.Unmarshal(raw, &b) != nil || b.ID == "" {
-			continue // another writer's key; not ours to judge
-		}
-		out = append(out, b)
-	}
-	return out, nil
+	return out, err
 }
 
 // readLeases reads every host's lease: its value is <holder>:<generation>,

@@ -82,11 +82,19 @@ func RemoveHeartbeat(ctx context.Context, c redis.UniversalClient, id string) er
 
 // Heartbeats reads every live heartbeat, sorted by id.
 func Heartbeats(ctx context.Context, c redis.UniversalClient) ([]Heartbeat, error) {
+	out, err := readHeartbeats[Heartbeat](ctx, c)
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out, err
+}
+
+// readHeartbeats decodes every live heartbeat key into a T: Heartbeat, or a
+// view of it that tells fields an older daemon did not write.
+func readHeartbeats[T any](ctx context.Context, c redis.UniversalClient) ([]T, error) {
 	keys, err := scan(ctx, c, HeartbeatKey("*"))
 	if err != nil {
 		return nil, err
 	}
-	var out []Heartbeat
+	var out []T
 	for _, k := range keys {
 		raw, err := c.Get(ctx, k).Bytes()
 		if err == redis.Nil {
@@ -95,13 +103,12 @@ func Heartbeats(ctx context.Context, c redis.UniversalClient) ([]Heartbeat, erro
 		if err != nil {
 			return nil, fmt.Errorf("get %s: %w", k, err)
 		}
-		var hb Heartbeat
+		var hb T
 		if json.Unmarshal(raw, &hb) != nil {
 			continue // another writer's key; not ours to judge
 		}
 		out = append(out, hb)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out, nil
 }
 
