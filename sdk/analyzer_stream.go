@@ -41,7 +41,7 @@ func (s *analyzerServer) AnalyzeStream(stream pluginv1.AnalyzerService_AnalyzeSt
 					break more
 				}
 			}
-			err = stream.Send(&pluginv1.AnalyzeResults{Results: batch})
+			err = stream.Send(&pluginv1.AnalyzeStreamResponse{Results: batch})
 		}
 		sent <- err
 	}()
@@ -222,7 +222,7 @@ func (c *analyzeConn) send() {
 				break more
 			}
 		}
-		if err := c.stream.Send(&pluginv1.AnalyzeCalls{Calls: batch}); err != nil {
+		if err := c.stream.Send(&pluginv1.AnalyzeStreamRequest{Calls: batch}); err != nil {
 			// Recv tells why; the receiver breaks the connection.
 			return
 		}

@@ -191,27 +191,28 @@ func (x *AnalyzeCall) GetDeadlineUnixNano() int64 {
 	return 0
 }
 
-type AnalyzeCalls struct {
+// AnalyzeStreamRequest is a batch of calls the host sends at once.
+type AnalyzeStreamRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Calls         []*AnalyzeCall         `protobuf:"bytes,1,rep,name=calls,proto3" json:"calls,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
-func (x *AnalyzeCalls) Reset() {
-	*x = AnalyzeCalls{}
+func (x *AnalyzeStreamRequest) Reset() {
+	*x = AnalyzeStreamRequest{}
 	mi := &file_hemostat_plugin_v1_analyzer_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
 
-func (x *AnalyzeCalls) String() string {
+func (x *AnalyzeStreamRequest) String() string {
 	return protoimpl.X.MessageStringOf(x)
 }
 
-func (*AnalyzeCalls) ProtoMessage() {}
+func (*AnalyzeStreamRequest) ProtoMessage() {}
 
-func (x *AnalyzeCalls) ProtoReflect() protoreflect.Message {
+func (x *AnalyzeStreamRequest) ProtoReflect() protoreflect.Message {
 	mi := &file_hemostat_plugin_v1_analyzer_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
@@ -223,12 +224,12 @@ func (x *AnalyzeCalls) ProtoReflect() protoreflect.Message {
 	return mi.MessageOf(x)
 }
 
-// Deprecated: Use AnalyzeCalls.ProtoReflect.Descriptor instead.
-func (*AnalyzeCalls) Descriptor() ([]byte, []int) {
+// Deprecated: Use AnalyzeStreamRequest.ProtoReflect.Descriptor instead.
+func (*AnalyzeStreamRequest) Descriptor() ([]byte, []int) {
 	return file_hemostat_plugin_v1_analyzer_proto_rawDescGZIP(), []int{3}
 }
 
-func (x *AnalyzeCalls) GetCalls() []*AnalyzeCall {
+func (x *AnalyzeStreamRequest) GetCalls() []*AnalyzeCall {
 	if x != nil {
 		return x.Calls
 	}
@@ -305,27 +306,28 @@ func (x *AnalyzeResult) GetErrorMessage() string {
 	return ""
 }
 
-type AnalyzeResults struct {
+// AnalyzeStreamResponse is a batch of results the plugin sends at once.
+type AnalyzeStreamResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Results       []*AnalyzeResult       `protobuf:"bytes,1,rep,name=results,proto3" json:"results,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
-func (x *AnalyzeResults) Reset() {
-	*x = AnalyzeResults{}
+func (x *AnalyzeStreamResponse) Reset() {
+	*x = AnalyzeStreamResponse{}
 	mi := &file_hemostat_plugin_v1_analyzer_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
 
-func (x *AnalyzeResults) String() string {
+func (x *AnalyzeStreamResponse) String() string {
 	return protoimpl.X.MessageStringOf(x)
 }
 
-func (*AnalyzeResults) ProtoMessage() {}
+func (*AnalyzeStreamResponse) ProtoMessage() {}
 
-func (x *AnalyzeResults) ProtoReflect() protoreflect.Message {
+func (x *AnalyzeStreamResponse) ProtoReflect() protoreflect.Message {
 	mi := &file_hemostat_plugin_v1_analyzer_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
@@ -337,12 +339,12 @@ func (x *AnalyzeResults) ProtoReflect() protoreflect.Message {
 	return mi.MessageOf(x)
 }
 
-// Deprecated: Use AnalyzeResults.ProtoReflect.Descriptor instead.
-func (*AnalyzeResults) Descriptor() ([]byte, []int) {
+// Deprecated: Use AnalyzeStreamResponse.ProtoReflect.Descriptor instead.
+func (*AnalyzeStreamResponse) Descriptor() ([]byte, []int) {
 	return file_hemostat_plugin_v1_analyzer_proto_rawDescGZIP(), []int{5}
 }
 
-func (x *AnalyzeResults) GetResults() []*AnalyzeResult {
+func (x *AnalyzeStreamResponse) GetResults() []*AnalyzeResult {
 	if x != nil {
 		return x.Results
 	}
@@ -363,20 +365,20 @@ const file_hemostat_plugin_v1_analyzer_proto_rawDesc = "" +
 	"\vAnalyzeCall\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12<\n" +
 	"\arequest\x18\x02 \x01(\v2\".hemostat.plugin.v1.AnalyzeRequestR\arequest\x12,\n" +
-	"\x12deadline_unix_nano\x18\x03 \x01(\x03R\x10deadlineUnixNano\"E\n" +
-	"\fAnalyzeCalls\x125\n" +
+	"\x12deadline_unix_nano\x18\x03 \x01(\x03R\x10deadlineUnixNano\"M\n" +
+	"\x14AnalyzeStreamRequest\x125\n" +
 	"\x05calls\x18\x01 \x03(\v2\x1f.hemostat.plugin.v1.AnalyzeCallR\x05calls\"\x9d\x01\n" +
 	"\rAnalyzeResult\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x128\n" +
 	"\bdecision\x18\x02 \x01(\v2\x1c.hemostat.plugin.v1.DecisionR\bdecision\x12\x1d\n" +
 	"\n" +
 	"error_code\x18\x03 \x01(\rR\terrorCode\x12#\n" +
-	"\rerror_message\x18\x04 \x01(\tR\ferrorMessage\"M\n" +
-	"\x0eAnalyzeResults\x12;\n" +
-	"\aresults\x18\x01 \x03(\v2!.hemostat.plugin.v1.AnalyzeResultR\aresults2\xc0\x01\n" +
+	"\rerror_message\x18\x04 \x01(\tR\ferrorMessage\"T\n" +
+	"\x15AnalyzeStreamResponse\x12;\n" +
+	"\aresults\x18\x01 \x03(\v2!.hemostat.plugin.v1.AnalyzeResultR\aresults2\xcf\x01\n" +
 	"\x0fAnalyzerService\x12R\n" +
-	"\aAnalyze\x12\".hemostat.plugin.v1.AnalyzeRequest\x1a#.hemostat.plugin.v1.AnalyzeResponse\x12Y\n" +
-	"\rAnalyzeStream\x12 .hemostat.plugin.v1.AnalyzeCalls\x1a\".hemostat.plugin.v1.AnalyzeResults(\x010\x01B@Z>github.com/hemostat/hemostat/proto/hemostat/plugin/v1;pluginv1b\x06proto3"
+	"\aAnalyze\x12\".hemostat.plugin.v1.AnalyzeRequest\x1a#.hemostat.plugin.v1.AnalyzeResponse\x12h\n" +
+	"\rAnalyzeStream\x12(.hemostat.plugin.v1.AnalyzeStreamRequest\x1a).hemostat.plugin.v1.AnalyzeStreamResponse(\x010\x01B@Z>github.com/hemostat/hemostat/proto/hemostat/plugin/v1;pluginv1b\x06proto3"
 
 var (
 	file_hemostat_plugin_v1_analyzer_proto_rawDescOnce sync.Once
@@ -392,16 +394,16 @@ func file_hemostat_plugin_v1_analyzer_proto_rawDescGZIP() []byte {
 
 var file_hemostat_plugin_v1_analyzer_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
 var file_hemostat_plugin_v1_analyzer_proto_goTypes = []any{
-	(*AnalyzeRequest)(nil),  // 0: hemostat.plugin.v1.AnalyzeRequest
-	(*AnalyzeResponse)(nil), // 1: hemostat.plugin.v1.AnalyzeResponse
-	(*AnalyzeCall)(nil),     // 2: hemostat.plugin.v1.AnalyzeCall
-	(*AnalyzeCalls)(nil),    // 3: hemostat.plugin.v1.AnalyzeCalls
-	(*AnalyzeResult)(nil),   // 4: hemostat.plugin.v1.AnalyzeResult
-	(*AnalyzeResults)(nil),  // 5: hemostat.plugin.v1.AnalyzeResults
-	(*Alert)(nil),           // 6: hemostat.plugin.v1.Alert
-	(*Sample)(nil),          // 7: hemostat.plugin.v1.Sample
-	(*Remediation)(nil),     // 8: hemostat.plugin.v1.Remediation
-	(*Decision)(nil),        // 9: hemostat.plugin.v1.Decision
+	(*AnalyzeRequest)(nil),        // 0: hemostat.plugin.v1.AnalyzeRequest
+	(*AnalyzeResponse)(nil),       // 1: hemostat.plugin.v1.AnalyzeResponse
+	(*AnalyzeCall)(nil),           // 2: hemostat.plugin.v1.AnalyzeCall
+	(*AnalyzeStreamRequest)(nil),  // 3: hemostat.plugin.v1.AnalyzeStreamRequest
+	(*AnalyzeResult)(nil),         // 4: hemostat.plugin.v1.AnalyzeResult
+	(*AnalyzeStreamResponse)(nil), // 5: hemostat.plugin.v1.AnalyzeStreamResponse
+	(*Alert)(nil),                 // 6: hemostat.plugin.v1.Alert
+	(*Sample)(nil),                // 7: hemostat.plugin.v1.Sample
+	(*Remediation)(nil),           // 8: hemostat.plugin.v1.Remediation
+	(*Decision)(nil),              // 9: hemostat.plugin.v1.Decision
 }
 var file_hemostat_plugin_v1_analyzer_proto_depIdxs = []int32{
 	6,  // 0: hemostat.plugin.v1.AnalyzeRequest.alert:type_name -> hemostat.plugin.v1.Alert
@@ -409,13 +411,13 @@ var file_hemostat_plugin_v1_analyzer_proto_depIdxs = []int32{
 	8,  // 2: hemostat.plugin.v1.AnalyzeRequest.remediations:type_name -> hemostat.plugin.v1.Remediation
 	9,  // 3: hemostat.plugin.v1.AnalyzeResponse.decision:type_name -> hemostat.plugin.v1.Decision
 	0,  // 4: hemostat.plugin.v1.AnalyzeCall.request:type_name -> hemostat.plugin.v1.AnalyzeRequest
-	2,  // 5: hemostat.plugin.v1.AnalyzeCalls.calls:type_name -> hemostat.plugin.v1.AnalyzeCall
+	2,  // 5: hemostat.plugin.v1.AnalyzeStreamRequest.calls:type_name -> hemostat.plugin.v1.AnalyzeCall
 	9,  // 6: hemostat.plugin.v1.AnalyzeResult.decision:type_name -> hemostat.plugin.v1.Decision
-	4,  // 7: hemostat.plugin.v1.AnalyzeResults.results:type_name -> hemostat.plugin.v1.AnalyzeResult
+	4,  // 7: hemostat.plugin.v1.AnalyzeStreamResponse.results:type_name -> hemostat.plugin.v1.AnalyzeResult
 	0,  // 8: hemostat.plugin.v1.AnalyzerService.Analyze:input_type -> hemostat.plugin.v1.AnalyzeRequest
-	3,  // 9: hemostat.plugin.v1.AnalyzerService.AnalyzeStream:input_type -> hemostat.plugin.v1.AnalyzeCalls
+	3,  // 9: hemostat.plugin.v1.AnalyzerService.AnalyzeStream:input_type -> hemostat.plugin.v1.AnalyzeStreamRequest
 	1,  // 10: hemostat.plugin.v1.AnalyzerService.Analyze:output_type -> hemostat.plugin.v1.AnalyzeResponse
-	5,  // 11: hemostat.plugin.v1.AnalyzerService.AnalyzeStream:output_type -> hemostat.plugin.v1.AnalyzeResults
+	5,  // 11: hemostat.plugin.v1.AnalyzerService.AnalyzeStream:output_type -> hemostat.plugin.v1.AnalyzeStreamResponse
 	10, // [10:12] is the sub-list for method output_type
 	8,  // [8:10] is the sub-list for method input_type
 	8,  // [8:8] is the sub-list for extension type_name

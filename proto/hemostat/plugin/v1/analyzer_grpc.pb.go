@@ -36,7 +36,7 @@ type AnalyzerServiceClient interface {
 	// call holds up no other. A burst of alerts then costs a few frames
 	// instead of an HTTP/2 stream per alert. A plugin built before it
 	// answers Unimplemented and the host goes on with Analyze.
-	AnalyzeStream(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[AnalyzeCalls, AnalyzeResults], error)
+	AnalyzeStream(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[AnalyzeStreamRequest, AnalyzeStreamResponse], error)
 }
 
 type analyzerServiceClient struct {
@@ -57,18 +57,18 @@ func (c *analyzerServiceClient) Analyze(ctx context.Context, in *AnalyzeRequest,
 	return out, nil
 }
 
-func (c *analyzerServiceClient) AnalyzeStream(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[AnalyzeCalls, AnalyzeResults], error) {
+func (c *analyzerServiceClient) AnalyzeStream(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[AnalyzeStreamRequest, AnalyzeStreamResponse], error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	stream, err := c.cc.NewStream(ctx, &AnalyzerService_ServiceDesc.Streams[0], AnalyzerService_AnalyzeStream_FullMethodName, cOpts...)
 	if err != nil {
 		return nil, err
 	}
-	x := &grpc.GenericClientStream[AnalyzeCalls, AnalyzeResults]{ClientStream: stream}
+	x := &grpc.GenericClientStream[AnalyzeStreamRequest, AnalyzeStreamResponse]{ClientStream: stream}
 	return x, nil
 }
 
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
-type AnalyzerService_AnalyzeStreamClient = grpc.BidiStreamingClient[AnalyzeCalls, AnalyzeResults]
+type AnalyzerService_AnalyzeStreamClient = grpc.BidiStreamingClient[AnalyzeStreamRequest, AnalyzeStreamResponse]
 
 // AnalyzerServiceServer is the server API for AnalyzerService service.
 // All implementations must embed UnimplementedAnalyzerServiceServer
@@ -83,7 +83,7 @@ type AnalyzerServiceServer interface {
 	// call holds up no other. A burst of alerts then costs a few frames
 	// instead of an HTTP/2 stream per alert. A plugin built before it
 	// answers Unimplemented and the host goes on with Analyze.
-	AnalyzeStream(grpc.BidiStreamingServer[AnalyzeCalls, AnalyzeResults]) error
+	AnalyzeStream(grpc.BidiStreamingServer[AnalyzeStreamRequest, AnalyzeStreamResponse]) error
 	mustEmbedUnimplementedAnalyzerServiceServer()
 }
 
@@ -97,7 +97,7 @@ type UnimplementedAnalyzerServiceServer struct{}
 func (UnimplementedAnalyzerServiceServer) Analyze(context.Context, *AnalyzeRequest) (*AnalyzeResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Analyze not implemented")
 }
-func (UnimplementedAnalyzerServiceServer) AnalyzeStream(grpc.BidiStreamingServer[AnalyzeCalls, AnalyzeResults]) error {
+func (UnimplementedAnalyzerServiceServer) AnalyzeStream(grpc.BidiStreamingServer[AnalyzeStreamRequest, AnalyzeStreamResponse]) error {
 	return status.Error(codes.Unimplemented, "method AnalyzeStream not implemented")
 }
 func (UnimplementedAnalyzerServiceServer) mustEmbedUnimplementedAnalyzerServiceServer() {}
@@ -140,11 +140,11 @@ func _AnalyzerService_Analyze_Handler(srv interface{}, ctx context.Context, dec 
 }
 
 func _AnalyzerService_AnalyzeStream_Handler(srv interface{}, stream grpc.ServerStream) error {
-	return srv.(AnalyzerServiceServer).AnalyzeStream(&grpc.GenericServerStream[AnalyzeCalls, AnalyzeResults]{ServerStream: stream})
+	return srv.(AnalyzerServiceServer).AnalyzeStream(&grpc.GenericServerStream[AnalyzeStreamRequest, AnalyzeStreamResponse]{ServerStream: stream})
 }
 
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
-type AnalyzerService_AnalyzeStreamServer = grpc.BidiStreamingServer[AnalyzeCalls, AnalyzeResults]
+type AnalyzerService_AnalyzeStreamServer = grpc.BidiStreamingServer[AnalyzeStreamRequest, AnalyzeStreamResponse]
 
 // AnalyzerService_ServiceDesc is the grpc.ServiceDesc for AnalyzerService service.
 // It's only intended for direct use with grpc.RegisterService,
