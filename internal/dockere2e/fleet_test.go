@@ -25,89 +25,198 @@ import (
 // engine plays no part. Run alone:
 // go test ./internal/dockere2e -run TestFleetThreeEngines.
 func TestFleetThreeEngines(t *testing.T) {
-	engines := testenv.StartEngines(t, 3)
-	fs := fakeslack.New(t)
 	srv := testenv.StartRedis(t)
-	watch := daemontest.Watch(t, srv.Client(t))
+	rdb := srv.Client(t)
+	f := startFleet(t, fmt.Sprintf("address = %q", srv.Addr()), rdb, func(ch string) int64 {
+		return rdb.PubSubNumSub(t.Context(), ch).Val()[ch]
+	})
+	f.incident(t, scenarioPrefix()+"web")
+	f.checkNotifications(t, 1)
+}
+
+// TestFleetOnCluster: the same fleet on a Redis Cluster of six
+// redis-servers (three masters, three replicas). After a first incident
+// the master serving the health alerts' event log is SIGKILLed; once its
+// replica has taken over, a second incident on every engine is healed as
+// the first: restarted once by its own host, judged once, told once. Run
+// alone: go test ./internal/dockere2e -run TestFleetOnCluster.
+func TestFleetOnCluster(t *testing.T) {
+	cl := testenv.StartCluster(t)
+	victim := cl.MasterOf(t, protocol.EventLogKey(protocol.TypeHealthAlert))
+	addrs := make([]string, 0, len(cl.Nodes))
+	var watchAddr string
+	for _, a := range cl.Addrs() {
+		addrs = append(addrs, fmt.Sprintf("%q", a))
+		if watchAddr == "" && a != victim.Addr() {
+			watchAddr = a
+		}
+	}
+	// Classic pub/sub on a Cluster reaches every node, so a watcher on
+	// one node that outlives the failover sees the whole flow; the
+	// daemons' subscriptions are spread over the nodes, so they are
+	// counted on all of them.
+	watchRDB := redis.NewClient(&redis.Options{Addr: watchAddr})
+	t.Cleanup(func() { watchRDB.Close() })
+	subscribed := func(ch string) int64 {
+		var n int64
+		for _, a := range cl.Addrs() {
+			// A killed node answers nothing and counts nothing.
+			c := redis.NewClient(&redis.Options{Addr: a, MaxRetries: -1})
+			n += c.PubSubNumSub(t.Context(), ch).Val()[ch]
+			c.Close()
+		}
+		return n
+	}
+	f := startFleet(t, "addresses = ["+strings.Join(addrs, ", ")+"]", watchRDB, subscribed)
 	p := scenarioPrefix()
-	name := p + "web"
-	hosts := make([]string, len(engines))
-	images := make([]string, len(engines))
+	f.incident(t, p+"web")
+	took := cl.KillMaster(t, protocol.EventLogKey(protocol.TypeHealthAlert))
+	t.Logf("failover of %s took %v", victim.Addr(), took)
+	// A daemon whose lease lived on the killed master may have lapsed
+	// into standby during the failover; by a ttl later every daemon has
+	// noticed, and the fleet goes on once each holds its lease again.
+	time.Sleep(fleetLeaseTTL)
+	f.waitActive(t)
+	f.waitSubscribed(t, subscribed)
+	f.incident(t, p+"api")
+	f.checkNotifications(t, 2)
+}
+
+// fleet is three engines, each with its hemostatd, on one Redis.
+type fleet struct {
+	engines []*testenv.Engine
+	daemons []*daemontest.Daemon
+	hosts   []string
+	images  []string
+	fs      *fakeslack.Server
+	watch   *daemontest.Watcher
+}
+
+// startFleet starts three private engines and one hemostatd with
+// fleet = true on each, given the body of their redis block; watchRDB
+// records the envelopes, subscribed counts a channel's subscribers.
+func startFleet(t *testing.T, redisBlock string, watchRDB *redis.Client, subscribed func(ch string) int64) *fleet {
+	f := &fleet{engines: testenv.StartEngines(t, 3), fs: fakeslack.New(t)}
+	f.watch = daemontest.Watch(t, watchRDB)
+	p := scenarioPrefix()
+	f.hosts = make([]string, len(f.engines))
+	f.images = make([]string, len(f.engines))
 	var wg sync.WaitGroup
-	for i, e := range engines {
-		hosts[i] = fmt.Sprintf("%s-host%d", p, i+1)
+	for i, e := range f.engines {
+		f.hosts[i] = fmt.Sprintf("%s-host%d", p, i+1)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			images[i] = e.Image(t)
+			f.images[i] = e.Image(t)
 		}()
 	}
 	wg.Wait()
 	if t.Failed() {
 		t.FailNow()
 	}
-	for i, e := range engines {
+	for i, e := range f.engines {
 		addr := daemontest.FreeAddr(t)
-		daemontest.Start(t, daemontest.Options{HTTP: addr, Config: fleetConfig(hosts[i], e.Host, srv.Addr(), addr, filepath.Join(t.TempDir(), "plugins"), fs)})
+		f.daemons = append(f.daemons, daemontest.Start(t, daemontest.Options{HTTP: addr, Config: fleetConfig(f.hosts[i], e.Host, redisBlock, addr, filepath.Join(t.TempDir(), "plugins"), f.fs)}))
 	}
-	// Every daemon's roles listen before the first crash: three analyzers,
-	// three responders, three alert roles, and each overview.
-	waitSubscribers(t, srv.Client(t), len(engines), "health_alert", "remediation_needed", "remediation_complete")
+	f.waitSubscribed(t, subscribed)
+	return f
+}
 
-	// Crash once, three seconds in: the restarted container finds its
-	// marker and stays up.
-	ids := make([]string, len(engines))
-	for i, e := range engines {
+// fleetLeaseTTL is the lease ttl of fleetConfig.
+const fleetLeaseTTL = 5 * time.Second
+
+// waitActive waits until every daemon holds its engine's lease, as its
+// own hemostat_lease_active says.
+func (f *fleet) waitActive(t *testing.T) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for i, d := range f.daemons {
+		for !strings.Contains(d.Metrics(t), "\nhemostat_lease_active 1\n") {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s's daemon does not hold its lease again a minute after the failover", f.hosts[i])
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+}
+
+// waitSubscribed waits until every daemon's roles listen: three
+// analyzers, three responders, three alert roles, and each overview.
+func (f *fleet) waitSubscribed(t *testing.T, subscribed func(ch string) int64) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for _, et := range []string{"health_alert", "remediation_needed", "remediation_complete"} {
+		ch := protocol.Channel(et)
+		for subscribed(ch) < int64(len(f.engines)) {
+			if time.Now().After(deadline) {
+				t.Fatalf("fewer than %d hemostatd subscribed to %s", len(f.engines), ch)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+}
+
+// incident crashes a container called name once on every engine, three
+// seconds after its start (the restarted container finds its marker and
+// stays up), and checks that each was restarted exactly once by its own
+// host's daemon under its qualified name.
+func (f *fleet) incident(t *testing.T, name string) {
+	t.Helper()
+	ids := make([]string, len(f.engines))
+	for i, e := range f.engines {
 		ids[i] = testenv.RunContainer(t, e.Client, name, &container.Config{
-			Image: images[i], Cmd: []string{"--exit", "1", "--after", "3s", "--exit-once", "/tmp/crashed"},
+			Image: f.images[i], Cmd: []string{"--exit", "1", "--after", "3s", "--exit-once", "/tmp/crashed"},
 		}, nil)
 	}
-	for i, h := range hosts {
-		c := h + "/" + name
-		watch.WaitFor(t, "remediation_complete", c, daemontest.StatusIs("success"), 2*time.Minute)
-		waitRunning(t, engines[i], ids[i])
+	for i, h := range f.hosts {
+		f.watch.WaitFor(t, "remediation_complete", h+"/"+name, daemontest.StatusIs("success"), 2*time.Minute)
+		waitRunning(t, f.engines[i], ids[i])
 	}
-	for _, h := range hosts {
-		watch.Quiet(t, h+"/"+name, 5*time.Second, time.Minute)
+	for _, h := range f.hosts {
+		f.watch.Quiet(t, h+"/"+name, 5*time.Second, time.Minute)
 	}
-	for i, h := range hosts {
+	for i, h := range f.hosts {
 		c := h + "/" + name
-		watch.ExpectTrace(t, c,
+		f.watch.ExpectTrace(t, c,
 			"health_alert Exited with code 1",
 			"remediation_needed restart",
 			"remediation_complete restart success")
-		for _, m := range watch.Of(c) {
+		for _, m := range f.watch.Of(c) {
 			if got := m.Str("host"); got != h {
 				t.Errorf("%s from host %q, want %q (its own daemon): %s", m.Type(), got, h, m.Raw)
 			}
 		}
-		if n := watch.Count("health_alert", name); n != 0 {
+		if n := f.watch.Count("health_alert", name); n != 0 {
 			t.Errorf("%d alerts named the bare %s: names must be qualified in a fleet", n, name)
 		}
 		// The engine's own count: one start by the test, one restart by
 		// hemostatd; nothing restarted another host's container.
-		ins, err := engines[i].Client.ContainerInspect(t.Context(), ids[i])
+		ins, err := f.engines[i].Client.ContainerInspect(t.Context(), ids[i])
 		if err != nil || !ins.State.Running || ins.State.ExitCode != 0 {
 			t.Errorf("%s: %+v (%v), want running again", c, ins.State, err)
 		}
 	}
-	// One notification per incident: the restart, in each host's own
-	// thread, and none about another host's container.
-	posts := fs.Calls("chat.postMessage")
-	for _, h := range hosts {
-		c := h + "/" + name
+}
+
+// checkNotifications checks one notification per incident: each
+// container's restart in its host's own thread, none about another host's
+// container, incidents per host in all.
+func (f *fleet) checkNotifications(t *testing.T, incidents int) {
+	t.Helper()
+	posts := f.fs.Calls("chat.postMessage")
+	for _, h := range f.hosts {
 		n := 0
 		for _, post := range posts {
-			if strings.Contains(post.Form.Get("text"), c) {
+			if strings.Contains(post.Form.Get("text"), h+"/") {
 				n++
 			}
 		}
-		if n != 1 {
-			t.Errorf("%d Slack messages about %s, want 1:\n%s", n, c, texts(posts))
+		if n != incidents {
+			t.Errorf("%d Slack messages about %s's containers, want %d:\n%s", n, h, incidents, texts(posts))
 		}
 	}
-	if len(posts) != len(hosts) {
-		t.Errorf("%d Slack messages, want %d:\n%s", len(posts), len(hosts), texts(posts))
+	if want := incidents * len(f.hosts); len(posts) != want {
+		t.Errorf("%d Slack messages, want %d:\n%s", len(posts), want, texts(posts))
 	}
 }
 
@@ -127,34 +236,18 @@ func waitRunning(t *testing.T, e *testenv.Engine, id string) {
 	}
 }
 
-// waitSubscribers waits until n connections subscribe to each event type's
-// channel: one per hemostatd, whose bus holds one subscription for all its
-// roles.
-func waitSubscribers(t *testing.T, rdb *redis.Client, n int, eventTypes ...string) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for _, et := range eventTypes {
-		ch := protocol.Channel(et)
-		for rdb.PubSubNumSub(t.Context(), ch).Val()[ch] < int64(n) {
-			if time.Now().After(deadline) {
-				t.Fatalf("fewer than %d hemostatd subscribed to %s", n, ch)
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-	}
-}
-
 // fleetConfig is one fleet member's configuration: its host name, its own
 // engine for the monitor and the responder, the shared Redis, and the
 // fake Slack in bot mode (threads).
-func fleetConfig(host, engine, redisAddr, httpAddr, plugins string, fs *fakeslack.Server) string {
+func fleetConfig(host, engine, redisBlock, httpAddr, plugins string, fs *fakeslack.Server) string {
 	return fmt.Sprintf(`
 log_level  = "debug"
 plugin_dir = %q
 host       = %q
 fleet      = true
-redis { address = %q }
+redis { %s }
 http  { address = %q }
+lease { ttl = "5s" }
 monitor {
   grace = "0s"
   plugin "docker" {
@@ -188,5 +281,5 @@ alert {
     }
   }
 }
-`, plugins, host, redisAddr, httpAddr, engine, engine, fakeslack.Token, fs.APIURL())
+`, plugins, host, redisBlock, httpAddr, engine, engine, fakeslack.Token, fs.APIURL())
 }
