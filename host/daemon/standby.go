@@ -138,7 +138,17 @@ func (s *standby) fence(ctx context.Context) error {
 	if !ok {
 		return lease.ErrNotHeld
 	}
-	return s.lease.Check(ctx, gen)
+	err := s.lease.Check(ctx, gen)
+	if errors.Is(err, lease.ErrVacant) {
+		// Redis lost the lease (restarted empty, or failed over without
+		// the key) and no other daemon took it: take it again now rather
+		// than drop the action, as a lone daemon did before leases.
+		s.log.Warn("the engine's lease vanished from Redis; taking it again before acting", "generation", gen)
+		if regen, ok := s.lease.Retake(ctx); ok {
+			return s.lease.Check(ctx, regen)
+		}
+	}
+	return err
 }
 
 // whileActive runs run only while this daemon is active: it starts it at

@@ -51,6 +51,11 @@ type Lease struct {
 // not under the generation the work began with.
 var ErrNotHeld = errors.New("lease: not held by this daemon")
 
+// ErrVacant comes with ErrNotHeld from Check when Redis holds no lease at
+// all for the host: the key went with the data of a Redis restarted
+// without persistence, or of a failover, and no other daemon took it.
+var ErrVacant = errors.New("lease: vacant in Redis")
+
 // New returns a Lease; nothing happens until Run.
 func New(opts Options) *Lease {
 	if opts.Margin <= 0 || opts.Margin >= opts.TTL {
@@ -95,6 +100,9 @@ func (l *Lease) Check(ctx context.Context, gen int64) error {
 	}
 	if err != nil {
 		return fmt.Errorf("lease: check: %w", err)
+	}
+	if got == "" {
+		return fmt.Errorf("%w: %w", ErrNotHeld, ErrVacant)
 	}
 	if got != value {
 		return fmt.Errorf("%w: the lease names %q", ErrNotHeld, got)
@@ -148,6 +156,15 @@ func (l *Lease) TryAcquire(ctx context.Context) bool {
 	}
 	_, ok := l.Active()
 	return ok
+}
+
+// Retake takes a vacant lease again at once, under a new generation, and
+// returns the generation held after the try: a holder whose lease Redis
+// lost is still the only daemon that acted on the engine, and waiting for
+// its next renewal to notice would drop the action at hand.
+func (l *Lease) Retake(ctx context.Context) (int64, bool) {
+	l.acquire(ctx)
+	return l.Active()
 }
 
 // retrySlack is added to the time a held lease has left before a standby

@@ -218,8 +218,28 @@ func TestLeaseCheckSeesRedis(t *testing.T) {
 		t.Fatalf("Check of another generation = %v, want ErrNotHeld", err)
 	}
 	c.Del(ctx, Key("engine-1"))
-	if err := a.Check(ctx, gen); !errors.Is(err, ErrNotHeld) || !strings.Contains(err.Error(), `""`) {
-		t.Fatalf("Check of a deleted lease = %v, want ErrNotHeld", err)
+	if err := a.Check(ctx, gen); !errors.Is(err, ErrNotHeld) || !errors.Is(err, ErrVacant) {
+		t.Fatalf("Check of a deleted lease = %v, want ErrNotHeld and ErrVacant", err)
+	}
+	// Taken again at once, under the next generation, and the old one is
+	// refused from then on.
+	regen, ok := a.Retake(ctx)
+	if !ok || regen != gen+1 {
+		t.Fatalf("Retake = %d, %v; want generation %d", regen, ok, gen+1)
+	}
+	if err := a.Check(ctx, regen); err != nil {
+		t.Fatalf("Check after Retake: %v", err)
+	}
+	if err := a.Check(ctx, gen); !errors.Is(err, ErrNotHeld) {
+		t.Fatalf("Check of the old generation after Retake = %v, want ErrNotHeld", err)
+	}
+	// A lease another daemon holds is not retaken.
+	c.Set(ctx, Key("engine-1"), "b:1:9", time.Minute)
+	if err := a.Check(ctx, regen); !errors.Is(err, ErrNotHeld) || errors.Is(err, ErrVacant) || !strings.Contains(err.Error(), "b:1:9") {
+		t.Fatalf("Check of another's lease = %v, want ErrNotHeld naming it", err)
+	}
+	if g, _ := a.Retake(ctx); a.Check(ctx, g) == nil {
+		t.Fatal("Retake took a lease another daemon holds")
 	}
 }
 

@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -133,6 +134,14 @@ func checkRedisConsistent(t *testing.T, rdb *redis.Client) int {
 		if err != nil {
 			continue // not a string: a history list or a silence set
 		}
+		if isLeaseValue(k) {
+			// host/lease's own format, "<holder>:<generation>".
+			i := strings.LastIndexByte(raw, ':')
+			if gen, err := strconv.ParseInt(raw[i+1:], 10, 64); i <= 0 || err != nil || gen <= 0 {
+				t.Errorf("%s holds no lease value: %.200s", k, raw)
+			}
+			continue
+		}
 		if !json.Valid([]byte(raw)) {
 			t.Errorf("%s holds no JSON: %.200s", k, raw)
 		}
@@ -154,4 +163,10 @@ func checkRedisConsistent(t *testing.T, rdb *redis.Client) int {
 		}
 	}
 	return len(keys)
+}
+
+// isLeaseValue says whether k is an engine's lease (not its generation
+// counter, which is a number and so JSON).
+func isLeaseValue(k string) bool {
+	return strings.HasPrefix(k, protocol.Prefix+"lease:") && !strings.HasSuffix(k, ":gen")
 }
