@@ -169,51 +169,31 @@ func measureFleet(b *testing.B, srv *testenv.RedisServer, daemons []*daemon, hos
 		hb := bus.New(rdb, bus.Options{Logger: hclog.NewNullLogger()})
 		defer hb.Close(context.Background())
 		wg.Add(2)
-		go func() { // samples
-			defer wg.Done()
-			tick := time.NewTicker(time.Second / fleetSampleRate)
-			defer tick.Stop()
-			for i := 0; ; i++ {
-				select {
-				case <-ctx.Done():
-					return
-				case <-tick.C:
-				}
-				name := fmt.Sprintf("%s/web-%02d", host, i%fleetContainers)
-				s := sdk.Sample{Container: name, Status: "running", Time: time.Now(), CPUPct: 12.5, MemoryPct: 41.2, MemoryUsage: 220 << 20, MemoryLimit: 512 << 20}
-				hb.SetStats(ctx, protocol.StatsFromSample(s))
-				hb.AppendSample(ctx, s)
+		go everyTick(ctx, &wg, fleetSampleRate, func(i int) { // samples
+			name := fmt.Sprintf("%s/web-%02d", host, i%fleetContainers)
+			s := sdk.Sample{Container: name, Status: "running", Time: time.Now(), CPUPct: 12.5, MemoryPct: 41.2, MemoryUsage: 220 << 20, MemoryLimit: 512 << 20}
+			hb.SetStats(ctx, protocol.StatsFromSample(s))
+			hb.AppendSample(ctx, s)
+		})
+		go everyTick(ctx, &wg, fleetAlertRate, func(i int) { // incidents: each container in turn exits
+			name := fmt.Sprintf("%s/web-%02d", host, i%fleetContainers)
+			mu.Lock()
+			sent[name] = time.Now()
+			m := measuring
+			mu.Unlock()
+			_, err := hb.Publish(ctx, protocol.AgentMonitor, protocol.TypeHealthAlert, map[string]any{
+				"container": name, "host": host, "issues": []string{protocol.IssueExited(137)},
+				"metrics": map[string]any{"name": name, "status": "exited", "cpu_pct": 0.0, "memory_pct": 0.0, "timestamp": time.Now().UTC().Format(protocol.StatsTimestampFormat)},
+			})
+			if err != nil && ctx.Err() == nil {
+				b.Errorf("publish: %v", err)
 			}
-		}()
-		go func() { // incidents: each container in turn exits
-			defer wg.Done()
-			tick := time.NewTicker(time.Second / fleetAlertRate)
-			defer tick.Stop()
-			for i := 0; ; i++ {
-				select {
-				case <-ctx.Done():
-					return
-				case <-tick.C:
-				}
-				name := fmt.Sprintf("%s/web-%02d", host, i%fleetContainers)
-				mu.Lock()
-				sent[name] = time.Now()
-				m := measuring
-				mu.Unlock()
-				_, err := hb.Publish(ctx, protocol.AgentMonitor, protocol.TypeHealthAlert, map[string]any{
-					"container": name, "host": host, "issues": []string{protocol.IssueExited(137)},
-					"metrics": map[string]any{"name": name, "status": "exited", "cpu_pct": 0.0, "memory_pct": 0.0, "timestamp": time.Now().UTC().Format(protocol.StatsTimestampFormat)},
-				})
-				if err != nil && ctx.Err() == nil {
-					b.Errorf("publish: %v", err)
-				}
-				if m {
-					alertsMu.Lock()
-					alerts++
-					alertsMu.Unlock()
-				}
+			if m {
+				alertsMu.Lock()
+				alerts++
+				alertsMu.Unlock()
 			}
-		}()
+		})
 	}
 
 	time.Sleep(fleetWarmUp)
@@ -305,4 +285,20 @@ func readProc(b *testing.B, pid int) procUse {
 		}
 	}
 	return u
+}
+
+// everyTick calls do rate times a second, with the call's number, until
+// ctx ends, then marks wg done.
+func everyTick(ctx context.Context, wg *sync.WaitGroup, rate int, do func(i int)) {
+	defer wg.Done()
+	tick := time.NewTicker(time.Second / time.Duration(rate))
+	defer tick.Stop()
+	for i := 0; ; i++ {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		do(i)
+	}
 }
