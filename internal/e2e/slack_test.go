@@ -66,14 +66,17 @@ func TestSlackThreadSurvivesRestart(t *testing.T) {
 	done := protocol.RemediationComplete{Container: "api", Action: "restart",
 		Result: protocol.Result{Status: "success", Action: "restart", Container: "api", Reason: "exited with code 1"}}
 
+	// healthz answers before the alert role has subscribed; a PUBLISH
+	// before then reaches nobody, which is the protocol, not a bug.
 	first := startDaemon(t, srv, cfg)
+	first.waitSubscribed(t, protocol.TypeRemediationComplete)
 	publish(protocol.TypeRemediationComplete, done)
 	waitPosts(1)
 	if err := first.Stop(); err != nil {
 		t.Fatal(err)
 	}
 
-	startDaemon(t, srv, cfg)
+	startDaemon(t, srv, cfg).waitSubscribed(t, protocol.TypeEscalation)
 	publish(protocol.TypeEscalation, protocol.Escalation{Container: "api", Reason: "circuit breaker open: 5 actions within 1h0m0s", Source: protocol.EscalatedByBreaker})
 	waitPosts(2)
 
