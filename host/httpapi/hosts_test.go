@@ -67,7 +67,7 @@ func TestHostsEndpoint(t *testing.T) {
 		want  string // host:up:active:containers:daemons, one per host
 	}{
 		{"nobody yet", func() {}, ""},
-		{"one host, its daemon and its containers", func() { daemon("box", 1); stats("web", "db") }, "box:true::2:1"},
+		{"one host, its daemon and its containers", func() { daemon("box", 1); stats("web", "db") }, "box:true:box:1:2:1"},
 		{"three hosts of a fleet, one with a standby on its lease, one gone",
 			func() {
 				daemon("a", 1)
@@ -76,7 +76,7 @@ func TestHostsEndpoint(t *testing.T) {
 				daemon("b", 1)
 				stats("a/web", "b/web", "b/db", "c/web")
 			},
-			"a:true:a:2:1:2 b:true::2:1 c:false::1:0"},
+			"a:true:a:2:1:2 b:true:b:1:2:1 c:false::1:0"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c.FlushAll(ctx)

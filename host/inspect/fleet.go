@@ -35,8 +35,10 @@ type Host struct {
 	// them. Down says why in Reason.
 	Up     bool   `json:"up"`
 	Reason string `json:"reason,omitempty"`
-	// Active is the daemon that holds the host's lease: the one whose
-	// monitor and responder act on its engine. "" without a lease.
+	// Active is the daemon whose monitor and responder act on the host's
+	// engine: the lease's holder or, on a host that does not elect by
+	// lease, its one daemon, active by definition. "" when nobody holds
+	// the lease, or when several daemons run without one (each acts).
 	Active   string `json:"active,omitempty"`
 	LeaseGen int64  `json:"lease_gen,omitempty"`
 	// Containers counts the host's containers with stats, that is seen by
@@ -166,6 +168,11 @@ func buildFleet(beats []fleetBeat, leases map[string]heldLease, containers []str
 			h.Reason = "no daemon holds the lease"
 		default:
 			h.Up = true
+		}
+		if !leased && !elects[name] && len(h.Daemons) == 1 {
+			// A lone daemon without a lease acts on its engine: it is
+			// the host's active daemon, under no generation.
+			h.Active = h.Daemons[0].ID
 		}
 		sort.Slice(h.Daemons, func(i, j int) bool { return h.Daemons[i].ID < h.Daemons[j].ID })
 		f.Hosts = append(f.Hosts, *h)

@@ -101,7 +101,10 @@ func (st Status) writeHosts(w io.Writer) {
 		}
 		active, gen := "-", "-"
 		if h.Active != "" {
-			active, gen = h.Active, fmt.Sprint(h.LeaseGen)
+			active = h.Active
+		}
+		if h.LeaseGen > 0 {
+			gen = fmt.Sprint(h.LeaseGen)
 		}
 		standby := 0
 		for _, d := range h.Daemons {
