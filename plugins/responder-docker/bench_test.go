@@ -48,15 +48,18 @@ func BenchmarkStopEvidence(b *testing.B) {
 }
 
 // BenchmarkForeignBegin measures what following a container for another
-// healer adds to an action's own path: begin (the events stream opens in
-// its own goroutine) and end, against the inspect every action starts
-// with as the baseline. Compare the two sub-benchmarks' ns/op.
+// healer adds to an action's own path: begin and end, under the one
+// long-lived events subscription Configure starts, against the inspect
+// every action starts with as the baseline. Compare the two
+// sub-benchmarks' ns/op.
 func BenchmarkForeignBegin(b *testing.B) {
 	cli := testenv.Docker(b)
 	ctx := context.Background()
 	cfg := container.Config{Image: testenv.TestImage(b), Cmd: []string{"--idle"}}
 	id := testenv.RunContainer(b, cli, "hsrd-bench-foreign-begin", &cfg, nil)
 	w := newForeignWatch(sdk.Logger("bench"))
+	w.start(cli)
+	b.Cleanup(w.stop)
 	req := sdk.RemediateRequest{Container: id, Action: sdk.ActionRestart}
 
 	b.Run("baseline=inspect", func(b *testing.B) {

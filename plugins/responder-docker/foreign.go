@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -20,9 +21,10 @@ import (
 // every container hemostatd heals, and nothing in either tool's output
 // says so. The engine's events do: every restart, stop and kill of a
 // container is an event, but no event says which client asked. This
-// responder knows which engine calls it made itself, so it follows the
+// responder knows which engine calls it made itself, so it looks at the
 // container's events from foreignWindow before each of its restarts,
-// starts, stops and kills until foreignWindow after the last one returned,
+// starts, stops and kills until foreignWindow after the last one returned
+// (one engine event subscription, opened at Configure, serves them all),
 // takes away the events its own calls explain, and reports the rest: one
 // warning per container per foreignRemind in the log, and every time a
 // foreign_action event, which hemostatd counts in
@@ -172,7 +174,14 @@ func foreignOps(rest []engineEvent) (kind string, count int, first engineEvent) 
 	return "", 0, engineEvent{}
 }
 
-// foreignWatch follows containers around this responder's own calls.
+// foreignWatch follows containers around this responder's own calls. One
+// long-lived subscription to the engine's restart, stop, kill and destroy
+// events of every container keeps the last foreignWindow of them; a
+// session per container acted on keeps its own from foreignWindow before
+// our first call until foreignWindow after our last one returned. An
+// events stream opened beside each action would cost the engine a
+// subscription, and a replay of its event log, at the moment the action
+// is timed.
 type foreignWatch struct {
 	mu       sync.Mutex
 	log      hclog.Logger
@@ -180,6 +189,16 @@ type foreignWatch struct {
 	sessions map[string]*foreignSession // by container ID
 	calls    map[string][]ownCall       // by container name, the last 2 windows
 	warned   map[string]time.Time       // by container name
+	// recent holds each container's followed events of the last
+	// foreignWindow (longer while a session of it is open), by ID.
+	recent map[string][]engineEvent
+	// stopSub ends the subscription; nil while none runs.
+	stopSub context.CancelFunc
+	// down is when the subscription was last cut, zero while it runs:
+	// a session that overlaps a cut may have missed events.
+	down time.Time
+	// now is the clock; tests set it.
+	now func() time.Time
 }
 
 func newForeignWatch(log hclog.Logger) *foreignWatch {
@@ -188,6 +207,8 @@ func newForeignWatch(log hclog.Logger) *foreignWatch {
 		sessions: map[string]*foreignSession{},
 		calls:    map[string][]ownCall{},
 		warned:   map[string]time.Time{},
+		recent:   map[string][]engineEvent{},
+		now:      time.Now,
 	}
 }
 
@@ -200,17 +221,57 @@ func (w *foreignWatch) setHost(h sdk.Host) {
 	w.mu.Unlock()
 }
 
-// foreignSession is the following of one container's events while our
-// calls on it are in progress or less than foreignWindow old.
+// start (re)subscribes to cli's events, replacing a subscription to an
+// earlier client. It asks for the events since foreignWindow ago, so that
+// the first action's window is complete.
+func (w *foreignWatch) start(cli *client.Client) {
+	if w == nil {
+		return
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	w.mu.Lock()
+	if w.stopSub != nil {
+		w.stopSub()
+	}
+	w.stopSub = cancel
+	since := w.now().Add(-foreignWindow)
+	w.mu.Unlock()
+	go w.subscribe(ctx, cli, since)
+}
+
+// stop ends the subscription and every open session, reporting nothing.
+func (w *foreignWatch) stop() {
+	if w == nil {
+		return
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.stopSub != nil {
+		w.stopSub()
+		w.stopSub = nil
+	}
+	for id, s := range w.sessions {
+		if s.timer != nil {
+			s.timer.Stop()
+		}
+		delete(w.sessions, id)
+	}
+}
+
+// foreignSession is one container acted on, while our calls on it are in
+// progress or less than foreignWindow old.
 type foreignSession struct {
 	id, name string
-	cancel   context.CancelFunc
-	pending  int // our calls in progress
-	acted    bool
-	timer    *time.Timer
-	events   []engineEvent
-	removed  bool
-	lost     error
+	// from is foreignWindow before our first call began: the oldest
+	// event the session looks at.
+	from    time.Time
+	pending int // our calls in progress
+	// calls are ours on the container during the session: the windows
+	// that events are judged in.
+	calls []ownCall
+	timer *time.Timer
+	// cut is set when the subscription was down during the session.
+	cut bool
 }
 
 // foreignCall is one of our actions in progress; end records it.
@@ -222,24 +283,28 @@ type foreignCall struct {
 	began   time.Time
 }
 
-// begin starts following the container id before an action that may
-// restart, start, stop or kill it. It costs the action nothing: the
-// events stream opens in its own goroutine and asks the engine for the
-// events since foreignWindow ago, so what happens while it opens is seen.
-// running is whether the container runs as the action begins.
+// begin marks the start of an action on the container id that may
+// restart, start, stop or kill it. It costs the action no engine call:
+// the subscription is already running (begun lazily here only when
+// Configure did not start one). running is whether the container runs as
+// the action begins.
 func (w *foreignWatch) begin(cli *client.Client, id, name string, running bool, req sdk.RemediateRequest) *foreignCall {
 	if !followed[req.Action] || req.DryRun || w == nil {
 		return nil
 	}
-	now := time.Now()
+	w.mu.Lock()
+	subscribed := w.stopSub != nil
+	w.mu.Unlock()
+	if !subscribed {
+		w.start(cli)
+	}
+	now := w.now()
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	s := w.sessions[id]
 	if s == nil {
-		ctx, cancel := context.WithCancel(context.Background())
-		s = &foreignSession{id: id, name: name, cancel: cancel}
+		s = &foreignSession{id: id, name: name, from: now.Add(-foreignWindow), cut: !w.down.IsZero()}
 		w.sessions[id] = s
-		go w.follow(ctx, cli, s, now.Add(-foreignWindow))
 	}
 	s.pending++
 	return &foreignCall{w: w, s: s, action: req.Action, running: running, began: now}
@@ -253,13 +318,14 @@ func (fc *foreignCall) end(res sdk.Result) {
 		return
 	}
 	w, s := fc.w, fc.s
-	now := time.Now()
+	now := w.now()
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	s.pending--
 	if res.Status == sdk.StatusSuccess || res.Status == sdk.StatusFailed {
-		s.acted = true
-		w.record(s.name, ownCall{action: fc.action, running: fc.running, began: fc.began, ended: now})
+		c := ownCall{action: fc.action, running: fc.running, began: fc.began, ended: now}
+		s.calls = append(s.calls, c)
+		w.record(s.name, c)
 		for _, dep := range strings.Split(res.Details["dependents_restarted"], ",") {
 			if dep != "" {
 				// Dependents are restarted only while they run.
@@ -270,10 +336,11 @@ func (fc *foreignCall) end(res sdk.Result) {
 	if s.pending > 0 {
 		return
 	}
-	if !s.acted {
+	if len(s.calls) == 0 {
 		// Nothing was done: nothing to compare another client's work to.
-		s.cancel()
-		delete(w.sessions, s.id)
+		if w.sessions[s.id] == s {
+			delete(w.sessions, s.id)
+		}
 		return
 	}
 	if s.timer == nil {
@@ -283,8 +350,9 @@ func (fc *foreignCall) end(res sdk.Result) {
 	}
 }
 
-// record keeps a call of ours on name, and forgets the ones no window
-// reaches any more.
+// record keeps a call of ours on name, the one that explains its events
+// to a later session too (a dependent's, or the next session's first
+// moments), and forgets the ones no window reaches any more.
 func (w *foreignWatch) record(name string, c ownCall) {
 	keep := w.calls[name][:0]
 	for _, old := range w.calls[name] {
@@ -295,34 +363,88 @@ func (w *foreignWatch) record(name string, c ownCall) {
 	w.calls[name] = append(keep, c)
 }
 
-// follow collects the container's restart, stop, kill and destroy events
-// until ctx ends.
-func (w *foreignWatch) follow(ctx context.Context, cli *client.Client, s *foreignSession, since time.Time) {
-	f := filters.NewArgs(
-		filters.Arg("type", string(events.ContainerEventType)),
-		filters.Arg("container", s.id),
-	)
+// subscribe follows the engine's restart, stop, kill and destroy events of
+// every container until ctx ends. A cut stream is opened again from the
+// last event seen, so a short cut loses nothing the engine still holds.
+func (w *foreignWatch) subscribe(ctx context.Context, cli *client.Client, since time.Time) {
+	f := filters.NewArgs(filters.Arg("type", string(events.ContainerEventType)))
 	for _, a := range []string{evRestart, evStop, evKill, evDestroy} {
 		f.Add("event", a)
 	}
-	msgs, errs := cli.Events(ctx, events.ListOptions{Since: unixNano(since), Filters: f})
+	prune := time.NewTicker(foreignWindow)
+	defer prune.Stop()
+	retry := time.Second
 	for {
-		select {
-		case m := <-msgs:
-			w.mu.Lock()
-			if m.Action == evDestroy {
-				s.removed = true
-			} else {
-				s.events = append(s.events, engineEvent{action: string(m.Action), at: time.Unix(0, m.TimeNano)})
-			}
-			w.mu.Unlock()
-		case err := <-errs:
-			if ctx.Err() == nil {
+		sctx, cancel := context.WithCancel(ctx)
+		msgs, errs := cli.Events(sctx, events.ListOptions{Since: unixNano(since), Filters: f})
+		w.mu.Lock()
+		w.down = time.Time{}
+		w.mu.Unlock()
+	stream:
+		for {
+			select {
+			case m := <-msgs:
+				at := time.Unix(0, m.TimeNano)
+				since = at
+				retry = time.Second
 				w.mu.Lock()
-				s.lost = err
+				w.recent[m.Actor.ID] = append(w.recent[m.Actor.ID], engineEvent{action: string(m.Action), at: at})
 				w.mu.Unlock()
+			case <-prune.C:
+				w.prune()
+			case err := <-errs:
+				if ctx.Err() != nil {
+					cancel()
+					return
+				}
+				w.cutOff(err)
+				break stream
 			}
+		}
+		cancel()
+		select {
+		case <-ctx.Done():
 			return
+		case <-time.After(retry):
+		}
+		retry = min(2*retry, 30*time.Second)
+	}
+}
+
+// cutOff notes that the subscription was cut: the sessions open now may
+// miss another client's events.
+func (w *foreignWatch) cutOff(err error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.down.IsZero() {
+		w.down = w.now()
+		w.log.Debug("engine events cut; following them again", "error", err)
+	}
+	for _, s := range w.sessions {
+		s.cut = true
+	}
+}
+
+// prune forgets the events no open or future session reaches.
+func (w *foreignWatch) prune() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	horizon := w.now().Add(-foreignWindow - foreignSkew)
+	for id, evs := range w.recent {
+		from := horizon
+		if s := w.sessions[id]; s != nil && s.from.Before(from) {
+			from = s.from
+		}
+		keep := evs[:0]
+		for _, e := range evs {
+			if !e.at.Before(from) {
+				keep = append(keep, e)
+			}
+		}
+		if len(keep) == 0 {
+			delete(w.recent, id)
+		} else {
+			w.recent[id] = keep
 		}
 	}
 }
@@ -341,28 +463,24 @@ func (w *foreignWatch) close(s *foreignSession) {
 		return
 	}
 	delete(w.sessions, s.id)
-	s.cancel()
-	evs, calls, removed, lost := append([]engineEvent(nil), s.events...), w.calls[s.name], s.removed, s.lost
-	host := w.host
+	var evs []engineEvent
+	for _, e := range w.recent[s.id] {
+		if !e.at.Before(s.from) {
+			evs = append(evs, e)
+		}
+	}
+	session, known := append([]ownCall(nil), s.calls...), append([]ownCall(nil), w.calls[s.name]...)
+	cut, host := s.cut, w.host
 	w.mu.Unlock()
 
-	if lost != nil {
-		w.log.Debug("engine events of a container acted on were cut short; another client's actions may go unseen", "container", s.name, "error", lost)
+	if cut {
+		w.log.Debug("engine events of a container acted on were cut short; another client's actions may go unseen", "container", s.name)
 	}
-	if removed {
-		// Someone removed it: that is a person's or a deployment's work,
-		// and docker rm -f's kill is not another healer's.
+	fa, ok := foreignIn(evs, session, known)
+	if !ok {
 		return
 	}
-	kind, count, first := foreignOps(unexplained(evs, calls))
-	if count == 0 {
-		return
-	}
-	ours, offset := nearest(first.at, calls)
-	fa := sdk.ForeignAction{
-		Container: s.name, ContainerID: shortID(s.id), Action: kind, Count: count,
-		Ours: ours.action, OffsetSeconds: roundCenti(offset.Seconds()), At: first.at,
-	}
+	fa.Container, fa.ContainerID = s.name, shortID(s.id)
 	fa.Message = foreignMessage(fa)
 	w.warn(s.name, fa)
 	if host != nil {
@@ -372,6 +490,47 @@ func (w *foreignWatch) close(s *foreignSession) {
 			w.log.Debug("publish foreign_action", "container", s.name, "error", err)
 		}
 	}
+}
+
+// foreignIn judges one session: evs are the container's followed events
+// since foreignWindow before the session's first call, session its calls,
+// known every call of ours on the container still remembered (a session
+// before this one, a restart of it as a dependent). Only events within
+// foreignWindow of one of the session's calls count, whatever else the
+// session saw: a session kept open by a crash loop's restarts spans many
+// windows, and an event far from every call of ours is no other healer's
+// answer to it. It reports another client's operations, if any.
+func foreignIn(evs []engineEvent, session, known []ownCall) (sdk.ForeignAction, bool) {
+	var near []engineEvent
+	for _, e := range evs {
+		if e.action == evDestroy {
+			// Someone removed it: that is a person's or a deployment's
+			// work, and docker rm -f's kill is not another healer's.
+			return sdk.ForeignAction{}, false
+		}
+		for _, c := range session {
+			if c.distance(e.at) <= foreignWindow {
+				near = append(near, e)
+				break
+			}
+		}
+	}
+	calls := append([]ownCall(nil), known...)
+	for _, c := range session {
+		if !slices.Contains(calls, c) {
+			calls = append(calls, c)
+		}
+	}
+	kind, count, first := foreignOps(unexplained(near, calls))
+	if count == 0 {
+		return sdk.ForeignAction{}, false
+	}
+	// The offset is told from the session's call nearest to the event:
+	// the action of ours the other healer raced.
+	ours, offset := nearest(first.at, session)
+	return sdk.ForeignAction{
+		Action: kind, Count: count, Ours: ours.action, OffsetSeconds: roundCenti(offset.Seconds()), At: first.at,
+	}, true
 }
 
 // warn logs fa once per container per foreignRemind.

@@ -56,6 +56,102 @@ func TestUnexplained(t *testing.T) {
 	}
 }
 
+// TestForeignIn: a session is judged on the events within foreignWindow of
+// its own calls, each explained by any call of ours still remembered. A
+// session kept open by a crash loop spans many windows; its first
+// restart's events must not be reported against its last restart once the
+// first has been forgotten — the warning of "an event 13.5 s before our
+// restart" that was our own restart.
+func TestForeignIn(t *testing.T) {
+	t0 := time.Unix(1000, 0)
+	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
+	restartAt := func(ms int) ownCall {
+		return ownCall{action: sdk.ActionRestart, running: true, began: at(ms), ended: at(ms + 300)}
+	}
+	// eventsOf is what our restart of a running container at ms makes.
+	eventsOf := func(ms int) []engineEvent {
+		return []engineEvent{{evKill, at(ms + 10)}, {evStop, at(ms + 120)}, {evRestart, at(ms + 290)}}
+	}
+	join := func(parts ...[]engineEvent) []engineEvent {
+		var all []engineEvent
+		for _, p := range parts {
+			all = append(all, p...)
+		}
+		return all
+	}
+	loop := []ownCall{restartAt(0), restartAt(4500), restartAt(9000), restartAt(13500)}
+	cases := []struct {
+		name       string
+		evs        []engineEvent
+		session    []ownCall
+		known      []ownCall
+		wantKind   string
+		wantCount  int
+		wantOffset float64
+	}{
+		{"a crash loop's restarts in one session, the first ones forgotten",
+			join(eventsOf(0), eventsOf(4500), eventsOf(9000), eventsOf(13500)),
+			loop, loop[2:], "", 0, 0},
+		{"an event 13.5 s before our restart, outside its window",
+			join([]engineEvent{{evRestart, at(0)}}, eventsOf(13500)),
+			[]ownCall{restartAt(13500)}, nil, "", 0, 0},
+		{"another client's restart 6 s before ours: outside the window",
+			join([]engineEvent{{evKill, at(-6000)}, {evStop, at(-5900)}, {evRestart, at(-5800)}}, eventsOf(0)),
+			[]ownCall{restartAt(0)}, nil, "", 0, 0},
+		{"another client's restart 4 s before ours",
+			join([]engineEvent{{evKill, at(-4200)}, {evStop, at(-4100)}, {evRestart, at(-4000)}}, eventsOf(0)),
+			[]ownCall{restartAt(0)}, nil, evRestart, 1, -4},
+		{"another client's restart 4.5 s after ours returned",
+			join(eventsOf(0), []engineEvent{{evKill, at(4600)}, {evStop, at(4700)}, {evRestart, at(4800)}}),
+			[]ownCall{restartAt(0)}, nil, evRestart, 1, 4.5},
+		{"another client's stop between two restarts of a crash loop",
+			join(eventsOf(0), eventsOf(4500), eventsOf(9000), eventsOf(13500), []engineEvent{{evKill, at(11000)}, {evStop, at(11100)}}),
+			loop, loop[2:], evStop, 1, 1.8},
+		{"the previous session's restart explains this one's first moments",
+			join([]engineEvent{{evRestart, at(-4900)}}, eventsOf(0)),
+			[]ownCall{restartAt(0)}, []ownCall{{action: sdk.ActionRestart, began: at(-5300), ended: at(-5000)}}, "", 0, 0},
+		{"a removal in the session: a person's work",
+			join([]engineEvent{{evRestart, at(-1000)}}, eventsOf(0), []engineEvent{{evKill, at(2000)}, {evDestroy, at(2100)}}),
+			[]ownCall{restartAt(0)}, nil, "", 0, 0},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			fa, ok := foreignIn(c.evs, c.session, c.known)
+			if !ok {
+				if c.wantCount != 0 {
+					t.Fatalf("nothing reported, want %q ×%d", c.wantKind, c.wantCount)
+				}
+				return
+			}
+			if fa.Action != c.wantKind || fa.Count != c.wantCount || fa.OffsetSeconds != c.wantOffset {
+				t.Fatalf("foreign %q ×%d at %+.2f s, want %q ×%d at %+.2f s", fa.Action, fa.Count, fa.OffsetSeconds,
+					c.wantKind, c.wantCount, c.wantOffset)
+			}
+		})
+	}
+}
+
+// TestForeignPrune: the subscription's events are kept foreignWindow, and
+// from an open session's start while it lasts.
+func TestForeignPrune(t *testing.T) {
+	now := time.Unix(1000, 0)
+	w := newForeignWatch(sdk.Logger("test"))
+	w.now = func() time.Time { return now }
+	w.recent["open"] = []engineEvent{{evKill, now.Add(-9 * time.Second)}, {evKill, now.Add(-7 * time.Second)}}
+	w.recent["idle"] = []engineEvent{{evKill, now.Add(-9 * time.Second)}, {evKill, now.Add(-time.Second)}}
+	w.recent["gone"] = []engineEvent{{evKill, now.Add(-time.Minute)}}
+	w.sessions["open"] = &foreignSession{id: "open", from: now.Add(-8 * time.Second)}
+	w.prune()
+	for id, want := range map[string]int{"open": 1, "idle": 1, "gone": 0} {
+		if got := len(w.recent[id]); got != want {
+			t.Errorf("%s: %d events kept, want %d", id, got, want)
+		}
+	}
+	if _, ok := w.recent["gone"]; ok {
+		t.Error("a container with no recent events is still held")
+	}
+}
+
 func TestForeignMessage(t *testing.T) {
 	fa := sdk.ForeignAction{Container: "web-1", Action: evRestart, Count: 1, Ours: sdk.ActionRestart, OffsetSeconds: -0.4}
 	msg := foreignMessage(fa)

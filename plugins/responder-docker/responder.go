@@ -72,18 +72,23 @@ func (r *Responder) Configure(_ context.Context, raw json.RawMessage, host sdk.H
 	r.cfg, r.cli, r.policy = cfg, cli, policyFrom(host)
 	r.mu.Unlock()
 	r.foreign.setHost(host)
+	// The other-healer watch follows the engine from now on, so that no
+	// action has to open an events stream of its own.
+	r.foreign.start(cli)
 	if old != nil {
 		old.Close()
 	}
 	return nil
 }
 
-// Shutdown closes the engine connection.
+// Shutdown ends the engine event subscription and closes the engine
+// connection.
 func (r *Responder) Shutdown(context.Context) error {
 	r.mu.Lock()
 	cli := r.cli
 	r.cli = nil
 	r.mu.Unlock()
+	r.foreign.stop()
 	if cli != nil {
 		return cli.Close()
 	}
