@@ -2,6 +2,7 @@ package feed
 
 import (
 	"sync"
+	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -29,6 +30,9 @@ func (c *Client) Cut() <-chan struct{} { return c.cut }
 type Hub struct {
 	mu      sync.Mutex
 	clients map[*Client]struct{}
+	// listening mirrors len(clients), read without the lock: the tap
+	// asks it for every envelope on the bus.
+	listening atomic.Int64
 
 	connected prometheus.Gauge
 	cuts      prometheus.Counter
@@ -57,6 +61,7 @@ func (h *Hub) Join(buffer int) *Client {
 	c := &Client{C: make(chan Message, buffer), cut: make(chan struct{})}
 	h.mu.Lock()
 	h.clients[c] = struct{}{}
+	h.listening.Store(int64(len(h.clients)))
 	h.mu.Unlock()
 	h.connected.Inc()
 	return c
@@ -67,6 +72,7 @@ func (h *Hub) Leave(c *Client) {
 	h.mu.Lock()
 	_, ok := h.clients[c]
 	delete(h.clients, c)
+	h.listening.Store(int64(len(h.clients)))
 	h.mu.Unlock()
 	if ok {
 		h.connected.Dec()
@@ -83,6 +89,7 @@ func (h *Hub) Publish(m Message) {
 		case c.C <- m:
 		default:
 			delete(h.clients, c)
+			h.listening.Store(int64(len(h.clients)))
 			close(c.cut)
 			h.connected.Dec()
 			h.cuts.Inc()
@@ -91,8 +98,4 @@ func (h *Hub) Publish(m Message) {
 }
 
 // Clients is how many clients are connected.
-func (h *Hub) Clients() int {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return len(h.clients)
-}
+func (h *Hub) Clients() int { return int(h.listening.Load()) }
