@@ -307,11 +307,17 @@ func (d *Daemon) startRoles(ctx, work context.Context, m *metrics) (runners []fu
 		}
 		runners = append(runners, d.standby.whileActive(mon.Run))
 	}
+	// The analyzer's read of an alert's history serves the responder's
+	// action on the decision too, when both run here.
+	var handoff *role.Handoff
+	if cfg.Analyzer.Enabled && cfg.Responder.Enabled {
+		handoff = role.NewHandoff()
+	}
 	if cfg.Analyzer.Enabled {
 		plugins, err := startRole(ctx, d.supervisor, cfg, sdk.RoleAnalyzer, cfg.Analyzer.Plugins, nil)
 		collect(err)
 		an := &role.Analyzer{Bus: d.bus, Logger: d.log.Named("analyzer"), OnDecision: m.decision, OnDuplicate: m.duplicate, Workers: cfg.Analyzer.Workers, Fleet: d.fleet,
-			Active: d.standby.active}
+			Active: d.standby.active, Handoff: handoff}
 		d.track(sdk.RoleAnalyzer, plugins)
 		for _, p := range plugins {
 			an.Chain = append(an.Chain, role.NamedAnalyzer{Name: p.block.Name, Analyzer: p.plugin.Analyzer()})
@@ -326,7 +332,7 @@ func (d *Daemon) startRoles(ctx, work context.Context, m *metrics) (runners []fu
 		plugins, err := startRole(ctx, d.supervisor, cfg, sdk.RoleResponder, cfg.Responder.Plugins, d.responderHost(cfg.Responder))
 		collect(err)
 		re := &role.Responder{Bus: d.bus, Gate: d.gate, Containers: containers, Detect: thresholds, Logger: d.log.Named("responder"), OnResult: m.result, Fleet: d.fleet,
-			Active: d.standby.active, Fence: d.standby.fence}
+			Active: d.standby.active, Fence: d.standby.fence, Handoff: handoff}
 		d.responder = re
 		d.track(sdk.RoleResponder, plugins)
 		for _, p := range plugins {

@@ -55,6 +55,9 @@ type Analyzer struct {
 	// Fleet limits the role to its own host's alerts, and those of no
 	// host it claims first, so that each alert is judged once fleet-wide.
 	Fleet Fleet
+	// Handoff, when set, passes the history read for each alert to this
+	// process's responder, which then need not read it again.
+	Handoff *Handoff
 
 	work *pool
 	seen *envelopeRing
@@ -157,6 +160,8 @@ func (a *Analyzer) handle(ctx context.Context, env protocol.Envelope, alert prot
 	var err error
 	if req.History, req.Remediations, err = a.Bus.HistoryAndRemediations(ctx, alert.Container, a.HistorySize); err != nil {
 		a.Logger.Warn("read sample and remediation history; judging without them", "container", alert.Container, "error", err)
+	} else if len(req.History) > 0 {
+		a.Handoff.put(alert.Container, protocol.RequestID(env), req.History)
 	}
 	d, unreachable := a.judge(ctx, req)
 	if unreachable && ctx.Err() == nil {

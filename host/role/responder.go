@@ -55,6 +55,10 @@ type Responder struct {
 	// another host's, or in a fleet no host, is refused and logged, never
 	// acted on and never answered (the owner's responder answers).
 	Fleet Fleet
+	// Handoff, when set, holds the history this process's analyzer read
+	// to judge the alert a request answers; the responder uses it instead
+	// of reading the same history again on the way to the action.
+	Handoff *Handoff
 
 	work    *pool
 	workCtx context.Context
@@ -197,7 +201,12 @@ func (r *Responder) Close() {
 }
 
 func (r *Responder) handle(ctx context.Context, need protocol.RemediationNeeded, recheck bool) {
-	newest := r.observe(ctx, need.Container)
+	var newest sdk.Sample
+	if h, ok := r.Handoff.take(need.Container, need.RequestID); ok && !recheck {
+		newest = r.observed(need.Container, h)
+	} else {
+		newest = r.observe(ctx, need.Container)
+	}
 	if recheck {
 		if sick, why := r.stillSick(need, newest); !sick {
 			r.complete(ctx, need, protocol.Result{Status: sdk.StatusSkipped, Reason: "deferred action dropped on re-check: " + why})
@@ -430,9 +439,18 @@ const observeDepth = 20
 // since.
 func (r *Responder) observe(ctx context.Context, container string) sdk.Sample {
 	h, err := r.Bus.History(ctx, container, observeDepth)
-	if err != nil || len(h) == 0 {
+	if err != nil {
 		return sdk.Sample{}
 	}
+	return r.observed(container, h)
+}
+
+// observed is observe on a history already read, oldest first.
+func (r *Responder) observed(container string, h []sdk.Sample) sdk.Sample {
+	if len(h) == 0 {
+		return sdk.Sample{}
+	}
+	h = h[max(0, len(h)-observeDepth):]
 	for i := len(h) - 1; i >= 0; i-- {
 		if h[i].Event == sdk.EventDestroy {
 			if r.Gate.ForgetActionsBefore(container, h[i].Time) {
