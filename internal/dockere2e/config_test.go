@@ -54,6 +54,8 @@ type settings struct {
 	// HTTPToken, when set, is http.token: every page and API request then
 	// needs it, as a bearer header or the login form's session cookie.
 	HTTPToken string
+	// Pprof serves hemostatd's runtime profiles (http.pprof).
+	Pprof bool
 
 	// Filled in by startDaemon.
 	Redis    string
@@ -95,6 +97,9 @@ plugin_dir = "{{.Plugins}}"
 redis { address = "{{.Redis}}" }
 http {
   address = "{{.HTTP}}"
+{{- if .Pprof}}
+  pprof   = true
+{{- end}}
 {{- if .HTTPToken}}
   token   = "{{.HTTPToken}}"
 {{- end}}

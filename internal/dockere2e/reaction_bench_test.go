@@ -125,6 +125,8 @@ func benchReaction(b *testing.B, c reactionCase) {
 	// so that only the engine's events raise alerts.
 	s.Realert, s.BackoffInitial, s.BackoffMax, s.BreakerMax = "1ms", "1ms", "1ms", 100000
 	s.Interval = "1m"
+	profDir := reactionProfileDir(b)
+	s.Pprof = profDir != ""
 	// A verification cut short by a slow engine would be retried, an
 	// action out of turn in the next sample.
 	s.VerifyTimeout = reactionPatience.String()
@@ -197,6 +199,7 @@ func benchReaction(b *testing.B, c reactionCase) {
 	// the plugins' first calls are not what is measured.
 	sample(ourID)
 	sample(twinID)
+	stopProfile := profileDaemon(b, d, profDir, "hemostatd-reaction-"+c.name)
 	b.ResetTimer()
 	for b.Loop() {
 		for i := range eventsPerOp {
@@ -210,6 +213,7 @@ func benchReaction(b *testing.B, c reactionCase) {
 		}
 	}
 	b.StopTimer()
+	stopProfile()
 	report(b, full, base)
 	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 	b.ReportMetric(ms(percentile(alerted, 50)), "alert-p50-ms")
