@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
+	"sync"
 	"time"
 )
 
@@ -36,6 +38,20 @@ type Envelope struct {
 	Agent     string          `json:"agent"`
 	Type      string          `json:"type"`
 	Data      json.RawMessage `json:"data"`
+
+	// decoded is shared by every copy of an envelope DecodeEnvelope made:
+	// the bus hands one received envelope to several handlers (the
+	// overview, then a role), and each decoding the data again was a
+	// large part of a burst's cost.
+	decoded *sharedData
+}
+
+// sharedData holds the first successful DecodeData of an envelope.
+type sharedData struct {
+	mu   sync.Mutex
+	of   *byte     // the first byte of the Data it was decoded from
+	v    validator // a pointer to a copy of the decoded value
+	vTyp reflect.Type
 }
 
 // NewEnvelope stamps data for publishing now.
@@ -118,12 +134,23 @@ func DecodeEnvelope(msg []byte, wantType string) (Envelope, error) {
 	if len(data) == 0 || data[0] != '{' {
 		return Envelope{}, invalid(ErrInvalidData, "data must be a JSON object")
 	}
+	env.decoded = &sharedData{}
 	return env, nil
 }
 
 // DecodeData strictly decodes an envelope's data into v (one of the data
 // types of this package) and validates it.
+//
+// The data of an envelope from DecodeEnvelope is decoded once: a later
+// call for the same type, on any copy of the envelope, gets a copy of
+// that first value. The copy is shallow, so its slices and maps (Issues,
+// Metrics) are shared by every reader of the envelope: read them, never
+// change them in place.
 func DecodeData(env Envelope, v validator) error {
+	s := env.decoded
+	if s != nil && len(env.Data) > 0 && s.load(&env.Data[0], v) {
+		return nil
+	}
 	if err := json.Unmarshal(env.Data, v); err != nil {
 		var typeErr *json.UnmarshalTypeError
 		if errors.As(err, &typeErr) {
@@ -131,7 +158,43 @@ func DecodeData(env Envelope, v validator) error {
 		}
 		return invalid(ErrMalformed, "%v", err)
 	}
-	return v.validate()
+	if err := v.validate(); err != nil {
+		return err
+	}
+	if s != nil && len(env.Data) > 0 {
+		s.store(&env.Data[0], v)
+	}
+	return nil
+}
+
+// load copies the shared value into v when it was decoded from the data
+// starting at of into v's type.
+func (s *sharedData) load(of *byte, v validator) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.v == nil || s.of != of {
+		return false
+	}
+	dst := reflect.ValueOf(v)
+	if dst.Type() != s.vTyp {
+		return false
+	}
+	dst.Elem().Set(reflect.ValueOf(s.v).Elem())
+	return true
+}
+
+// store keeps a copy of v, the data starting at of decoded, unless a value
+// is kept already.
+func (s *sharedData) store(of *byte, v validator) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.v != nil {
+		return
+	}
+	src := reflect.ValueOf(v)
+	c := reflect.New(src.Type().Elem())
+	c.Elem().Set(src.Elem())
+	s.of, s.v, s.vTyp = of, c.Interface().(validator), src.Type()
 }
 
 type validator interface{ validate() error }

@@ -82,3 +82,57 @@ func TestMetricsFromSample(t *testing.T) {
 		t.Errorf("MetricsFromSample = %+v, want %+v", m, want)
 	}
 }
+
+// TestDecodeDataShared: the handlers of one received envelope share its
+// decoded data — the second decode of the same type copies the first and
+// allocates nothing — while another type, or a copy given other data,
+// is decoded afresh.
+func TestDecodeDataShared(t *testing.T) {
+	raw := []byte(`{"timestamp":"2025-11-03T10:30:45.123456","agent":"HemoStat-Monitor","type":"health_alert",` +
+		`"data":{"container":"web-1","issues":["exited (code 1)"],"metrics":{"cpu_pct":1.5}}}`)
+	env, err := DecodeEnvelope(raw, TypeHealthAlert)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var first HealthAlert
+	if err := DecodeData(env, &first); err != nil {
+		t.Fatal(err)
+	}
+	first.Container = "changed by its reader"
+	copyOf := env
+	var second HealthAlert
+	if allocs := testing.AllocsPerRun(10, func() {
+		second = HealthAlert{}
+		if err := DecodeData(copyOf, &second); err != nil {
+			t.Fatal(err)
+		}
+	}); allocs != 0 {
+		t.Errorf("the second decode allocated %v times; want the first's value shared", allocs)
+	}
+	if second.Container != "web-1" || len(second.Issues) != 1 || second.Metrics["cpu_pct"] != 1.5 {
+		t.Errorf("second decode = %+v", second)
+	}
+
+	var other RemediationNeeded
+	if err := DecodeData(env, &other); err == nil || other.Container != "web-1" {
+		t.Errorf("decoding as another type = %+v, %v; want it decoded afresh (and invalid: no action)", other, err)
+	}
+
+	changed := env
+	changed.Data = []byte(`{"container":"db-1","issues":["x"]}`)
+	var third HealthAlert
+	if err := DecodeData(changed, &third); err != nil || third.Container != "db-1" {
+		t.Errorf("a copy with other data decoded to %+v, %v", third, err)
+	}
+
+	bad, err := DecodeEnvelope([]byte(`{"timestamp":"2025-11-03T10:30:45","agent":"a","type":"health_alert","data":{"container":"c"}}`), TypeHealthAlert)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 {
+		var a HealthAlert
+		if err := DecodeData(bad, &a); !errors.Is(err, ErrMissing) {
+			t.Errorf("decode %d of invalid data: %v; want ErrMissing every time", i+1, err)
+		}
+	}
+}
