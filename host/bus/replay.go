@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"hash/fnv"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -38,10 +37,23 @@ type recent struct {
 
 func newRecent() *recent { return &recent{set: make(map[uint64]int, recentSize)} }
 
+// payloadHash is FNV-1a, written out so that hashing a string received
+// copies nothing: it runs for every envelope.
 func payloadHash(payload string) uint64 {
-	h := fnv.New64a()
-	h.Write([]byte(payload))
-	return h.Sum64()
+	return fnvString(fnvOffset, payload)
+}
+
+const (
+	fnvOffset = 14695981039346656037
+	fnvPrime  = 1099511628211
+)
+
+func fnvString(h uint64, s string) uint64 {
+	for i := 0; i < len(s); i++ {
+		h ^= uint64(s[i])
+		h *= fnvPrime
+	}
+	return h
 }
 
 // add remembers a payload, forgetting the oldest when full.
@@ -77,6 +89,9 @@ func (rs *runState) received(eventType, payload string) bool {
 // takeReplayed reports whether the last replay handed on payload, and
 // forgets it: a live copy is dropped once, a later identical publish is not.
 func (rs *runState) takeReplayed(eventType, payload string) bool {
+	if len(rs.replayed) == 0 {
+		return false // no replay ran lately: the usual case, and cheap
+	}
 	key := payloadHash(eventType + "\x00" + payload)
 	if _, ok := rs.replayed[key]; ok {
 		delete(rs.replayed, key)
