@@ -61,6 +61,10 @@ func TestMissedChanges(t *testing.T) {
 	terminated.ExitCode = 143
 	interrupted := died
 	interrupted.ExitCode = 130
+	stoppedByEngine := running
+	stoppedByEngine.Health = "starting"
+	engineStopped := stoppedByEngine
+	engineStopped.Status, engineStopped.FinishedAt, engineStopped.Health = "exited", t0.Add(time.Minute), "unhealthy"
 	oomKilled := died
 	oomKilled.ExitCode, oomKilled.OOMKilled = 137, true
 
@@ -84,6 +88,7 @@ func TestMissedChanges(t *testing.T) {
 		{"stopped by SIGTERM", running, true, terminated, []string{sdk.EventDie}, false, true},
 		{"stopped by SIGINT", running, true, interrupted, []string{sdk.EventDie}, false, true},
 		{"OOM killed", running, true, oomKilled, []string{sdk.EventDie}, false, false},
+		{"stopped by the engine's restart, restored unhealthy", stoppedByEngine, true, engineStopped, []string{sdk.EventDie}, false, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

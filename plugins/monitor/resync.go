@@ -168,7 +168,11 @@ func missedChanges(old containerInfo, known bool, cur containerInfo) []change {
 			out = append(out, change{info: cur, event: sdk.EventUnpause})
 		}
 	}
-	if cur.Health != "" && cur.Health != old.Health && (known || cur.Health == sdk.HealthUnhealthy) {
+	// A health verdict is about a running container: the engine restored
+	// after a restart marks the containers its shutdown stopped
+	// unhealthy, which is no health check failing (their exit, if a
+	// crash, was reported above).
+	if cur.Status == "running" && cur.Health != "" && cur.Health != old.Health && (known || cur.Health == sdk.HealthUnhealthy) {
 		out = append(out, change{info: cur, event: sdk.EventHealthStatus})
 	}
 	return out
