@@ -38,6 +38,8 @@ type Engine struct {
 	Client *client.Client
 
 	dir  string
+	bin  string
+	args []string
 	cmd  *exec.Cmd
 	log  string
 	done chan struct{}
@@ -60,13 +62,9 @@ func StartEngine(t testing.TB) *Engine {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &Engine{dir: dir, Host: "unix://" + filepath.Join(dir, "docker.sock"), log: filepath.Join(dir, "dockerd.log"), done: make(chan struct{})}
-	logFile, err := os.Create(e.log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer logFile.Close()
-	e.cmd = exec.Command(bin,
+	e := &Engine{dir: dir, Host: "unix://" + filepath.Join(dir, "docker.sock"), log: filepath.Join(dir, "dockerd.log")}
+	e.bin = bin
+	e.args = []string{
 		"--data-root", filepath.Join(dir, "data"),
 		"--exec-root", filepath.Join(dir, "exec"),
 		"--pidfile", filepath.Join(dir, "docker.pid"),
@@ -75,31 +73,54 @@ func StartEngine(t testing.TB) *Engine {
 		// Not the shared engine's: nothing of this one is found by or
 		// finds the other.
 		"--containerd-namespace", "hsengine", "--containerd-plugins-namespace", "hsengine-plugins",
-	)
-	e.cmd.Stdout, e.cmd.Stderr = logFile, logFile
-	// A test binary that dies takes its engines with it (SIGTERM: dockerd
-	// stops its containerd on the way out).
-	e.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM, Setpgid: true}
-	if err := e.cmd.Start(); err != nil {
-		t.Fatalf("testenv: start dockerd: %v", err)
 	}
-	go func() {
-		e.cmd.Wait()
-		close(e.done)
-	}()
-	t.Cleanup(func() { e.stop(t) })
-
 	e.Client, err = client.NewClientWithOpts(client.WithHost(e.Host), client.WithAPIVersionNegotiation())
 	if err != nil {
 		t.Fatalf("testenv: client for %s: %v", e.Host, err)
 	}
+	if err := e.launch(); err != nil {
+		t.Fatalf("testenv: start dockerd: %v", err)
+	}
+	t.Cleanup(func() { e.stop(t) })
+	e.waitUp(t)
+	return e
+}
+
+// launch starts dockerd on the engine's directories; its output is
+// appended to the engine's log, which a restart keeps.
+func (e *Engine) launch() error {
+	logFile, err := os.OpenFile(e.log, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return err
+	}
+	defer logFile.Close()
+	cmd := exec.Command(e.bin, e.args...)
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	// A test binary that dies takes its engines with it (SIGTERM: dockerd
+	// stops its containerd on the way out).
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM, Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	done := make(chan struct{})
+	go func() {
+		cmd.Wait()
+		close(done)
+	}()
+	e.cmd, e.done = cmd, done
+	return nil
+}
+
+// waitUp waits until dockerd answers a ping.
+func (e *Engine) waitUp(t testing.TB) {
+	t.Helper()
 	deadline := time.Now().Add(engineStartTimeout)
 	for {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		_, err := e.Client.Ping(ctx)
 		cancel()
 		if err == nil {
-			return e
+			return
 		}
 		select {
 		case <-e.done:
@@ -111,6 +132,33 @@ func StartEngine(t testing.TB) *Engine {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// Restart stops this engine's dockerd with sig — SIGTERM, as a service
+// manager's restart sends, or SIGKILL, a crash — waits for it to exit and
+// starts it again on the same data root, exec root, pidfile and socket,
+// returning once it answers. Its containers outlive the restart, stopped
+// (there is no live restore). Only this engine's process is signalled:
+// never the shared engine. It returns when dockerd exited (down) and when
+// it answered again (up).
+func (e *Engine) Restart(t testing.TB, sig syscall.Signal) (down, up time.Time) {
+	t.Helper()
+	if err := e.cmd.Process.Signal(sig); err != nil {
+		t.Fatalf("testenv: signal dockerd %s: %v", e.Host, err)
+	}
+	select {
+	case <-e.done:
+	case <-time.After(engineStopTimeout):
+		t.Fatalf("testenv: dockerd %s did not exit within %s of %v\n%s", e.Host, engineStopTimeout, sig, e.tail())
+	}
+	down = time.Now()
+	// After a SIGKILL, whatever dockerd left behind under its exec root
+	// is found by the next one, as after a crash of a real engine.
+	if err := e.launch(); err != nil {
+		t.Fatalf("testenv: start dockerd %s again: %v", e.Host, err)
+	}
+	e.waitUp(t)
+	return down, time.Now()
 }
 
 // StartEngines starts n private engines at once.
