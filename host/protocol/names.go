@@ -82,3 +82,13 @@ func DecisionsKey(container string) string {
 
 // StateKey holds a plugin's shared state set through the host callback.
 func StateKey(key string) string { return Prefix + "state:" + key }
+
+// GateKey holds the responder's safety-gate state of a container (JSON,
+// kept for the gate's retention: the longest of the backoff's reset, the
+// breaker's window and the cooldown), so that a daemon taking over the
+// engine's lease continues the backoff and keeps an open breaker open. Its
+// hash tag is the container's RemediationKey: one Cluster slot holds the
+// record, the decisions and the gate state of a container.
+func GateKey(container string) string {
+	return Prefix + "gate:{" + RemediationKey(container) + "}"
+}

@@ -48,6 +48,10 @@ type Responder struct {
 	// daemon that lost its lease while the request waited does not act.
 	Active Active
 	Fence  Fence
+	// Term is the lease generation this daemon holds (nil or 0 without a
+	// lease). At each new term the gate's state is read back from Redis,
+	// where the daemon that acted last left it (see gatestate.go).
+	Term func() int64
 	// PluginRetryDelay is the wait before a request whose responder plugin
 	// could not be reached is tried again; default 5s.
 	PluginRetryDelay time.Duration
@@ -70,6 +74,9 @@ type Responder struct {
 	caps    map[string][]string                   // plugin name → actions
 	parked  map[string]protocol.RemediationNeeded // container → deferred request
 	retries map[string]int                        // container → unreachable-plugin tries in a row
+	loaded  map[string]int64                      // container → term its gate state was read in
+	term    int64                                 // the term whose gate states were all read back
+	termSet bool
 
 	abandoned atomic.Int64 // actions cut off by the shutdown
 }
@@ -163,9 +170,12 @@ func (r *Responder) resolve(need protocol.RemediationNeeded) protocol.Remediatio
 func (r *Responder) Run(ctx context.Context) error {
 	work := r.workCtx
 	for {
-		wait := time.Hour
+		r.restoreTerm(ctx)
+		// A takeover is noticed within termPoll, to read the gate's
+		// state back and carry out the parked actions it holds.
+		wait := termPoll
 		if at, ok := r.Gate.NextDue(); ok {
-			wait = max(time.Until(at), 0)
+			wait = min(max(time.Until(at), 0), termPoll)
 		}
 		timer := time.NewTimer(wait)
 		select {
@@ -201,6 +211,8 @@ func (r *Responder) Close() {
 }
 
 func (r *Responder) handle(ctx context.Context, need protocol.RemediationNeeded, recheck bool) {
+	r.loadGate(ctx, need.Container)
+	defer r.saveGate(ctx, need.Container)
 	var newest sdk.Sample
 	if h, ok := r.Handoff.take(need.Container, need.RequestID); ok && !recheck {
 		newest = r.observed(need.Container, h)
