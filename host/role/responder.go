@@ -243,6 +243,9 @@ func (r *Responder) handle(ctx context.Context, need protocol.RemediationNeeded,
 		// retry always carries the full request.
 		r.park(need)
 		retryAt := r.Gate.Defer(req)
+		// Saved before the result is published: whoever reads the result
+		// and takes the lease next finds the parked request in Redis.
+		r.saveGate(ctx, need.Container)
 		r.complete(ctx, need, protocol.Result{Status: sdk.StatusDeferred, Reason: v.Reason, RetryAt: protocol.FormatTimestamp(retryAt)})
 		select {
 		case r.wakeup <- struct{}{}:
@@ -335,6 +338,7 @@ func (r *Responder) Abandoned() int { return int(r.abandoned.Load()) }
 // backoff and breaker and in the container's remediation record.
 func (r *Responder) recordAttempt(ctx context.Context, need protocol.RemediationNeeded, status string) {
 	r.Gate.Record(need.Container, need.Action, status)
+	r.saveGate(ctx, need.Container)
 	rec := sdk.Remediation{Time: time.Now().UTC(), Action: need.Action, Status: status, Reason: need.Reason}
 	if _, err := r.Bus.RecordRemediation(ctx, need.Container, rec); err != nil {
 		r.Logger.Error("record remediation", "container", need.Container, "error", err)
