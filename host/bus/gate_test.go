@@ -10,6 +10,7 @@ import (
 
 	"github.com/hemostat/hemostat/host/gate"
 	"github.com/hemostat/hemostat/host/protocol"
+	"github.com/hemostat/hemostat/sdk"
 )
 
 // TestGateStateSurvivesTheDaemon: a gate restored from Redis by another
@@ -27,13 +28,21 @@ func TestGateStateSurvivesTheDaemon(t *testing.T) {
 			Breaker: gate.Breaker{MaxActions: 3, Window: time.Hour}}
 		const web = "h1/web-1"
 		req := gate.Request{Container: web, Action: "restart", Confidence: 1}
-		handover := func(from *gate.Gate) *gate.Gate {
+		// handover saves from's state as the responder does — alone, or
+		// with the remediation record in one script — and restores it
+		// in a new gate.
+		handover := func(from *gate.Gate, withRecord bool) *gate.Gate {
 			t.Helper()
 			saved, ok := from.Save(web)
 			if !ok {
 				t.Fatal("the gate has nothing to save after an action")
 			}
-			if err := b.SaveGate(ctx, web, saved, from.Retention()); err != nil {
+			if withRecord {
+				rec, err := b.RecordAction(ctx, web, sdk.Remediation{Action: "restart", Status: "failed"}, saved, from.Retention())
+				if err != nil || rec.Count != 1 {
+					t.Fatalf("record with the gate state: %+v, %v", rec, err)
+				}
+			} else if err := b.SaveGate(ctx, web, saved, from.Retention()); err != nil {
 				t.Fatal(err)
 			}
 			if ttl := client.TTL(ctx, protocol.GateKey(web)).Val(); ttl <= 0 || ttl > p.Breaker.Window {
@@ -54,7 +63,7 @@ func TestGateStateSurvivesTheDaemon(t *testing.T) {
 		g1.Record(web, "restart", "success") // step 2: the next waits 20 s
 
 		now = t0.Add(15 * time.Second)
-		g2 := handover(g1)
+		g2 := handover(g1, false)
 		if v := gate.New(p, clock).Check(req); v.Outcome != gate.Allow {
 			t.Fatalf("a fresh gate: %v, want allow (the test would prove nothing)", v.Outcome)
 		}
@@ -71,7 +80,7 @@ func TestGateStateSurvivesTheDaemon(t *testing.T) {
 			t.Fatalf("after the third action: %v first=%v, want the breaker's first escalation", v.Outcome, v.FirstEscalation)
 		}
 		now = t0.Add(40 * time.Minute)
-		g3 := handover(g2)
+		g3 := handover(g2, true)
 		if v := g3.Check(req); v.Outcome != gate.Escalate || v.FirstEscalation {
 			t.Fatalf("restored after the breaker opened: %v first=%v, want escalate, already announced", v.Outcome, v.FirstEscalation)
 		}

@@ -50,6 +50,14 @@ func (b *Bus) Stats(ctx context.Context, container string) (protocol.Stats, bool
 // the container's decision history, in one atomic script. A zero r.Time
 // means now. It returns the new record.
 func (b *Bus) RecordRemediation(ctx context.Context, container string, r sdk.Remediation) (protocol.RemediationRecord, error) {
+	return b.RecordAction(ctx, container, r, nil, 0)
+}
+
+// RecordAction is RecordRemediation that also writes the container's
+// safety-gate state (see SaveGate) in the same script, when gateState is
+// not nil: a new lease holder never finds an action counted in the record
+// but missing from the backoff, even on a Cluster (one hash tag).
+func (b *Bus) RecordAction(ctx context.Context, container string, r sdk.Remediation, gateState any, ttl time.Duration) (protocol.RemediationRecord, error) {
 	if err := checkName("container name", container); err != nil {
 		return protocol.RemediationRecord{}, err
 	}
@@ -65,9 +73,17 @@ func (b *Bus) RecordRemediation(ctx context.Context, container string, r sdk.Rem
 	recordKey, historyKey := protocol.RemediationKey(container), protocol.DecisionsKey(container)
 	// The history key carries the record key as its hash tag, so even a
 	// Cluster runs this one script on both.
-	count, err := remediationScript.Run(ctx, b.client, []string{recordKey, historyKey},
-		lastAction, seconds(protocol.RemediationTTL),
-		raw, protocol.DecisionsMax, seconds(protocol.HistoryTTL)).Int()
+	keys := []string{recordKey, historyKey}
+	args := []any{lastAction, seconds(protocol.RemediationTTL), raw, protocol.DecisionsMax, seconds(protocol.HistoryTTL)}
+	if gateState != nil {
+		state, err := json.Marshal(gateState)
+		if err != nil {
+			return protocol.RemediationRecord{}, fmt.Errorf("bus: encode gate state of %s: %w", container, err)
+		}
+		keys = append(keys, protocol.GateKey(container))
+		args = append(args, state, max(ttl, time.Second).Milliseconds())
+	}
+	count, err := remediationScript.Run(ctx, b.client, keys, args...).Int()
 	if err != nil {
 		return protocol.RemediationRecord{}, fmt.Errorf("bus: record remediation of %s: %w", container, err)
 	}

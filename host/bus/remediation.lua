@@ -8,6 +8,8 @@
 -- ARGV[2]  the record's TTL in seconds.
 -- ARGV[3]  the remediation as JSON; ARGV[4] how many the history keeps;
 -- ARGV[5]  the history's TTL in seconds.
+-- KEYS[3]  optional: the container's safety-gate state, same hash tag;
+--          ARGV[6] the state as JSON, ARGV[7] its TTL in milliseconds.
 --
 -- Returns the new count.
 
@@ -27,4 +29,7 @@ redis.call('SET', KEYS[1], record, 'EX', ARGV[2])
 redis.call('RPUSH', KEYS[2], ARGV[3])
 redis.call('LTRIM', KEYS[2], -tonumber(ARGV[4]), -1)
 redis.call('EXPIRE', KEYS[2], ARGV[5])
+if KEYS[3] then
+  redis.call('SET', KEYS[3], ARGV[6], 'PX', ARGV[7])
+end
 return count

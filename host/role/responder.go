@@ -338,9 +338,13 @@ func (r *Responder) Abandoned() int { return int(r.abandoned.Load()) }
 // backoff and breaker and in the container's remediation record.
 func (r *Responder) recordAttempt(ctx context.Context, need protocol.RemediationNeeded, status string) {
 	r.Gate.Record(need.Container, need.Action, status)
-	r.saveGate(ctx, need.Container)
 	rec := sdk.Remediation{Time: time.Now().UTC(), Action: need.Action, Status: status, Reason: need.Reason}
-	if _, err := r.Bus.RecordRemediation(ctx, need.Container, rec); err != nil {
+	// The gate state is written with the record, in one script.
+	var saved any
+	if st, ok := r.Gate.Save(need.Container); ok && r.Active.now() {
+		saved = st
+	}
+	if _, err := r.Bus.RecordAction(ctx, need.Container, rec, saved, r.Gate.Retention()); err != nil {
 		r.Logger.Error("record remediation", "container", need.Container, "error", err)
 	}
 }
