@@ -172,6 +172,11 @@ func (w *watcher) handleEvent(ctx context.Context, m events.Message) error {
 			info.RestartPolicy = fresh.RestartPolicy
 		}
 	case events.ActionOOM:
+		if info.OOMSeen && info.Status != "running" {
+			// The engine can send more than one oom event for the kill
+			// that ended this run; the first was reported.
+			return nil
+		}
 		info.OOMSeen, info.OOMKilled = true, true
 		event = sdk.EventOOM
 	case events.ActionDie:

@@ -81,8 +81,15 @@ func TestOOMKillAtStart(t *testing.T) {
 		&container.HostConfig{Resources: container.Resources{Memory: limit, MemorySwap: limit}},
 		"--alloc-mb", "256")
 	die := rec.waitFor(t, name, eventTimeout, "die", event(sdk.EventDie))
-	if !die.OOMKilled || die.ExitCode != 137 || die.StopRequested {
-		t.Errorf("die sample = %+v, want OOMKilled, exit 137, not a requested stop", die)
+	if die.ExitCode != 137 || die.StopRequested {
+		t.Errorf("die sample = %+v, want exit 137, not a requested stop", die)
+	}
+	if !die.OOMKilled {
+		// A loaded engine can learn of the OOM kill later than oomWait
+		// after the die (see TestOOMEventAfterDie): the oom sample then
+		// follows, and the host alerts the OOM kill from it.
+		rec.waitFor(t, name, eventTimeout, "oom after the die", event(sdk.EventOOM))
+		t.Logf("the engine recorded the OOM kill more than %v after the die", oomWait)
 	}
 }
 

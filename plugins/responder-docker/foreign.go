@@ -2,6 +2,7 @@ package dockerresponder
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -374,7 +375,21 @@ func (w *foreignWatch) subscribe(ctx context.Context, cli *client.Client, since 
 	prune := time.NewTicker(foreignWindow)
 	defer prune.Stop()
 	retry := time.Second
+	negotiated := false
 	for {
+		if !negotiated {
+			negotiated = negotiate(ctx, cli)
+		}
+		if !negotiated {
+			w.cutOff(errors.New("the engine does not answer a ping"))
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(retry):
+			}
+			retry = min(2*retry, 30*time.Second)
+			continue
+		}
 		sctx, cancel := context.WithCancel(ctx)
 		msgs, errs := cli.Events(sctx, events.ListOptions{Since: unixNano(since), Filters: f})
 		w.mu.Lock()
@@ -591,4 +606,20 @@ func foreignMessage(fa sdk.ForeignAction) string {
 	return fmt.Sprintf("container %s was %s by another client %s%s; another healer (docker-autoheal, "+
 		"a second hemostatd without this one's Redis) may be acting on this engine — remove it, "+
 		"or label the container %s=false to leave it to the other", fa.Container, verb, when, times, sdk.LabelEnable)
+}
+
+// negotiate fixes cli's API version from a ping before the first event
+// stream opens. The client's Events reads the version in a goroutine of its
+// own without its negotiation lock, so a first request that negotiates at
+// the same time (an action's inspect) would race with it; once negotiated,
+// the version is never written again.
+func negotiate(ctx context.Context, cli *client.Client) bool {
+	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	ping, err := cli.Ping(pctx)
+	if err != nil {
+		return false
+	}
+	cli.NegotiateAPIVersionPing(ping)
+	return true
 }

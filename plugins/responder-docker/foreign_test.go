@@ -182,6 +182,9 @@ func TestForeignOnEngine(t *testing.T) {
 	if err := d.cli.ContainerRestart(d.ctx, contested, container.StopOptions{Timeout: &timeout}); err != nil {
 		t.Fatal(err)
 	}
+	// Ours follows a moment later, as a second healer's would: right
+	// after it, the two are milliseconds apart and the offset rounds to 0.
+	time.Sleep(100 * time.Millisecond)
 	for _, name := range []string{contested, alone} {
 		res := d.remediate(r, sdk.RemediateRequest{Container: name, Action: sdk.ActionRestart, Reason: "unhealthy", Confidence: 0.9,
 			Params: map[string]string{ParamTrigger: TriggerLifecycle}})

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/docker/docker/api/types/container"
+	"github.com/hemostat/hemostat/internal/testenv"
 	"github.com/hemostat/hemostat/sdk"
 )
 
@@ -111,7 +112,9 @@ func TestLifecycleActions(t *testing.T) {
 	t.Parallel()
 	d := newDockerTest(t)
 	r := d.responder(nil)
-	name := d.sickapp("app", container.Config{}, container.HostConfig{})
+	name := d.sickapp("app", container.Config{}, container.HostConfig{}, "--log", "ready")
+	// The first step stops it: only after its SIGTERM handler is set.
+	testenv.WaitLogLine(t, d.cli, name, "ready")
 	pause := func() {
 		if err := d.cli.ContainerPause(d.ctx, name); err != nil {
 			t.Fatal(err)
