@@ -49,11 +49,10 @@ func TestFaultEngineRestartedMidRemediation(t *testing.T) {
 		Image: image, Cmd: []string{"--exit", "1", "--after", "2s", "--exit-once", "/tmp/crashed"},
 		Healthcheck: &container.HealthConfig{Test: []string{"CMD", "/sickapp", "health"}, Interval: 5 * time.Minute},
 	}, nil)
-	crashed := waitContainer(t, e, id, "exited after its crash", func(s *container.State) bool { return s.Status == container.StateExited })
+	first := waitContainer(t, e, id, "running", func(s *container.State) bool { return s.Running })
+	waitContainer(t, e, id, "exited after its crash", exitedOnce)
 	watch.WaitFor(t, "remediation_needed", slow, nil, time.Minute)
-	waitContainer(t, e, id, "started again by the responder", func(s *container.State) bool {
-		return s.Running && s.StartedAt > crashed.StartedAt
-	})
+	waitContainer(t, e, id, "started again by the responder", startedAfter(first))
 	if n := watch.Count("remediation_complete", slow); n != 0 {
 		t.Fatalf("the action ended before the engine was restarted: %s", watch.Dump(slow))
 	}
@@ -77,11 +76,13 @@ func TestFaultEngineRestartedMidRemediation(t *testing.T) {
 	nid := testenv.RunContainer(t, e.Client, next, &container.Config{
 		Image: image, Cmd: []string{"--exit", "1", "--after", "2s", "--exit-once", "/tmp/crashed"},
 	}, nil)
-	ncrashed := waitContainer(t, e, nid, "exited after its crash", func(s *container.State) bool { return s.Status == container.StateExited })
+	nfirst := waitContainer(t, e, nid, "running", func(s *container.State) bool { return s.Running })
+	waitContainer(t, e, nid, "exited after its crash", exitedOnce)
 	healed := watch.WaitFor(t, "remediation_complete", next, daemontest.StatusIs("success"), 2*time.Minute)
-	finished, _ := time.Parse(time.RFC3339Nano, ncrashed.FinishedAt)
+	// A running container keeps the finish time of its last exit.
+	again := waitContainer(t, e, nid, "running again", startedAfter(nfirst))
+	finished, _ := time.Parse(time.RFC3339Nano, again.FinishedAt)
 	row.Figure("the next crash healed %s after it (engine back %s before it)", healed.At.Sub(finished).Round(100*time.Millisecond), finished.Sub(up).Round(100*time.Millisecond))
-	waitContainer(t, e, nid, "running again", func(s *container.State) bool { return s.Running })
 	watch.ExpectTrace(t, next, "health_alert Exited with code 1", "remediation_needed restart", "remediation_complete restart success")
 	if !strings.Contains(d.Logs(), "docker events stream lost") {
 		t.Errorf("hemostatd's log does not show the monitor losing its event stream: was the engine restarted?")
@@ -179,6 +180,24 @@ func waitContainer(t *testing.T, e *testenv.Engine, id, what string, ok func(*co
 			t.Fatalf("%s not %s within a minute: %+v (%v)", id[:12], what, c.State, err)
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// exitedOnce says whether the container has exited at least once. The
+// engine keeps the time of its last exit while it runs again, so this
+// holds even when hemostatd restarted it between two polls.
+func exitedOnce(s *container.State) bool {
+	finished, err := time.Parse(time.RFC3339Nano, s.FinishedAt)
+	return err == nil && finished.Year() > 1
+}
+
+// startedAfter holds once the container runs again, started after it did
+// in state prev.
+func startedAfter(prev *container.State) func(*container.State) bool {
+	before, _ := time.Parse(time.RFC3339Nano, prev.StartedAt)
+	return func(s *container.State) bool {
+		started, err := time.Parse(time.RFC3339Nano, s.StartedAt)
+		return s.Running && err == nil && started.After(before)
 	}
 }
 
