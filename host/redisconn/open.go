@@ -35,14 +35,20 @@ func Open(ctx context.Context, cfg Config, logger hclog.Logger) (redis.Universal
 	if err != nil {
 		return nil, nil, err
 	}
-	client := redis.NewUniversalClient(&redis.UniversalOptions{
+	opts := &redis.UniversalOptions{
 		Addrs:      cfg.Addresses,
 		MasterName: cfg.SentinelMaster,
 		Username:   cfg.Username,
 		Password:   cfg.Password,
 		DB:         cfg.DB,
 		TLSConfig:  tlsCfg,
-	})
+	}
+	var client redis.UniversalClient
+	if cfg.Mode() == "cluster" {
+		client = newClusterClient(opts.Cluster())
+	} else {
+		client = redis.NewUniversalClient(opts)
+	}
 	where := fmt.Sprintf("redis (%s) at %s", cfg.Mode(), strings.Join(cfg.Addresses, ", "))
 	if cfg.SentinelMaster != "" {
 		where = fmt.Sprintf("redis master %q from sentinels at %s", cfg.SentinelMaster, strings.Join(cfg.Addresses, ", "))
