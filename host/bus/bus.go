@@ -44,7 +44,10 @@ type Options struct {
 	Registerer prometheus.Registerer
 	// OnConnection, when set, is told when Run loses its connection to
 	// Redis (up false, with the error) and when it has one again (up
-	// true). It must not block: Run waits for it.
+	// true). Run waits for it: with pub/sub, the envelopes heard on the
+	// new connection (and the replay of what it missed) are handed on
+	// only after it returns, so it may make a short Redis call first, and
+	// must not block longer.
 	OnConnection func(up bool, err error)
 	// Delivery is DeliveryPubSub (the default) or DeliveryStreams: then
 	// Publish also appends to the type's stream, and Run reads the streams

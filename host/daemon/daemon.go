@@ -109,7 +109,13 @@ func Run(ctx context.Context, opts Options) (err error) {
 	d.standby = newStandby(reg, log.Named("lease"))
 	runLease := d.standby.start(ctx, cfg.Lease, client, embedded != "", d.fleet.Host)
 	busOpts := bus.Options{
-		Logger: log, Registerer: reg, OnConnection: d.trouble.connection,
+		Logger: log, Registerer: reg,
+		OnConnection: func(up bool, err error) {
+			if up {
+				d.standby.redisBack(ctx)
+			}
+			d.trouble.connection(up, err)
+		},
 		Delivery: cfg.Redis.Delivery, ClaimMinIdle: cfg.Redis.ClaimMinIdle,
 		Host: d.fleet.Host, ReadWhile: d.standby.active,
 	}

@@ -96,6 +96,21 @@ func (s *standby) onChange(active bool, _ int64) {
 	s.mu.Unlock()
 }
 
+// redisBack is told by the bus that its connection to Redis is back,
+// before the bus hands on anything heard on it. A daemon whose lease
+// lapsed while Redis was away (the key expired, or went with a restarted
+// server) takes it again here, when no other daemon holds it: otherwise
+// it would hear the first envelopes as a standby, and drop them, until
+// the lease's next turn up to ttl/3 later.
+func (s *standby) redisBack(ctx context.Context) {
+	if s.lease == nil || s.active() {
+		return
+	}
+	if s.lease.TryAcquire(ctx) {
+		s.log.Info("redis is back: the lease was taken again before listening", "generation", s.generation())
+	}
+}
+
 // wait is closed at the next transition.
 func (s *standby) wait() <-chan struct{} {
 	s.mu.Lock()

@@ -1,0 +1,61 @@
+package daemon
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/hemostat/hemostat/host/config"
+	"github.com/hemostat/hemostat/internal/testenv"
+)
+
+// TestRedisBackRetakesTheLease: a daemon whose lease lapsed while Redis
+// was away, and whose Redis came back empty, is active again as soon as
+// the bus says Redis is back — before it hears anything — not at the
+// lease's next turn; while another daemon holds the lease, it stays a
+// standby.
+func TestRedisBackRetakesTheLease(t *testing.T) {
+	srv := testenv.StartRedis(t)
+	rdb := srv.Client(t)
+	ctx := context.Background()
+	cfg := config.Lease{Enabled: true, TTL: time.Second}
+
+	s := newStandby(prometheus.NewRegistry(), hclog.NewNullLogger())
+	// Run is not started: no renewal, so the lease lapses by the clock,
+	// as it does while Redis is unreachable.
+	s.start(ctx, cfg, rdb, false, "rack-1")
+	first := s.generation()
+	if !s.active() || first == 0 {
+		t.Fatalf("a daemon alone did not take its lease at start (generation %d)", first)
+	}
+	time.Sleep(cfg.TTL)
+	if s.active() {
+		t.Fatal("the lease did not lapse unrenewed")
+	}
+
+	// Another daemon took it meanwhile: Redis being back changes nothing.
+	other := newStandby(prometheus.NewRegistry(), hclog.NewNullLogger())
+	other.start(ctx, config.Lease{Enabled: true, TTL: time.Minute}, rdb, false, "rack-1")
+	if !other.active() {
+		t.Fatal("the other daemon did not take the vacant lease")
+	}
+	s.redisBack(ctx)
+	if s.active() {
+		t.Fatal("Redis back: a standby took a lease another daemon holds")
+	}
+
+	// Redis restarted empty: the lease is vacant, and taken again at once.
+	if err := rdb.FlushAll(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	s.redisBack(ctx)
+	if !s.active() {
+		t.Fatal("Redis back with the lease vacant: the daemon is still a standby")
+	}
+	if err := s.fence(ctx); err != nil {
+		t.Errorf("the lease taken again does not pass the fence: %v", err)
+	}
+}
