@@ -166,7 +166,8 @@ func cpuRule(cfg Config, f facts, s series) (finding, bool) {
 // and flat is a steady load: a restart would only hand the memory back
 // until it is taken again, but the container is one spike from an OOM
 // kill, so it is a capacity warning for a person — or, when the responder
-// may, a raised limit. Memory that is falling is a false alarm.
+// may, a raised limit. Memory that is falling fast enough to be below the
+// line within another window is a false alarm.
 func memoryRule(cfg Config, f facts, s series) (finding, bool) {
 	if !f.highMemory {
 		return finding{}, false
@@ -190,7 +191,13 @@ func memoryRule(cfg Config, f facts, s series) (finding, bool) {
 		return memoryRemedy(cfg, severityMemory, confidenceTrend, fmt.Sprintf("memory %s%% and rising over %s %s, above the %s%% line: likely a leak", formatPct(latest), samplesPhrase(len(s)), formatRange(s), line)), true
 	}
 	if slope < -risingSlope {
-		return falseAlarm(severityMemory, confidenceSpike, fmt.Sprintf("memory %s%% is above the %s%% line but falling over %s %s: already coming down, not a leak; a restart would not help", formatPct(latest), line, samplesPhrase(len(s)), formatRange(s))), true
+		// Falling counts only when, at this rate, it is below the line
+		// within another window: a steady load that a GC eases by a
+		// fraction of a point is still one spike from an OOM kill.
+		if latest+slope*float64(len(s)) <= cfg.MemoryPct {
+			return falseAlarm(severityMemory, confidenceSpike, fmt.Sprintf("memory %s%% is above the %s%% line but falling over %s %s: already coming down, not a leak; a restart would not help", formatPct(latest), line, samplesPhrase(len(s)), formatRange(s))), true
+		}
+		return capacityWarning(cfg, fmt.Sprintf("memory %s%% is above the %s%% line and easing too slowly over %s %s to leave it soon: a steady load, not a leak, one spike from an OOM kill; a restart would not help", formatPct(latest), line, samplesPhrase(len(s)), formatRange(s))), true
 	}
 	return capacityWarning(cfg, fmt.Sprintf("memory %s%% is above the %s%% line and flat over %s %s: a steady load, not a leak, one spike from an OOM kill; a restart would not help", formatPct(latest), line, samplesPhrase(len(s)), formatRange(s))), true
 }
