@@ -67,7 +67,7 @@ func TestClusterFailoverGap(t *testing.T) {
 			t.Fatalf("%s: first write: %v", name, err)
 		}
 	}
-	killed := make(chan time.Time, 1)
+	start := time.Now()
 	var wg sync.WaitGroup
 	gaps := map[string]time.Duration{}
 	var mu sync.Mutex
@@ -75,7 +75,7 @@ func TestClusterFailoverGap(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			gap, err := firstWriteAfter(c, key, <-killed, giveUp)
+			gap, err := firstWriteAfter(c, key, start, giveUp)
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
@@ -84,10 +84,6 @@ func TestClusterFailoverGap(t *testing.T) {
 			}
 			gaps[name] = gap
 		}()
-	}
-	start := time.Now()
-	for range writers {
-		killed <- start
 	}
 	takeover := cluster.KillMaster(t, key)
 	wg.Wait()

@@ -49,7 +49,7 @@ func TestFaultEngineRestartedMidRemediation(t *testing.T) {
 		Image: image, Cmd: []string{"--exit", "1", "--after", "2s", "--exit-once", "/tmp/crashed"},
 		Healthcheck: &container.HealthConfig{Test: []string{"CMD", "/sickapp", "health"}, Interval: 5 * time.Minute},
 	}, nil)
-	first := waitContainer(t, e, id, "running", func(s *container.State) bool { return s.Running })
+	first := waitContainer(t, e, id, "running", running)
 	waitContainer(t, e, id, "exited after its crash", exitedOnce)
 	watch.WaitFor(t, "remediation_needed", slow, nil, time.Minute)
 	waitContainer(t, e, id, "started again by the responder", startedAfter(first))
@@ -76,7 +76,7 @@ func TestFaultEngineRestartedMidRemediation(t *testing.T) {
 	nid := testenv.RunContainer(t, e.Client, next, &container.Config{
 		Image: image, Cmd: []string{"--exit", "1", "--after", "2s", "--exit-once", "/tmp/crashed"},
 	}, nil)
-	nfirst := waitContainer(t, e, nid, "running", func(s *container.State) bool { return s.Running })
+	nfirst := waitContainer(t, e, nid, "running", running)
 	waitContainer(t, e, nid, "exited after its crash", exitedOnce)
 	healed := watch.WaitFor(t, "remediation_complete", next, daemontest.StatusIs("success"), 2*time.Minute)
 	// A running container keeps the finish time of its last exit.

@@ -381,48 +381,50 @@ func (w *foreignWatch) subscribe(ctx context.Context, cli *client.Client, since 
 			negotiated = negotiate(ctx, cli)
 		}
 		if !negotiated {
-			w.cutOff(errors.New("the engine does not answer a ping"))
-			select {
-			case <-ctx.Done():
-				return
-			case <-time.After(retry):
-			}
-			retry = min(2*retry, 30*time.Second)
-			continue
+			w.cutOff(errNoPing)
+		} else if !w.follow(ctx, cli, f, prune.C, &since, &retry) {
+			return
 		}
-		sctx, cancel := context.WithCancel(ctx)
-		msgs, errs := cli.Events(sctx, events.ListOptions{Since: unixNano(since), Filters: f})
-		w.mu.Lock()
-		w.down = time.Time{}
-		w.mu.Unlock()
-	stream:
-		for {
-			select {
-			case m := <-msgs:
-				at := time.Unix(0, m.TimeNano)
-				since = at
-				retry = time.Second
-				w.mu.Lock()
-				w.recent[m.Actor.ID] = append(w.recent[m.Actor.ID], engineEvent{action: string(m.Action), at: at})
-				w.mu.Unlock()
-			case <-prune.C:
-				w.prune()
-			case err := <-errs:
-				if ctx.Err() != nil {
-					cancel()
-					return
-				}
-				w.cutOff(err)
-				break stream
-			}
-		}
-		cancel()
 		select {
 		case <-ctx.Done():
 			return
 		case <-time.After(retry):
 		}
 		retry = min(2*retry, 30*time.Second)
+	}
+}
+
+// errNoPing is why the watch is cut while the engine does not answer.
+var errNoPing = errors.New("the engine does not answer a ping")
+
+// follow reads one events stream from *since on until it is cut, keeping
+// each event and moving *since past it, and resetting *retry once events
+// flow. It returns false when ctx ended.
+func (w *foreignWatch) follow(ctx context.Context, cli *client.Client, f filters.Args, prune <-chan time.Time, since *time.Time, retry *time.Duration) bool {
+	sctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	msgs, errs := cli.Events(sctx, events.ListOptions{Since: unixNano(*since), Filters: f})
+	w.mu.Lock()
+	w.down = time.Time{}
+	w.mu.Unlock()
+	for {
+		select {
+		case m := <-msgs:
+			at := time.Unix(0, m.TimeNano)
+			*since = at
+			*retry = time.Second
+			w.mu.Lock()
+			w.recent[m.Actor.ID] = append(w.recent[m.Actor.ID], engineEvent{action: string(m.Action), at: at})
+			w.mu.Unlock()
+		case <-prune:
+			w.prune()
+		case err := <-errs:
+			if ctx.Err() != nil {
+				return false
+			}
+			w.cutOff(err)
+			return true
+		}
 	}
 }
 
