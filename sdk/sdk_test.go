@@ -103,7 +103,7 @@ func TestHarnessMonitorStreamsSamples(t *testing.T) {
 	started := time.Date(2025, 11, 3, 10, 30, 45, 123456000, time.UTC)
 	want := []sdk.Sample{
 		{Container: "a", Status: "running", CPUPct: 12.5, MemoryPct: 40, MemoryLimitIsHost: true, Time: started},
-		{Container: "a", Status: "exited", Event: sdk.EventDie, ExitCode: 137, OOMKilled: true, StartedAt: started, LogTail: []string{"out of memory"}, Time: started},
+		{Container: "a", Status: "exited", Event: sdk.EventDie, ExitCode: 137, OOMKilled: true, StartedAt: started, FinishedAt: started.Add(time.Second), LogTail: []string{"out of memory"}, Time: started},
 	}
 	h := sdk.NewHarness(t, &scriptedMonitor{samples: want})
 	ctx, cancel := context.WithCancel(context.Background())

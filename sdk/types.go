@@ -41,12 +41,16 @@ type Sample struct {
 	// MemoryPct is relative to the host's memory.
 	MemoryLimitIsHost bool `json:"memory_limit_is_host,omitempty"`
 
-	Event         string    `json:"event,omitempty"`
-	ExitCode      int       `json:"exit_code,omitempty"`
-	OOMKilled     bool      `json:"oom_killed,omitempty"`
-	Health        string    `json:"health,omitempty"`
-	RestartCount  int       `json:"restart_count,omitempty"`
-	StartedAt     time.Time `json:"started_at,omitempty"`
+	Event        string    `json:"event,omitempty"`
+	ExitCode     int       `json:"exit_code,omitempty"`
+	OOMKilled    bool      `json:"oom_killed,omitempty"`
+	Health       string    `json:"health,omitempty"`
+	RestartCount int       `json:"restart_count,omitempty"`
+	StartedAt    time.Time `json:"started_at,omitempty"`
+	// FinishedAt is when the container last exited, zero if it never did.
+	// In a state sample (the first of a Watch) it tells the host whether
+	// an exited container crashed while no monitor watched the engine.
+	FinishedAt    time.Time `json:"finished_at,omitzero"`
 	RestartPolicy string    `json:"restart_policy,omitempty"`
 	// StopRequested says the container was stopped on purpose (docker stop,
 	// docker kill by a person): its exit is not a crash.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path"
 	"strings"
+	"time"
 )
 
 // A fleet is several hemostatd, one per Docker host, sharing one Redis.
@@ -53,6 +54,18 @@ func CheckHostName(host string) error {
 // judged or told once fleet-wide: hemostat:claim:<role>:<request id>.
 // An extension of the protocol.
 func ClaimKey(role, id string) string { return Prefix + "claim:" + role + ":" + id }
+
+// WatchedKey holds the last moment a monitor role watched a host's engine
+// (Unix milliseconds, WatchedTTL), written while it watches and when it
+// stops. The monitor role that takes over — a standby taking the lease, a
+// hemostatd started again — counts an exit after it as a crash nobody saw.
+// An extension of the protocol.
+func WatchedKey(host string) string { return Prefix + "watched:" + host }
+
+// WatchedTTL bounds how long a watch mark is believed: after a day
+// without a monitor, an exit found on return is old news, not a crash to
+// heal.
+const WatchedTTL = 24 * time.Hour
 
 // MatchContainer reports whether glob (path.Match) matches container, or,
 // for a container of a fleet, its name alone: a "*" does not cross the

@@ -185,6 +185,11 @@ func (d *detector) recall(name, status string) {
 	}
 }
 
+// ranUnwatched says the container ran while no monitor watched the
+// engine: its exit in the sample that follows is a crash seen late, even
+// when the detector knew it stopped before.
+func (d *detector) ranUnwatched(name string) { d.state(name).status = "running" }
+
 func (d *detector) die(st *containerState, s sdk.Sample) (Detection, bool) {
 	now := s.Time
 	st.cpuSince, st.memSince = time.Time{}, time.Time{}

@@ -37,15 +37,23 @@ const watchRetryMax = 10 * time.Second
 
 // Run blocks until ctx ends.
 func (m *Monitor) Run(ctx context.Context) error {
-	samples := make(chan sdk.Sample, 1024)
+	// The mark of the last watch, read before this one writes its own:
+	// what exited after it exited while nobody watched.
+	mark := m.readMark(ctx)
+	samples := make(chan watchedSample, 1024)
 	var wg sync.WaitGroup
 	for _, p := range m.Plugins {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			m.watch(ctx, p, samples)
+			m.watch(ctx, p, mark, samples)
 		}()
 	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		m.keepMark(ctx)
+	}()
 	det := newDetector(m.Detect)
 	m.pub = &publisher{bus: m.Bus, agent: protocol.AgentMonitor, log: m.Logger}
 	defer m.pub.wait()
@@ -58,20 +66,38 @@ func (m *Monitor) Run(ctx context.Context) error {
 			return nil
 		case now := <-sweep.C:
 			det.forgetIdle(now, 2*time.Hour)
-		case s := <-samples:
-			m.handle(ctx, det, s)
+		case ws := <-samples:
+			m.handle(ctx, det, ws)
 		}
 	}
 }
 
+// watchedSample is a sample as one of the plugins' streams delivered it.
+type watchedSample struct {
+	sdk.Sample
+	// exitedUnwatched: the first report of a stopped container in a stream
+	// whose exit came after the engine was last watched — a crash no
+	// die event told of, whatever was known of the container before.
+	exitedUnwatched bool
+}
+
 // watch keeps one plugin's stream open, reopening it with capped backoff.
-func (m *Monitor) watch(ctx context.Context, p sdk.Monitor, out chan<- sdk.Sample) {
+// mark is when the engine was last watched before this run; each stream
+// after the first was preceded by a gap that began when the one before it
+// ended.
+func (m *Monitor) watch(ctx context.Context, p sdk.Monitor, mark time.Time, out chan<- watchedSample) {
 	delay := 100 * time.Millisecond
 	for ctx.Err() == nil {
 		started := time.Now()
+		reported := map[string]bool{}
 		err := p.Watch(ctx, func(s sdk.Sample) error {
+			ws := watchedSample{Sample: s}
+			if s.Event == "" && stoppedStatus(s.Status) && !reported[s.Container] {
+				reported[s.Container] = true
+				ws.exitedUnwatched = !mark.IsZero() && s.FinishedAt.After(mark)
+			}
 			select {
-			case out <- s:
+			case out <- ws:
 				return nil
 			case <-ctx.Done():
 				return ctx.Err()
@@ -80,6 +106,7 @@ func (m *Monitor) watch(ctx context.Context, p sdk.Monitor, out chan<- sdk.Sampl
 		if ctx.Err() != nil {
 			return
 		}
+		mark = time.Now()
 		if time.Since(started) > time.Minute {
 			delay = 100 * time.Millisecond
 		}
@@ -93,7 +120,10 @@ func (m *Monitor) watch(ctx context.Context, p sdk.Monitor, out chan<- sdk.Sampl
 	}
 }
 
-func (m *Monitor) handle(ctx context.Context, det *detector, s sdk.Sample) {
+func stoppedStatus(status string) bool { return status == "exited" || status == "dead" }
+
+func (m *Monitor) handle(ctx context.Context, det *detector, ws watchedSample) {
+	s := ws.Sample
 	// A sample read before the lease was lost (a daemon paused with the
 	// plugin's stream full) is the new holder's to report, not ours.
 	if !m.Active.now() {
@@ -113,7 +143,13 @@ func (m *Monitor) handle(ctx context.Context, det *detector, s sdk.Sample) {
 	if th, ok := m.live.take(); ok {
 		det.th = th
 	}
-	m.recallStatus(ctx, det, s)
+	if ws.exitedUnwatched {
+		// Whatever the stats key or the detector knew, the container ran
+		// after the last watch: its exit is news.
+		det.ranUnwatched(s.Container)
+	} else {
+		m.recallStatus(ctx, det, s)
+	}
 	// Stats are for the containers HemoStat looks after. The history keeps
 	// every sample, opted-out and destroyed containers included: the
 	// responder reads labels (the opt-out) and removals from it, whoever
@@ -153,7 +189,7 @@ func (m *Monitor) handle(ctx context.Context, det *detector, s sdk.Sample) {
 // the container running before the gap. Only state samples of stopped
 // containers ask; they come once per container per Watch.
 func (m *Monitor) recallStatus(ctx context.Context, det *detector, s sdk.Sample) {
-	if s.Event != "" || (s.Status != "exited" && s.Status != "dead") || det.knows(s.Container) {
+	if s.Event != "" || !stoppedStatus(s.Status) || det.knows(s.Container) {
 		return
 	}
 	prev, ok, err := m.Bus.Stats(ctx, s.Container)

@@ -3,6 +3,7 @@ package role
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -121,6 +122,74 @@ func TestMonitorRoleReconcilesAfterAGap(t *testing.T) {
 	for _, c := range []string{"api", "never-seen"} {
 		if n := len(r.waitFor(t, protocol.TypeHealthAlert, c, 0)); n != map[string]int{"api": 1}[c] {
 			t.Errorf("%s: %d health alerts, want %d", c, n, map[string]int{"api": 1}[c])
+		}
+	}
+}
+
+// TestMonitorRoleSeesACrashWhileUnwatched: a container that started and
+// crashed while no monitor watched the engine — between a lease's loss
+// and its retaking, or while hemostatd was down — was never seen running,
+// so only its exit time can tell its crash from old news. Judged against
+// the mark the previous run left: an exit after it is a crash (whatever
+// the detector or the stats key knew), one before it is not, nor is a
+// stop or a clean exit; a plugin stream that ends opens a gap of its own.
+func TestMonitorRoleSeesACrashWhileUnwatched(t *testing.T) {
+	r := newRig(t, func(_ context.Context, b *bus.Bus) {
+		b.Subscribe(protocol.TypeFalseAlarm, func(context.Context, protocol.Envelope) {})
+	})
+	old := time.Now().Add(-time.Hour)
+	exited := func(name string, code int, finished time.Time) sdk.Sample {
+		return sdk.Sample{Container: name, Status: "exited", ExitCode: code, FinishedAt: finished}
+	}
+	// The first run watches and leaves its mark when it stops.
+	first := newScriptedMonitor([]sdk.Sample{
+		{Container: "web", Status: "running", StartedAt: old},
+		exited("known-down", 1, old),
+	})
+	stop := runMonitorRole(t, r, first)
+	waitStats(t, r, "known-down", "exited")
+	stop()
+	mark, err := r.bus.WatchMark(r.ctx, "")
+	if err != nil || mark.IsZero() || mark.After(time.Now()) {
+		t.Fatalf("watch mark after the first run = %v, %v; want a time before now", mark, err)
+	}
+
+	// Nobody watches: these containers ran and stopped meanwhile.
+	gap := mark.Add(time.Millisecond)
+	stopReq := exited("stopped", 143, gap)
+	stopReq.StopRequested = true
+	second := newScriptedMonitor(
+		[]sdk.Sample{
+			exited("crashed", 3, gap),
+			exited("known-down", 2, gap), // restarted by someone and crashed again
+			exited("clean", 0, gap),
+			stopReq,
+			exited("long-gone", 1, mark.Add(-time.Minute)),
+			exited("crashed", 3, gap), // the same report again in one stream
+		},
+		// The plugin died and came back: only an exit after that is news.
+		[]sdk.Sample{
+			exited("crashed", 3, gap),
+			exited("in-plugin-gap", 4, time.Now().Add(time.Hour)),
+		},
+	)
+	stop = runMonitorRole(t, r, second)
+	defer stop()
+	r.waitFor(t, protocol.TypeHealthAlert, "crashed", 1)
+	r.waitFor(t, protocol.TypeHealthAlert, "known-down", 1)
+	close(second.ends[0])
+	r.waitFor(t, protocol.TypeHealthAlert, "in-plugin-gap", 1)
+	time.Sleep(200 * time.Millisecond) // room for a wrong alert
+	want := map[string]int{"crashed": 1, "known-down": 1, "in-plugin-gap": 1, "clean": 0, "stopped": 0, "long-gone": 0}
+	for c, n := range want {
+		got := r.waitFor(t, protocol.TypeHealthAlert, c, 0)
+		if len(got) != n {
+			t.Errorf("%s: %d health alerts, want %d", c, len(got), n)
+		}
+		if n == 1 {
+			if a := decode[protocol.HealthAlert](t, got[0]); len(a.Issues) != 1 || !strings.HasPrefix(a.Issues[0], "Exited with code") {
+				t.Errorf("%s: alert %+v, want an exit", c, a)
+			}
 		}
 	}
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/hemostat/hemostat/host/config"
 	"github.com/hemostat/hemostat/host/lease"
+	"github.com/hemostat/hemostat/host/protocol"
 	"github.com/hemostat/hemostat/internal/daemontest"
 	"github.com/hemostat/hemostat/internal/testenv"
 )
@@ -62,6 +63,18 @@ func waitHolder(t testing.TB, rdb *redis.Client, timeout time.Duration, want ...
 	return nil, 0
 }
 
+// startStandby starts a hemostatd on the shared engine with the given
+// Redis, its scope limited to this scenario's containers.
+func startStandby(t *testing.T, srv *testenv.RedisServer, prefix string) *daemontest.Daemon {
+	t.Helper()
+	s := newSettings()
+	s.Redis = srv.Addr()
+	s.HTTP = daemontest.FreeAddr(t)
+	s.Plugins = filepath.Join(t.TempDir(), "plugins")
+	s.Excludes = scopeExcludes(prefix)
+	return daemontest.Start(t, daemontest.Options{Config: s.render(t), HTTP: s.HTTP})
+}
+
 // crashOnce is a container that exits 3 two seconds after its first start
 // and runs on after a restart: one crash, one action to count.
 var crashOnce = []string{"--exit", "3", "--after", "2s", "--exit-once", "/tmp/crashed"}
@@ -78,14 +91,7 @@ func TestStandbyDaemons(t *testing.T) {
 	srv := testenv.StartRedis(t)
 	rdb := srv.Client(t)
 	w := daemontest.Watch(t, rdb)
-	start := func() *daemontest.Daemon {
-		s := newSettings()
-		s.Redis = srv.Addr()
-		s.HTTP = daemontest.FreeAddr(t)
-		s.Plugins = filepath.Join(t.TempDir(), "plugins")
-		s.Excludes = scopeExcludes(p)
-		return daemontest.Start(t, daemontest.Options{Config: s.render(t), HTTP: s.HTTP})
-	}
+	start := func() *daemontest.Daemon { return startStandby(t, srv, p) }
 	a, b := start(), start()
 	first, _ := waitHolder(t, rdb, 2*leaseTTL, a, b)
 	second := b
@@ -171,4 +177,52 @@ func TestStandbyDaemons(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestStandbyHealsACrashNobodyWatched: the active daemon is SIGKILLed, and
+// before the standby takes the lease over a container starts and crashes.
+// No monitor saw it run, so its exit is not compared with a known running
+// state: the standby judges it by the mark the dead daemon's monitor left
+// in Redis — it exited after the engine was last watched — and heals it.
+func TestStandbyHealsACrashNobodyWatched(t *testing.T) {
+	e := newEngine(t)
+	p := scenarioPrefix()
+	srv := testenv.StartRedis(t)
+	rdb := srv.Client(t)
+	w := daemontest.Watch(t, rdb)
+	a, b := startStandby(t, srv, p), startStandby(t, srv, p)
+	first, _ := waitHolder(t, rdb, 2*leaseTTL, a, b)
+	second := b
+	if first == b {
+		second = a
+	}
+	// The active monitor has watched and said so.
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		keys, err := rdb.Keys(t.Context(), protocol.WatchedKey("*")).Result()
+		if err == nil && len(keys) == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no watch mark in Redis 30 s after the lease was taken: %v, %v", keys, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+
+	first.StopWith(syscall.SIGKILL)
+	name := p + "unwatched"
+	id := e.run(t, name, []string{"--exit", "3", "--after", "300ms", "--exit-once", "/tmp/crashed"}, nil, nil)
+	crashed := e.waitState(t, id, "exited", exited, 30*time.Second)
+	if pid := holderPID(t, rdb); pid == second.PID() {
+		t.Fatalf("the standby held the lease before the container crashed; the crash was watched, and this scenario tests nothing")
+	}
+	_, took := waitHolder(t, rdb, 3*leaseTTL, second)
+	t.Logf("the standby took the lease %s after the crash", took.Round(time.Millisecond))
+	w.WaitFor(t, completeType, name, daemontest.StatusIs("success"), 60*time.Second)
+	e.expectRestarted(t, id, crashed.State.StartedAt)
+	w.Quiet(t, name, 3*time.Second, 30*time.Second)
+	w.ExpectTrace(t, name,
+		"health_alert Exited with code 3",
+		"remediation_needed restart",
+		"remediation_complete restart success")
 }

@@ -105,6 +105,7 @@ func (c *containerInfo) sample(now time.Time) sdk.Sample {
 		Health:        c.Health,
 		RestartCount:  c.RestartCount,
 		StartedAt:     c.StartedAt,
+		FinishedAt:    c.FinishedAt,
 		RestartPolicy: string(c.RestartPolicy.Name),
 		Labels:        maps.Clone(c.Labels),
 	}

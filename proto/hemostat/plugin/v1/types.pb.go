@@ -48,8 +48,12 @@ type Sample struct {
 	RestartingByDocker bool                   `protobuf:"varint,19,opt,name=restarting_by_docker,json=restartingByDocker,proto3" json:"restarting_by_docker,omitempty"`
 	Labels             map[string]string      `protobuf:"bytes,20,rep,name=labels,proto3" json:"labels,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	LogTail            []string               `protobuf:"bytes,21,rep,name=log_tail,json=logTail,proto3" json:"log_tail,omitempty"`
-	unknownFields      protoimpl.UnknownFields
-	sizeCache          protoimpl.SizeCache
+	// finished_at is when the container last exited, zero if it never did:
+	// the host compares it with the moment the engine was last watched to
+	// tell a crash nobody saw from an exit it already knew.
+	FinishedAt    *timestamppb.Timestamp `protobuf:"bytes,22,opt,name=finished_at,json=finishedAt,proto3" json:"finished_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Sample) Reset() {
@@ -225,6 +229,13 @@ func (x *Sample) GetLabels() map[string]string {
 func (x *Sample) GetLogTail() []string {
 	if x != nil {
 		return x.LogTail
+	}
+	return nil
+}
+
+func (x *Sample) GetFinishedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.FinishedAt
 	}
 	return nil
 }
@@ -987,7 +998,7 @@ var File_hemostat_plugin_v1_types_proto protoreflect.FileDescriptor
 
 const file_hemostat_plugin_v1_types_proto_rawDesc = "" +
 	"\n" +
-	"\x1ehemostat/plugin/v1/types.proto\x12\x12hemostat.plugin.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa3\x06\n" +
+	"\x1ehemostat/plugin/v1/types.proto\x12\x12hemostat.plugin.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xe0\x06\n" +
 	"\x06Sample\x12\x1c\n" +
 	"\tcontainer\x18\x01 \x01(\tR\tcontainer\x12\x0e\n" +
 	"\x02id\x18\x02 \x01(\tR\x02id\x12\x14\n" +
@@ -1013,7 +1024,9 @@ const file_hemostat_plugin_v1_types_proto_rawDesc = "" +
 	"\x0estop_requested\x18\x12 \x01(\bR\rstopRequested\x120\n" +
 	"\x14restarting_by_docker\x18\x13 \x01(\bR\x12restartingByDocker\x12>\n" +
 	"\x06labels\x18\x14 \x03(\v2&.hemostat.plugin.v1.Sample.LabelsEntryR\x06labels\x12\x19\n" +
-	"\blog_tail\x18\x15 \x03(\tR\alogTail\x1a9\n" +
+	"\blog_tail\x18\x15 \x03(\tR\alogTail\x12;\n" +
+	"\vfinished_at\x18\x16 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"finishedAt\x1a9\n" +
 	"\vLabelsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xc4\x01\n" +
@@ -1124,21 +1137,22 @@ var file_hemostat_plugin_v1_types_proto_depIdxs = []int32{
 	11, // 0: hemostat.plugin.v1.Sample.time:type_name -> google.protobuf.Timestamp
 	11, // 1: hemostat.plugin.v1.Sample.started_at:type_name -> google.protobuf.Timestamp
 	9,  // 2: hemostat.plugin.v1.Sample.labels:type_name -> hemostat.plugin.v1.Sample.LabelsEntry
-	0,  // 3: hemostat.plugin.v1.Alert.sample:type_name -> hemostat.plugin.v1.Sample
-	11, // 4: hemostat.plugin.v1.Alert.time:type_name -> google.protobuf.Timestamp
-	2,  // 5: hemostat.plugin.v1.Decision.shadow:type_name -> hemostat.plugin.v1.Decision
-	11, // 6: hemostat.plugin.v1.Remediation.time:type_name -> google.protobuf.Timestamp
-	12, // 7: hemostat.plugin.v1.Result.duration:type_name -> google.protobuf.Duration
-	10, // 8: hemostat.plugin.v1.Result.details:type_name -> hemostat.plugin.v1.Result.DetailsEntry
-	11, // 9: hemostat.plugin.v1.Notification.time:type_name -> google.protobuf.Timestamp
-	6,  // 10: hemostat.plugin.v1.Notification.figures:type_name -> hemostat.plugin.v1.Figure
-	11, // 11: hemostat.plugin.v1.Notification.first_time:type_name -> google.protobuf.Timestamp
-	7,  // 12: hemostat.plugin.v1.Notification.summary:type_name -> hemostat.plugin.v1.SummaryItem
-	13, // [13:13] is the sub-list for method output_type
-	13, // [13:13] is the sub-list for method input_type
-	13, // [13:13] is the sub-list for extension type_name
-	13, // [13:13] is the sub-list for extension extendee
-	0,  // [0:13] is the sub-list for field type_name
+	11, // 3: hemostat.plugin.v1.Sample.finished_at:type_name -> google.protobuf.Timestamp
+	0,  // 4: hemostat.plugin.v1.Alert.sample:type_name -> hemostat.plugin.v1.Sample
+	11, // 5: hemostat.plugin.v1.Alert.time:type_name -> google.protobuf.Timestamp
+	2,  // 6: hemostat.plugin.v1.Decision.shadow:type_name -> hemostat.plugin.v1.Decision
+	11, // 7: hemostat.plugin.v1.Remediation.time:type_name -> google.protobuf.Timestamp
+	12, // 8: hemostat.plugin.v1.Result.duration:type_name -> google.protobuf.Duration
+	10, // 9: hemostat.plugin.v1.Result.details:type_name -> hemostat.plugin.v1.Result.DetailsEntry
+	11, // 10: hemostat.plugin.v1.Notification.time:type_name -> google.protobuf.Timestamp
+	6,  // 11: hemostat.plugin.v1.Notification.figures:type_name -> hemostat.plugin.v1.Figure
+	11, // 12: hemostat.plugin.v1.Notification.first_time:type_name -> google.protobuf.Timestamp
+	7,  // 13: hemostat.plugin.v1.Notification.summary:type_name -> hemostat.plugin.v1.SummaryItem
+	14, // [14:14] is the sub-list for method output_type
+	14, // [14:14] is the sub-list for method input_type
+	14, // [14:14] is the sub-list for extension type_name
+	14, // [14:14] is the sub-list for extension extendee
+	0,  // [0:14] is the sub-list for field type_name
 }
 
 func init() { file_hemostat_plugin_v1_types_proto_init() }
