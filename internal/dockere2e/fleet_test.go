@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -21,8 +22,10 @@ import (
 // one hemostatd per engine with fleet = true, one redis-server, one fake
 // Slack. A container of the same name crashes once on every engine: each is
 // restarted exactly once by its own host's daemon, each alert is judged
-// once, and each incident is told once, in its own thread. The shared
-// engine plays no part. Run alone:
+// once, and each incident is told once, in its own thread. The first
+// engine has a second daemon standing by: the active one is SIGKILLed, the
+// standby takes the lease over, and a second incident on every engine is
+// healed as the first. The shared engine plays no part. Run alone:
 // go test ./internal/dockere2e -run TestFleetThreeEngines.
 func TestFleetThreeEngines(t *testing.T) {
 	srv := testenv.StartRedis(t)
@@ -30,13 +33,17 @@ func TestFleetThreeEngines(t *testing.T) {
 	f := startFleet(t, fmt.Sprintf("address = %q", srv.Addr()), rdb, func(ch string) int64 {
 		return rdb.PubSubNumSub(t.Context(), ch).Val()[ch]
 	})
-	f.incident(t, scenarioPrefix()+"web")
-	f.checkNotifications(t, 1)
+	p := scenarioPrefix()
+	f.incident(t, p+"web")
+	f.killActive(t)
+	f.incident(t, p+"api")
+	f.checkNotifications(t, 2)
 }
 
 // TestFleetOnCluster: the same fleet on a Redis Cluster of six
 // redis-servers (three masters, three replicas). After a first incident
-// the master serving the health alerts' event log is SIGKILLed; once its
+// the first host's active daemon is SIGKILLed and its standby takes over;
+// then the master serving the health alerts' event log is SIGKILLed; once its
 // replica has taken over, a second incident on every engine is healed as
 // the first: restarted once by its own host, judged once, told once. Run
 // alone: go test ./internal/dockere2e -run TestFleetOnCluster.
@@ -70,6 +77,7 @@ func TestFleetOnCluster(t *testing.T) {
 	f := startFleet(t, "addresses = ["+strings.Join(addrs, ", ")+"]", watchRDB, subscribed)
 	p := scenarioPrefix()
 	f.incident(t, p+"web")
+	f.killActive(t)
 	took := cl.KillMaster(t, protocol.EventLogKey(protocol.TypeHealthAlert))
 	t.Logf("failover of %s took %v", victim.Addr(), took)
 	// A daemon whose lease lived on the killed master may have lapsed
@@ -82,10 +90,74 @@ func TestFleetOnCluster(t *testing.T) {
 	f.checkNotifications(t, 2)
 }
 
-// fleet is three engines, each with its hemostatd, on one Redis.
+// TestFleetOnSentinel: the same fleet on a Sentinel setup — one master,
+// one replica, three Sentinels — which every daemon reaches through the
+// Sentinels. After a first incident the first host's active daemon is
+// SIGKILLed and its standby takes over; then the master is SIGKILLed, and
+// once the
+// Sentinels have promoted the replica, a second incident on every engine
+// is healed as the first: restarted once by its own host, judged once,
+// told once. Run alone: go test ./internal/dockere2e -run TestFleetOnSentinel.
+func TestFleetOnSentinel(t *testing.T) {
+	master := testenv.StartRedis(t)
+	replica := testenv.StartRedis(t, "--replicaof", "127.0.0.1", fmt.Sprint(master.Port()))
+	var sentinels, quoted []string
+	for range 3 {
+		s := testenv.StartSentinel(t, "hemostat", master, testenv.SentinelQuorum(2), testenv.SentinelDownAfter(time.Second))
+		sentinels = append(sentinels, s.Addr())
+		quoted = append(quoted, fmt.Sprintf("%q", s.Addr()))
+	}
+	replicaRDB := replica.Client(t)
+	role := func(want string) bool {
+		info, err := replicaRDB.Info(t.Context(), "replication").Result()
+		return err == nil && strings.Contains(info, want)
+	}
+	waitUntil(t, "the replica in sync with the master", time.Minute, func() bool { return role("master_link_status:up") })
+	// The watcher follows the Sentinels as the daemons do, so that it
+	// hears the second incident on the promoted replica.
+	watchRDB := redis.NewFailoverClient(&redis.FailoverOptions{MasterName: "hemostat", SentinelAddrs: sentinels})
+	t.Cleanup(func() { watchRDB.Close() })
+	subscribed := func(ch string) int64 {
+		return watchRDB.PubSubNumSub(t.Context(), ch).Val()[ch]
+	}
+	f := startFleet(t, fmt.Sprintf("addresses = [%s]\nsentinel_master = \"hemostat\"", strings.Join(quoted, ", ")), watchRDB, subscribed)
+	p := scenarioPrefix()
+	f.incident(t, p+"web")
+	f.killActive(t)
+	killed := time.Now()
+	master.Kill(t)
+	waitUntil(t, "the replica promoted by the Sentinels", time.Minute, func() bool { return role("role:master") })
+	t.Logf("failover: the replica was promoted %v after the master's SIGKILL", time.Since(killed).Round(time.Millisecond))
+	// As on the Cluster: a lease that lapsed during the failover is taken
+	// again within a ttl, and the roles listen on the new master.
+	time.Sleep(fleetLeaseTTL)
+	f.waitActive(t)
+	f.waitSubscribed(t, subscribed)
+	f.incident(t, p+"api")
+	f.checkNotifications(t, 2)
+}
+
+// waitUntil polls ok every 100 ms until it holds, failing the test after
+// timeout.
+func waitUntil(t *testing.T, what string, timeout time.Duration, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within %s", what, timeout)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// fleet is three engines, each with its hemostatd, on one Redis, and a
+// second hemostatd on the first engine that stands by.
 type fleet struct {
 	engines []*testenv.Engine
-	daemons []*daemontest.Daemon
+	// members are each host's daemons: the first host has two, which
+	// share its lease; killed are those SIGKILLed since.
+	members [][]*daemontest.Daemon
+	killed  map[*daemontest.Daemon]bool
 	hosts   []string
 	images  []string
 	fs      *fakeslack.Server
@@ -93,10 +165,11 @@ type fleet struct {
 }
 
 // startFleet starts three private engines and one hemostatd with
-// fleet = true on each, given the body of their redis block; watchRDB
-// records the envelopes, subscribed counts a channel's subscribers.
+// fleet = true on each, plus a standby on the first, given the body of
+// their redis block; watchRDB records the envelopes, subscribed counts a
+// channel's subscribers.
 func startFleet(t *testing.T, redisBlock string, watchRDB *redis.Client, subscribed func(ch string) int64) *fleet {
-	f := &fleet{engines: testenv.StartEngines(t, 3), fs: fakeslack.New(t)}
+	f := &fleet{engines: testenv.StartEngines(t, 3), fs: fakeslack.New(t), killed: map[*daemontest.Daemon]bool{}}
 	f.watch = daemontest.Watch(t, watchRDB)
 	p := scenarioPrefix()
 	f.hosts = make([]string, len(f.engines))
@@ -114,30 +187,67 @@ func startFleet(t *testing.T, redisBlock string, watchRDB *redis.Client, subscri
 	if t.Failed() {
 		t.FailNow()
 	}
-	for i, e := range f.engines {
+	start := func(i int) *daemontest.Daemon {
 		addr := daemontest.FreeAddr(t)
-		f.daemons = append(f.daemons, daemontest.Start(t, daemontest.Options{HTTP: addr, Config: fleetConfig(f.hosts[i], e.Host, redisBlock, addr, filepath.Join(t.TempDir(), "plugins"), f.fs)}))
+		return daemontest.Start(t, daemontest.Options{HTTP: addr, Config: fleetConfig(f.hosts[i], f.engines[i].Host, redisBlock, addr, filepath.Join(t.TempDir(), "plugins"), f.fs)})
+	}
+	for i := range f.engines {
+		f.members = append(f.members, []*daemontest.Daemon{start(i)})
 	}
 	f.waitSubscribed(t, subscribed)
+	f.waitActive(t)
+	f.members[0] = append(f.members[0], start(0))
 	return f
 }
 
 // fleetLeaseTTL is the lease ttl of fleetConfig.
 const fleetLeaseTTL = 5 * time.Second
 
-// waitActive waits until every daemon holds its engine's lease, as its
-// own hemostat_lease_active says.
+// waitActive waits until a daemon of every host holds the host's lease,
+// as its own hemostat_lease_active says.
 func (f *fleet) waitActive(t *testing.T) {
 	t.Helper()
 	deadline := time.Now().Add(time.Minute)
-	for i, d := range f.daemons {
-		for !strings.Contains(d.Metrics(t), "\nhemostat_lease_active 1\n") {
+	for i := range f.hosts {
+		for f.active(t, i) == nil {
 			if time.Now().After(deadline) {
-				t.Fatalf("%s's daemon does not hold its lease again a minute after the failover", f.hosts[i])
+				t.Fatalf("no daemon of %s holds its lease a minute on", f.hosts[i])
 			}
 			time.Sleep(100 * time.Millisecond)
 		}
 	}
+}
+
+// active is the live daemon of host i that says it holds the lease, nil
+// when none does.
+func (f *fleet) active(t *testing.T, i int) *daemontest.Daemon {
+	for _, d := range f.members[i] {
+		if !f.killed[d] && strings.Contains(d.Metrics(t), "\nhemostat_lease_active 1\n") {
+			return d
+		}
+	}
+	return nil
+}
+
+// killActive SIGKILLs the daemon acting on the first host's engine and
+// waits until its standby has taken the lease over.
+func (f *fleet) killActive(t *testing.T) {
+	t.Helper()
+	d := f.active(t, 0)
+	if d == nil {
+		t.Fatalf("no daemon of %s is active", f.hosts[0])
+	}
+	d.StopWith(syscall.SIGKILL)
+	f.killed[d] = true
+	killed := time.Now()
+	for f.active(t, 0) == nil {
+		if time.Since(killed) > 3*fleetLeaseTTL {
+			t.Fatalf("the standby of %s did not take the lease within 3× its ttl after the active daemon's SIGKILL", f.hosts[0])
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	took := time.Since(killed)
+	t.Logf("%s: the standby took over %s after the SIGKILL, %.2f× the lease ttl", f.hosts[0], took.Round(time.Millisecond), took.Seconds()/fleetLeaseTTL.Seconds())
 }
 
 // waitSubscribed waits until every daemon's roles listen: three
@@ -245,7 +355,9 @@ log_level  = "debug"
 plugin_dir = %q
 host       = %q
 fleet      = true
-redis { %s }
+redis {
+  %s
+}
 http  { address = %q }
 lease { ttl = "5s" }
 monitor {
