@@ -33,6 +33,9 @@ type standby struct {
 
 	mu      sync.Mutex
 	changed chan struct{} // closed and replaced at each transition
+	// terms counts the lease's acquisitions by this daemon. Not the
+	// generation: Redis restarted empty numbers them from 1 again.
+	terms uint64
 }
 
 func newStandby(reg prometheus.Registerer, log hclog.Logger) *standby {
@@ -91,9 +94,19 @@ func (s *standby) onChange(active bool, _ int64) {
 		s.activeGauge.Set(0)
 	}
 	s.mu.Lock()
+	if active {
+		s.terms++
+	}
 	close(s.changed)
 	s.changed = make(chan struct{})
 	s.mu.Unlock()
+}
+
+// term identifies the current lease term: it changes at each acquisition.
+func (s *standby) term() uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.terms
 }
 
 // redisBack is told by the bus that its connection to Redis is back,
@@ -169,7 +182,11 @@ func (s *standby) fence(ctx context.Context) error {
 // whileActive runs run only while this daemon is active: it starts it at
 // each takeover and cancels it at each loss. The monitor runs so: a
 // standby does not watch the engine, and a takeover opens the watch
-// afresh, whose first samples are every container's state.
+// afresh, whose first samples are every container's state. A lease lost
+// and taken again before this noticed is a new term all the same (the
+// term changed): what the monitor heard between the two was
+// dropped, so its watch is opened afresh too, and its first sync finds
+// what exited meanwhile.
 func (s *standby) whileActive(run func(context.Context) error) func(context.Context) error {
 	return func(ctx context.Context) error {
 		for {
@@ -185,11 +202,12 @@ func (s *standby) whileActive(run func(context.Context) error) func(context.Cont
 				}
 			}
 			actx, cancel := context.WithCancel(ctx)
+			term := s.term()
 			go func() {
 				defer cancel()
 				for {
 					changed := s.wait()
-					if !s.active() {
+					if !s.active() || s.term() != term {
 						return
 					}
 					select {

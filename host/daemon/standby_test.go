@@ -59,3 +59,50 @@ func TestRedisBackRetakesTheLease(t *testing.T) {
 		t.Errorf("the lease taken again does not pass the fence: %v", err)
 	}
 }
+
+// TestWhileActiveOpensANewTermAfresh: a lease lost and taken again under
+// a new term before the runner noticed the loss — what it heard
+// between the two was dropped as a standby's — restarts the run, so that
+// the monitor's watch opens afresh and its first sync finds what exited
+// meanwhile.
+func TestWhileActiveOpensANewTermAfresh(t *testing.T) {
+	srv := testenv.StartRedis(t)
+	rdb := srv.Client(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	cfg := config.Lease{Enabled: true, TTL: time.Second}
+	s := newStandby(prometheus.NewRegistry(), hclog.NewNullLogger())
+	// Run is not started: the lease lapses by the clock, unannounced, as
+	// it does while Redis is unreachable.
+	s.start(ctx, cfg, rdb, false, "rack-1")
+	starts := make(chan struct{}, 4)
+	done := make(chan error, 1)
+	go func() {
+		done <- s.whileActive(func(ctx context.Context) error {
+			starts <- struct{}{}
+			<-ctx.Done()
+			return nil
+		})(ctx)
+	}()
+	next := func(what string) {
+		t.Helper()
+		select {
+		case <-starts:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("the run was not started %s", what)
+		}
+	}
+	next("while active")
+	time.Sleep(cfg.TTL)
+	if err := rdb.FlushAll(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	// Redis restarted empty: the lease is taken again under generation
+	// 1 again, a new term all the same.
+	s.redisBack(ctx)
+	next("afresh for the new term")
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("whileActive returned %v at the end", err)
+	}
+}

@@ -49,23 +49,31 @@ func (m *Monitor) Run(ctx context.Context) error {
 			m.watch(ctx, p, mark, samples)
 		}()
 	}
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		m.keepMark(ctx)
-	}()
 	det := newDetector(m.Detect)
 	m.pub = &publisher{bus: m.Bus, agent: protocol.AgentMonitor, log: m.Logger}
 	defer m.pub.wait()
 	sweep := time.NewTicker(time.Minute)
 	defer sweep.Stop()
+	// The mark is written here, between samples, and only when none
+	// waits: "watched until now" then means every sample the plugins sent
+	// before now was handled. The first waits one period, so that the
+	// plugins' streams are open and their first sync done.
+	markTick := time.NewTicker(watchMarkEvery)
+	defer markTick.Stop()
 	defer wg.Wait()
 	for {
 		select {
 		case <-ctx.Done():
+			if len(samples) == 0 {
+				m.writeMark(context.WithoutCancel(ctx))
+			}
 			return nil
 		case now := <-sweep.C:
 			det.forgetIdle(now, 2*time.Hour)
+		case <-markTick.C:
+			if len(samples) == 0 {
+				m.writeMark(ctx)
+			}
 		case ws := <-samples:
 			m.handle(ctx, det, ws)
 		}

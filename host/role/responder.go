@@ -211,7 +211,11 @@ func (r *Responder) Close() {
 }
 
 func (r *Responder) handle(ctx context.Context, need protocol.RemediationNeeded, recheck bool) {
-	r.loadGate(ctx, need.Container)
+	if r.loadGate(ctx, need.Container) {
+		// A request that came before the term's full read (a takeover's
+		// first sync alerts at once): the same news, for this container.
+		r.Logger.Info("gate state read back from Redis: backoff and breaker continue", "container", need.Container, "term", r.currentTerm())
+	}
 	defer r.saveGate(ctx, need.Container)
 	var newest sdk.Sample
 	if h, ok := r.Handoff.take(need.Container, need.RequestID); ok && !recheck {

@@ -14,7 +14,7 @@ const watchMarkEvery = 2 * time.Second
 
 // watchMarkTimeout bounds each write of the mark, the last one included,
 // which is made after the run's context has ended.
-const watchMarkTimeout = time.Second
+const watchMarkTimeout = 500 * time.Millisecond
 
 // readMark is when this host's engine was last watched, by this daemon
 // or the one before it; the zero time when that is unknown, in which case
@@ -28,30 +28,15 @@ func (m *Monitor) readMark(ctx context.Context) time.Time {
 	return mark
 }
 
-// keepMark records, while the run lasts and once when it ends, that this
-// monitor watches the engine. The first mark waits one period, so that
-// the plugins' streams are open and their first sync done before it
-// claims the engine was watched.
-func (m *Monitor) keepMark(ctx context.Context) {
-	tick := time.NewTicker(watchMarkEvery)
-	defer tick.Stop()
-	write := func(ctx context.Context) {
-		if !m.Active.now() {
-			return // a standby watches nothing
-		}
-		wctx, cancel := context.WithTimeout(ctx, watchMarkTimeout)
-		defer cancel()
-		if err := m.Bus.SetWatchMark(wctx, m.Fleet.Host, time.Now()); err != nil {
-			m.Logger.Debug("record that the engine is watched", "error", err)
-		}
+// writeMark records that this monitor watched the engine until now. A
+// standby's does not: it watches nothing, and drops what it still hears.
+func (m *Monitor) writeMark(ctx context.Context) {
+	if !m.Active.now() {
+		return
 	}
-	for {
-		select {
-		case <-ctx.Done():
-			write(context.WithoutCancel(ctx))
-			return
-		case <-tick.C:
-			write(ctx)
-		}
+	wctx, cancel := context.WithTimeout(ctx, watchMarkTimeout)
+	defer cancel()
+	if err := m.Bus.SetWatchMark(wctx, m.Fleet.Host, time.Now()); err != nil {
+		m.Logger.Debug("record that the engine is watched", "error", err)
 	}
 }
