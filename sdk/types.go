@@ -47,9 +47,10 @@ type Sample struct {
 	Health       string    `json:"health,omitempty"`
 	RestartCount int       `json:"restart_count,omitempty"`
 	StartedAt    time.Time `json:"started_at,omitempty"`
-	// FinishedAt is when the container last exited, zero if it never did.
-	// In a state sample (the first of a Watch) it tells the host whether
-	// an exited container crashed while no monitor watched the engine.
+	// FinishedAt is when the container last exited, zero if it never did:
+	// the engine's record in a state sample (the first of a Watch), where
+	// it tells the host whether an exited container crashed while no
+	// monitor watched the engine; the die event's arrival in a die sample.
 	FinishedAt    time.Time `json:"finished_at,omitzero"`
 	RestartPolicy string    `json:"restart_policy,omitempty"`
 	// StopRequested says the container was stopped on purpose (docker stop,

@@ -109,6 +109,15 @@ func (s *standby) term() uint64 {
 	return s.terms
 }
 
+// termID is term for the responder, which reads the gate's state back at
+// each new one: 0 without a lease, as the responder expects.
+func (s *standby) termID() int64 {
+	if s.lease == nil {
+		return 0
+	}
+	return int64(s.term())
+}
+
 // redisBack is told by the bus that its connection to Redis is back,
 // before the bus hands on anything heard on it. A daemon whose lease
 // lapsed while Redis was away (the key expired, or went with a restarted
@@ -182,11 +191,12 @@ func (s *standby) fence(ctx context.Context) error {
 // whileActive runs run only while this daemon is active: it starts it at
 // each takeover and cancels it at each loss. The monitor runs so: a
 // standby does not watch the engine, and a takeover opens the watch
-// afresh, whose first samples are every container's state. A lease lost
-// and taken again before this noticed is a new term all the same (the
-// term changed): what the monitor heard between the two was
-// dropped, so its watch is opened afresh too, and its first sync finds
-// what exited meanwhile.
+// afresh, whose first samples are every container's state. A lease taken
+// again is a new term even when the loss went unnoticed here (it lapsed
+// by the clock while Redis was away): what the monitor heard in between
+// was dropped, so its watch is opened afresh, and its first sync finds
+// what exited meanwhile. A lease the fence took again after Redis lost it
+// restarts the watch too, needlessly but harmlessly.
 func (s *standby) whileActive(run func(context.Context) error) func(context.Context) error {
 	return func(ctx context.Context) error {
 		for {

@@ -37,16 +37,17 @@ const watchRetryMax = 10 * time.Second
 
 // Run blocks until ctx ends.
 func (m *Monitor) Run(ctx context.Context) error {
+	marker := newWatchMarker(m)
 	// The mark of the last watch, read before this one writes its own:
 	// what exited after it exited while nobody watched.
-	mark := m.readMark(ctx)
+	mark := marker.read(ctx)
 	samples := make(chan watchedSample, 1024)
 	var wg sync.WaitGroup
-	for _, p := range m.Plugins {
+	for i, p := range m.Plugins {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			m.watch(ctx, p, mark, samples)
+			m.watch(ctx, p, mark, samples, marker, i)
 		}()
 	}
 	det := newDetector(m.Detect)
@@ -54,28 +55,26 @@ func (m *Monitor) Run(ctx context.Context) error {
 	defer m.pub.wait()
 	sweep := time.NewTicker(time.Minute)
 	defer sweep.Stop()
-	// The mark is written here, between samples, and only when none
-	// waits: "watched until now" then means every sample the plugins sent
-	// before now was handled. The first waits one period, so that the
-	// plugins' streams are open and their first sync done.
+	// The mark is taken here, between samples, and stands for the samples
+	// queued when it was taken once they are handled.
 	markTick := time.NewTicker(watchMarkEvery)
 	defer markTick.Stop()
 	defer wg.Wait()
 	for {
 		select {
 		case <-ctx.Done():
-			if len(samples) == 0 {
-				m.writeMark(context.WithoutCancel(ctx))
-			}
+			// No last mark: the streams close with ctx, and a mark up to
+			// a period old costs the next monitor only a second look.
 			return nil
 		case now := <-sweep.C:
 			det.forgetIdle(now, 2*time.Hour)
 		case <-markTick.C:
-			if len(samples) == 0 {
-				m.writeMark(ctx)
-			}
+			marker.tick(ctx, len(samples))
 		case ws := <-samples:
-			m.handle(ctx, det, ws)
+			if !m.handle(ctx, det, ws) {
+				marker.dropped = true
+			}
+			marker.handled(ctx)
 		}
 	}
 }
@@ -83,26 +82,28 @@ func (m *Monitor) Run(ctx context.Context) error {
 // watchedSample is a sample as one of the plugins' streams delivered it.
 type watchedSample struct {
 	sdk.Sample
-	// exitedUnwatched: the first report of a stopped container in a stream
-	// whose exit came after the engine was last watched — a crash no
-	// die event told of, whatever was known of the container before.
-	exitedUnwatched bool
+	// exitedAfterMark: the first report of a stopped container in a
+	// stream, whose exit came after the engine was last known watched —
+	// a crash no die event may have told of (see seenExit).
+	exitedAfterMark bool
 }
 
-// watch keeps one plugin's stream open, reopening it with capped backoff.
-// mark is when the engine was last watched before this run; each stream
-// after the first was preceded by a gap that began when the one before it
-// ended.
-func (m *Monitor) watch(ctx context.Context, p sdk.Monitor, mark time.Time, out chan<- watchedSample) {
+// watch keeps plugin i's stream open, reopening it with capped backoff.
+// mark is when the engine was last known watched before this run; a
+// stream that watched (open long enough to have listed the containers)
+// moves it on to its own end for the next, which a stream that failed at
+// once does not.
+func (m *Monitor) watch(ctx context.Context, p sdk.Monitor, mark time.Time, out chan<- watchedSample, marker *watchMarker, i int) {
 	delay := 100 * time.Millisecond
 	for ctx.Err() == nil {
 		started := time.Now()
 		reported := map[string]bool{}
+		marker.streamOpened(i)
 		err := p.Watch(ctx, func(s sdk.Sample) error {
 			ws := watchedSample{Sample: s}
 			if s.Event == "" && stoppedStatus(s.Status) && !reported[s.Container] {
 				reported[s.Container] = true
-				ws.exitedUnwatched = !mark.IsZero() && s.FinishedAt.After(mark)
+				ws.exitedAfterMark = !mark.IsZero() && s.FinishedAt.After(mark)
 			}
 			select {
 			case out <- ws:
@@ -111,10 +112,13 @@ func (m *Monitor) watch(ctx context.Context, p sdk.Monitor, mark time.Time, out 
 				return ctx.Err()
 			}
 		})
+		marker.streamClosed(i)
 		if ctx.Err() != nil {
 			return
 		}
-		mark = time.Now()
+		if ended := time.Now(); ended.Sub(started) >= watchMarkEvery {
+			mark = ended.Add(-watchMarkMargin)
+		}
 		if time.Since(started) > time.Minute {
 			delay = 100 * time.Millisecond
 		}
@@ -130,16 +134,18 @@ func (m *Monitor) watch(ctx context.Context, p sdk.Monitor, mark time.Time, out 
 
 func stoppedStatus(status string) bool { return status == "exited" || status == "dead" }
 
-func (m *Monitor) handle(ctx context.Context, det *detector, ws watchedSample) {
+// handle stores a sample and publishes the alert it raises; false when it
+// was dropped because this daemon does not hold the lease.
+func (m *Monitor) handle(ctx context.Context, det *detector, ws watchedSample) bool {
 	s := ws.Sample
 	// A sample read before the lease was lost (a daemon paused with the
 	// plugin's stream full) is the new holder's to report, not ours.
 	if !m.Active.now() {
-		return
+		return false
 	}
 	if s.Container == "" {
 		m.Logger.Warn("monitor plugin sent a sample without a container name; skipped")
-		return
+		return true
 	}
 	if s.Time.IsZero() {
 		s.Time = time.Now().UTC()
@@ -151,9 +157,9 @@ func (m *Monitor) handle(ctx context.Context, det *detector, ws watchedSample) {
 	if th, ok := m.live.take(); ok {
 		det.th = th
 	}
-	if ws.exitedUnwatched {
-		// Whatever the stats key or the detector knew, the container ran
-		// after the last watch: its exit is news.
+	if ws.exitedAfterMark && !m.seenExit(ctx, s) {
+		// It ran after the last watch, whatever the stats key or the
+		// detector knew: its exit is news.
 		det.ranUnwatched(s.Container)
 	} else {
 		m.recallStatus(ctx, det, s)
@@ -172,7 +178,7 @@ func (m *Monitor) handle(ctx context.Context, det *detector, ws watchedSample) {
 		if err := m.Bus.RecordSample(ctx, stats, s); err != nil {
 			m.Logger.Error("store sample", "container", s.Container, "error", err)
 		}
-		return
+		return true
 	}
 	alert := protocol.HealthAlert{
 		Container: s.Container,
@@ -189,6 +195,26 @@ func (m *Monitor) handle(ctx context.Context, det *detector, ws watchedSample) {
 	}
 	m.pub.failed(ctx, protocol.TypeHealthAlert, alert, s.Container, pubErr)
 	m.Logger.Info("health alert", "container", s.Container, "issues", found.Issues)
+	return true
+}
+
+// seenExit says whether a monitor already handled this exit: the stats key
+// holds a stopped state with the same exit code from no earlier than the
+// exit (less seenExitSlack). That is
+// an exit shortly before the mark, which the monitor before saw and judged
+// — a person's stop, a crash already healed or left to a person — and
+// must not be judged again as one nobody saw.
+func (m *Monitor) seenExit(ctx context.Context, s sdk.Sample) bool {
+	prev, ok, err := m.Bus.Stats(ctx, s.Container)
+	if err != nil {
+		m.Logger.Warn("read stats", "container", s.Container, "error", err)
+		return false
+	}
+	if !ok || !stoppedStatus(prev.Status) || prev.ExitCode != s.ExitCode {
+		return false
+	}
+	at, err := protocol.ParseTimestamp(prev.Timestamp)
+	return err == nil && !at.Before(s.FinishedAt.Add(-seenExitSlack))
 }
 
 // recallStatus reads, before it is overwritten, the status the stats key

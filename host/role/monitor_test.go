@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -130,10 +131,13 @@ func TestMonitorRoleReconcilesAfterAGap(t *testing.T) {
 // crashed while no monitor watched the engine — between a lease's loss
 // and its retaking, or while hemostatd was down — was never seen running,
 // so only its exit time can tell its crash from old news. Judged against
-// the mark the previous run left: an exit after it is a crash (whatever
-// the detector or the stats key knew), one before it is not, nor is a
-// stop or a clean exit; a plugin stream that ends opens a gap of its own.
+// the mark the previous run left: an exit after it is a crash, whatever
+// the detector or the stats key knew, unless the stats key shows that
+// very exit seen; an exit before it is not, nor is a stop or a clean
+// exit. A plugin stream that watched moves the mark to its end for the
+// next; one that failed at once does not.
 func TestMonitorRoleSeesACrashWhileUnwatched(t *testing.T) {
+	shortMarks(t, 100*time.Millisecond)
 	r := newRig(t, func(_ context.Context, b *bus.Bus) {
 		b.Subscribe(protocol.TypeFalseAlarm, func(context.Context, protocol.Envelope) {})
 	})
@@ -141,18 +145,15 @@ func TestMonitorRoleSeesACrashWhileUnwatched(t *testing.T) {
 	exited := func(name string, code int, finished time.Time) sdk.Sample {
 		return sdk.Sample{Container: name, Status: "exited", ExitCode: code, FinishedAt: finished}
 	}
-	// The first run watches and leaves its mark when it stops.
+	// The first run watches and leaves its mark; it saw "seen" exit.
 	first := newScriptedMonitor([]sdk.Sample{
 		{Container: "web", Status: "running", StartedAt: old},
 		exited("known-down", 1, old),
+		exited("seen", 5, time.Now()),
 	})
 	stop := runMonitorRole(t, r, first)
-	waitStats(t, r, "known-down", "exited")
+	mark := waitMark(t, r, time.Time{})
 	stop()
-	mark, err := r.bus.WatchMark(r.ctx, "")
-	if err != nil || mark.IsZero() || mark.After(time.Now()) {
-		t.Fatalf("watch mark after the first run = %v, %v; want a time before now", mark, err)
-	}
 
 	// Nobody watches: these containers ran and stopped meanwhile.
 	gap := mark.Add(time.Millisecond)
@@ -162,25 +163,33 @@ func TestMonitorRoleSeesACrashWhileUnwatched(t *testing.T) {
 		[]sdk.Sample{
 			exited("crashed", 3, gap),
 			exited("known-down", 2, gap), // restarted by someone and crashed again
+			exited("seen", 5, mark.Add(time.Second)),
 			exited("clean", 0, gap),
 			stopReq,
 			exited("long-gone", 1, mark.Add(-time.Minute)),
 			exited("crashed", 3, gap), // the same report again in one stream
 		},
-		// The plugin died and came back: only an exit after that is news.
-		[]sdk.Sample{
-			exited("crashed", 3, gap),
-			exited("in-plugin-gap", 4, time.Now().Add(time.Hour)),
-		},
+		nil, // the plugin died, and its next stream fails at once
+		nil, // filled in below
 	)
+	close(second.ends[1])
 	stop = runMonitorRole(t, r, second)
 	defer stop()
 	r.waitFor(t, protocol.TypeHealthAlert, "crashed", 1)
 	r.waitFor(t, protocol.TypeHealthAlert, "known-down", 1)
+	time.Sleep(2 * watchMarkEvery) // the first stream has watched
+	ended := time.Now()
+	second.mu.Lock()
+	second.watches[2] = []sdk.Sample{
+		exited("old-news", 4, ended.Add(-watchMarkEvery)),
+		// After the first stream's end, before the failed one's.
+		exited("between-streams", 6, ended.Add(50*time.Millisecond)),
+	}
+	second.mu.Unlock()
 	close(second.ends[0])
-	r.waitFor(t, protocol.TypeHealthAlert, "in-plugin-gap", 1)
-	time.Sleep(200 * time.Millisecond) // room for a wrong alert
-	want := map[string]int{"crashed": 1, "known-down": 1, "in-plugin-gap": 1, "clean": 0, "stopped": 0, "long-gone": 0}
+	r.waitFor(t, protocol.TypeHealthAlert, "between-streams", 1)
+	waitStats(t, r, "old-news", "exited")
+	want := map[string]int{"crashed": 1, "known-down": 1, "between-streams": 1, "seen": 0, "clean": 0, "stopped": 0, "long-gone": 0, "old-news": 0}
 	for c, n := range want {
 		got := r.waitFor(t, protocol.TypeHealthAlert, c, 0)
 		if len(got) != n {
@@ -191,6 +200,90 @@ func TestMonitorRoleSeesACrashWhileUnwatched(t *testing.T) {
 				t.Errorf("%s: alert %+v, want an exit", c, a)
 			}
 		}
+	}
+}
+
+// TestMonitorRoleMarksOnlyWhatItWatched: a monitor that dropped a sample
+// because the lease was not held (its daemon paused, the lease lapsed
+// unannounced) stops moving the mark, even once it is active again: what
+// the dropped sample told is lost to it, and the next monitor must look.
+func TestMonitorRoleMarksOnlyWhatItWatched(t *testing.T) {
+	shortMarks(t, 50*time.Millisecond)
+	r := newRig(t, func(_ context.Context, b *bus.Bus) {
+		b.Subscribe(protocol.TypeFalseAlarm, func(context.Context, protocol.Envelope) {})
+	})
+	var active atomic.Bool
+	active.Store(true)
+	feed := make(chan sdk.Sample)
+	ctx, cancel := context.WithCancel(r.ctx)
+	m := &Monitor{Bus: r.bus, Plugins: []sdk.Monitor{feedMonitor(feed)}, Detect: testThresholds(), Logger: hclog.NewNullLogger(), Active: active.Load}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		m.Run(ctx)
+	}()
+	defer func() {
+		cancel()
+		<-done
+	}()
+	feed <- sdk.Sample{Container: "web", Status: "running"}
+	waitMark(t, r, waitMark(t, r, time.Time{})) // marks move on
+
+	active.Store(false)
+	off := time.Now()
+	feed <- sdk.Sample{Container: "web", Status: "exited", Event: sdk.EventDie, ExitCode: 1}
+	time.Sleep(300 * time.Millisecond) // handled, and dropped
+	active.Store(true)
+	feed <- sdk.Sample{Container: "web", Status: "running"}
+	time.Sleep(10 * watchMarkEvery)
+	if mark, err := r.bus.WatchMark(r.ctx, ""); err != nil || mark.After(off) {
+		t.Errorf("watch mark %v (%v) after a dropped sample at %v: a monitor that missed something marked on", mark, err, off)
+	}
+}
+
+// feedMonitor is a monitor plugin whose one stream sends what feed
+// carries.
+type feedMonitor chan sdk.Sample
+
+func (feedMonitor) Configure(context.Context, json.RawMessage, sdk.Host) error { return nil }
+
+func (f feedMonitor) Watch(ctx context.Context, emit func(sdk.Sample) error) error {
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case s := <-f:
+			if err := emit(s); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// shortMarks makes the monitor role mark every period, with no margin,
+// for the test.
+func shortMarks(t *testing.T, period time.Duration) {
+	every, margin := watchMarkEvery, watchMarkMargin
+	watchMarkEvery, watchMarkMargin = period, 0
+	t.Cleanup(func() { watchMarkEvery, watchMarkMargin = every, margin })
+}
+
+// waitMark waits until the watch mark is later than after, and returns it.
+func waitMark(t *testing.T, r *rig, after time.Time) time.Time {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		mark, err := r.bus.WatchMark(r.ctx, "")
+		if err == nil && mark.After(after) {
+			if mark.After(time.Now()) {
+				t.Fatalf("watch mark %v is in the future", mark)
+			}
+			return mark
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no watch mark after %v within 10 s (%v, %v)", after, mark, err)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 

@@ -48,8 +48,8 @@ type Responder struct {
 	// daemon that lost its lease while the request waited does not act.
 	Active Active
 	Fence  Fence
-	// Term is the lease generation this daemon holds (nil or 0 without a
-	// lease). At each new term the gate's state is read back from Redis,
+	// Term identifies the lease term this daemon holds, changing at each
+	// acquisition (nil or 0 without a lease). At each new term the gate's state is read back from Redis,
 	// where the daemon that acted last left it (see gatestate.go).
 	Term func() int64
 	// PluginRetryDelay is the wait before a request whose responder plugin

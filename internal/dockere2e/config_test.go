@@ -57,6 +57,9 @@ type settings struct {
 	// Pprof serves hemostatd's runtime profiles (http.pprof).
 	Pprof bool
 
+	// LeaseTTL is lease.ttl; empty keeps the default.
+	LeaseTTL string
+
 	// Filled in by startDaemon.
 	Redis    string
 	HTTP     string
@@ -104,6 +107,11 @@ http {
   token   = "{{.HTTPToken}}"
 {{- end}}
 }
+{{- if .LeaseTTL}}
+lease {
+  ttl = "{{.LeaseTTL}}"
+}
+{{- end}}
 monitor {
   cpu_pct    = {{num .CPUPct}}
   memory_pct = {{num .MemoryPct}}

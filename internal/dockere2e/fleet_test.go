@@ -250,8 +250,9 @@ func (f *fleet) killActive(t *testing.T) {
 	t.Logf("%s: the standby took over %s after the SIGKILL, %.2f× the lease ttl", f.hosts[0], took.Round(time.Millisecond), took.Seconds()/fleetLeaseTTL.Seconds())
 }
 
-// waitSubscribed waits until every daemon's roles listen: three
-// analyzers, three responders, three alert roles, and each overview.
+// waitSubscribed waits until a daemon of every host listens with each
+// role: at least one analyzer, responder and alert role per host (a
+// standby subscribes too).
 func (f *fleet) waitSubscribed(t *testing.T, subscribed func(ch string) int64) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)

@@ -63,11 +63,16 @@ func waitHolder(t testing.TB, rdb *redis.Client, timeout time.Duration, want ...
 	return nil, 0
 }
 
-// startStandby starts a hemostatd on the shared engine with the given
-// Redis, its scope limited to this scenario's containers.
-func startStandby(t *testing.T, srv *testenv.RedisServer, prefix string) *daemontest.Daemon {
+// startSharingRedis starts a hemostatd on the shared engine with the
+// given Redis — one of several that elect who acts through the lease —
+// its scope limited to this scenario's containers; tune adjusts its
+// settings.
+func startSharingRedis(t *testing.T, srv *testenv.RedisServer, prefix string, tune func(*settings)) *daemontest.Daemon {
 	t.Helper()
 	s := newSettings()
+	if tune != nil {
+		tune(&s)
+	}
 	s.Redis = srv.Addr()
 	s.HTTP = daemontest.FreeAddr(t)
 	s.Plugins = filepath.Join(t.TempDir(), "plugins")
@@ -91,7 +96,7 @@ func TestStandbyDaemons(t *testing.T) {
 	srv := testenv.StartRedis(t)
 	rdb := srv.Client(t)
 	w := daemontest.Watch(t, rdb)
-	start := func() *daemontest.Daemon { return startStandby(t, srv, p) }
+	start := func() *daemontest.Daemon { return startSharingRedis(t, srv, p, nil) }
 	a, b := start(), start()
 	first, _ := waitHolder(t, rdb, 2*leaseTTL, a, b)
 	second := b
@@ -190,8 +195,12 @@ func TestStandbyHealsACrashNobodyWatched(t *testing.T) {
 	srv := testenv.StartRedis(t)
 	rdb := srv.Client(t)
 	w := daemontest.Watch(t, rdb)
-	a, b := startStandby(t, srv, p), startStandby(t, srv, p)
-	first, _ := waitHolder(t, rdb, 2*leaseTTL, a, b)
+	// A long lease: the crash must come before the standby's takeover,
+	// however slow the machine.
+	const ttl = 15 * time.Second
+	long := func(s *settings) { s.LeaseTTL = ttl.String() }
+	a, b := startSharingRedis(t, srv, p, long), startSharingRedis(t, srv, p, long)
+	first, _ := waitHolder(t, rdb, 2*ttl, a, b)
 	second := b
 	if first == b {
 		second = a
@@ -216,7 +225,7 @@ func TestStandbyHealsACrashNobodyWatched(t *testing.T) {
 	if pid := holderPID(t, rdb); pid == second.PID() {
 		t.Fatalf("the standby held the lease before the container crashed; the crash was watched, and this scenario tests nothing")
 	}
-	_, took := waitHolder(t, rdb, 3*leaseTTL, second)
+	_, took := waitHolder(t, rdb, 3*ttl, second)
 	t.Logf("the standby took the lease %s after the crash", took.Round(time.Millisecond))
 	w.WaitFor(t, completeType, name, daemontest.StatusIs("success"), 60*time.Second)
 	e.expectRestarted(t, id, crashed.State.StartedAt)
