@@ -3,7 +3,6 @@ package dockere2e
 import (
 	"encoding/json"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -28,22 +27,9 @@ func TestStandbyContinuesTheBackoff(t *testing.T) {
 	srv := testenv.StartRedis(t)
 	rdb := srv.Client(t)
 	w := daemontest.Watch(t, rdb)
-	start := func() *daemontest.Daemon {
-		s := newSettings()
-		s.Redis = srv.Addr()
-		s.HTTP = daemontest.FreeAddr(t)
-		s.Plugins = filepath.Join(t.TempDir(), "plugins")
-		s.Excludes = scopeExcludes(p)
-		// A backoff long enough for the handover to happen inside it.
-		s.BackoffInitial, s.BackoffMax = "15s", "1m"
-		return daemontest.Start(t, daemontest.Options{Config: s.render(t), HTTP: s.HTTP})
-	}
-	a, b := start(), start()
-	first, _ := waitHolder(t, rdb, 2*leaseTTL, a, b)
-	second := b
-	if first == b {
-		second = a
-	}
+	// A backoff long enough for the handover to happen inside it.
+	slow := func(s *settings) { s.BackoffInitial, s.BackoffMax = "15s", "1m" }
+	first, second := elected(t, rdb, 2*leaseTTL, startSharingRedis(t, srv, p, slow), startSharingRedis(t, srv, p, slow))
 
 	name := p + "loop"
 	e.run(t, name, []string{"--exit", "1", "--after", "1s"}, nil, nil)

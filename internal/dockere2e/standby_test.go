@@ -80,6 +80,16 @@ func startSharingRedis(t *testing.T, srv *testenv.RedisServer, prefix string, tu
 	return daemontest.Start(t, daemontest.Options{Config: s.render(t), HTTP: s.HTTP})
 }
 
+// elected waits until one of a and b holds the engine's lease, and
+// returns it and the other.
+func elected(t *testing.T, rdb *redis.Client, timeout time.Duration, a, b *daemontest.Daemon) (active, standby *daemontest.Daemon) {
+	t.Helper()
+	if first, _ := waitHolder(t, rdb, timeout, a, b); first == b {
+		return b, a
+	}
+	return a, b
+}
+
 // crashOnce is a container that exits 3 two seconds after its first start
 // and runs on after a restart: one crash, one action to count.
 var crashOnce = []string{"--exit", "3", "--after", "2s", "--exit-once", "/tmp/crashed"}
@@ -97,12 +107,7 @@ func TestStandbyDaemons(t *testing.T) {
 	rdb := srv.Client(t)
 	w := daemontest.Watch(t, rdb)
 	start := func() *daemontest.Daemon { return startSharingRedis(t, srv, p, nil) }
-	a, b := start(), start()
-	first, _ := waitHolder(t, rdb, 2*leaseTTL, a, b)
-	second := b
-	if first == b {
-		second = a
-	}
+	first, second := elected(t, rdb, 2*leaseTTL, start(), start())
 	if !strings.Contains(second.Logs(), "standing by") {
 		t.Errorf("the second daemon's log does not say it stands by")
 	}
@@ -199,12 +204,7 @@ func TestStandbyHealsACrashNobodyWatched(t *testing.T) {
 	// however slow the machine.
 	const ttl = 15 * time.Second
 	long := func(s *settings) { s.LeaseTTL = ttl.String() }
-	a, b := startSharingRedis(t, srv, p, long), startSharingRedis(t, srv, p, long)
-	first, _ := waitHolder(t, rdb, 2*ttl, a, b)
-	second := b
-	if first == b {
-		second = a
-	}
+	first, second := elected(t, rdb, 2*ttl, startSharingRedis(t, srv, p, long), startSharingRedis(t, srv, p, long))
 	// The active monitor has watched and said so.
 	deadline := time.Now().Add(30 * time.Second)
 	for {
