@@ -32,7 +32,7 @@ type detectionCase struct {
 
 var detectionCases = []detectionCase{
 	{
-		name: "die", args: []string{"--exit", "3", "--after", "50ms"},
+		name: "die", args: []string{"--exit", "3", "--after", "50ms", "--log", "starting", "--last-words", "panic: boom"},
 		action: string(events.ActionDie), issue: protocol.IssueExited(3),
 	},
 	{

@@ -22,6 +22,10 @@ func TestDieWithExitCodeAndRedactedLogTail(t *testing.T) {
 		"--log", "booting", "--log", "password=hunter2", "--log", "Authorization: Bearer abc.def",
 		"--log", "exec app --password hunter2 -v", "--log", "pass=hunter2", "--log", "API_KEY hunter2",
 		"--log", "clone with "+ghp, "--log", "ticket acme-42",
+		// Written right before the exit, as a panic is: the die's tail,
+		// which does not wait for the engine to end the followed stream,
+		// must hold it.
+		"--last-words", "panic: acme-7 is gone",
 		"--exit", "3", "--after", "500ms")
 
 	start := rec.waitFor(t, name, eventTimeout, "start", event(sdk.EventStart))
@@ -34,7 +38,7 @@ func TestDieWithExitCodeAndRedactedLogTail(t *testing.T) {
 	}
 	want := []string{"booting", "password=[REDACTED]", "Authorization: Bearer [REDACTED]",
 		"exec app --password [REDACTED] -v", "pass=[REDACTED]", "API_KEY [REDACTED]",
-		"clone with [REDACTED]", "ticket [REDACTED]"}
+		"clone with [REDACTED]", "ticket [REDACTED]", "panic: [REDACTED] is gone"}
 	if !slices.Equal(die.LogTail, want) {
 		t.Errorf("log tail = %q, want %q", die.LogTail, want)
 	}

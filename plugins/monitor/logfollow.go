@@ -19,15 +19,31 @@ import (
 // engine answers a log request on a container only once it has finished
 // cleaning up after the exit: ≈8 ms, most of the time from the die to its
 // alert. Instead, the monitor follows the logs of each running container it
-// reports and keeps the last lines; the engine closes the stream once the
-// exit's output is all written, which is before it sends the die, so the
-// tail is complete when the die is handled.
+// reports and keeps the last lines. The engine has written the exit's
+// output to its log before it sends the die, and a followed stream carries
+// a line within a millisecond of its writing; but the stream's own end can
+// trail the die by 9–23 ms (half the dies on a quiet Docker 20.10 engine).
+// So a die waits for the end only briefly when the stream has been
+// following a while: in 20 of 20 crashes that printed their last line
+// right before exiting, the ring held it when the die was handled.
 
 const (
-	// followEndWait bounds the wait, at a die, for the followed stream to
-	// end (the engine sends the die after closing the log, so it has
-	// usually ended already); past it the tail is read as before.
+	// followEndWait bounds the wait, at a die, for a stream not trusted
+	// yet (it may not have sent the lines written before it was opened);
+	// past it the tail is read from the engine.
 	followEndWait = 100 * time.Millisecond
+	// dieTailWait bounds the wait, at a die, for a trusted stream (see
+	// trusted): past it the ring's lines are the tail.
+	// It only covers a line on its way at that very moment.
+	dieTailWait = 500 * time.Microsecond
+	// followTrusted is how long a stream must have been open before its
+	// ring is trusted to hold what the container wrote.
+	followTrusted = 20 * time.Millisecond
+	// silentTrusted is how long a follow may go unanswered before the
+	// container is trusted to have written nothing: the engine answers
+	// with the first line it has to send, so a silent container's stream
+	// is never answered until it ends.
+	silentTrusted = time.Second
 	// maxFollowedLineBytes bounds one kept line. It is larger than what a
 	// sample carries (maxLogLineBytes): the redaction runs on the lines as
 	// written, before they are cut.
@@ -62,6 +78,8 @@ type logRing struct {
 	mu      sync.Mutex
 	lines   []string
 	partial [2]strings.Builder // an unfinished line per stream
+	asked   time.Time          // when the follow was asked for
+	opened  time.Time          // when the engine answered it
 }
 
 // follow starts following id's logs unless a stream of it is open. The
@@ -114,20 +132,41 @@ func (f *logFollowers) tail(id string, ended bool) (string, bool) {
 		return "", false
 	}
 	if ended {
-		t := time.NewTimer(followEndWait)
+		wait := followEndWait
+		if r.trusted() {
+			wait = dieTailWait
+		}
+		t := time.NewTimer(wait)
 		defer t.Stop()
 		select {
 		case <-r.done:
 		case <-t.C:
-			return "", false
+			if wait == followEndWait {
+				return "", false
+			}
 		}
 	}
 	return r.text(), true
 }
 
+// trusted says whether the ring holds what the container wrote, but for
+// a line on its way: its stream was answered followTrusted ago, or asked
+// for silentTrusted ago and never answered (nothing written).
+func (r *logRing) trusted() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.opened.IsZero() {
+		return !r.asked.IsZero() && time.Since(r.asked) >= silentTrusted
+	}
+	return time.Since(r.opened) >= followTrusted
+}
+
 func (r *logRing) read(ctx context.Context, cli *client.Client, id string, tty bool) {
 	defer close(r.done)
 	defer r.cancel()
+	r.mu.Lock()
+	r.asked = time.Now()
+	r.mu.Unlock()
 	rc, err := cli.ContainerLogs(ctx, id, container.LogsOptions{
 		ShowStdout: true, ShowStderr: true, Follow: true, Tail: strconv.Itoa(r.n),
 	})
@@ -135,6 +174,9 @@ func (r *logRing) read(ctx context.Context, cli *client.Client, id string, tty b
 		return
 	}
 	defer rc.Close()
+	r.mu.Lock()
+	r.opened = time.Now()
+	r.mu.Unlock()
 	if tty {
 		_, _ = io.Copy(ringWriter{r, 0}, bufio.NewReader(rc))
 	} else {

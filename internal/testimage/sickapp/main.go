@@ -22,6 +22,7 @@ type options struct {
 	memMBPerSec    int
 	allocMB        int
 	exitCode       int
+	lastWords      string
 	exitAfter      time.Duration
 	exitSet        bool
 	exitOnce       string
@@ -60,6 +61,7 @@ func parse(args []string) (options, error) {
 	fs.DurationVar(&o.exitAfter, "after", 0, "delay before --exit")
 	fs.StringVar(&o.exitOnce, "exit-once", "", "exit as --exit says only when this marker file is absent, creating it: a crash that one restart cures (the container's files outlive a restart)")
 	fs.Var(&logs, "log", "print this line to stdout at start (repeatable)")
+	fs.StringVar(&o.lastWords, "last-words", "", "print this line to stderr right before --exit, as a crash's message is")
 	fs.StringVar(&o.healthFile, "health-file", "", "create this file as the healthy marker")
 	fs.DurationVar(&o.unhealthyAfter, "unhealthy-after", 0, "remove the healthy marker after this long")
 	if err := fs.Parse(args); err != nil {
@@ -122,6 +124,9 @@ func run(o options) int {
 	case <-stop:
 		return 0
 	case <-exit:
+		if o.lastWords != "" {
+			fmt.Fprintln(os.Stderr, o.lastWords)
+		}
 		return o.exitCode
 	}
 }
