@@ -8,6 +8,7 @@
 //	sickapp --mem-mb-per-sec 10             grow memory steadily, touching every page
 //	sickapp --alloc-mb 64                   allocate at once (OOM under a small --memory)
 //	sickapp --exit 3 --after 2s             exit with a code after a delay
+//	sickapp --exit 3 --last-words "panic: x" print a line to stderr right before that exit
 //	sickapp --log "line" --log "password=x" print lines to stdout at start
 //	sickapp --health-file /tmp/healthy --unhealthy-after 3s
 //	                                        create the file, remove it after 3s
