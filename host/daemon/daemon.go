@@ -338,7 +338,7 @@ func (d *Daemon) startRoles(ctx, work context.Context, m *metrics) (runners []fu
 		plugins, err := startRole(ctx, d.supervisor, cfg, sdk.RoleResponder, cfg.Responder.Plugins, d.responderHost(cfg.Responder))
 		collect(err)
 		re := &role.Responder{Bus: d.bus, Gate: d.gate, Containers: containers, Detect: thresholds, Logger: d.log.Named("responder"), OnResult: m.result, Fleet: d.fleet,
-			Active: d.standby.active, Fence: d.standby.fence, Handoff: handoff, Term: d.standby.termID}
+			Active: d.standby.active, Fence: d.standby.fence, Handoff: handoff, Term: d.standby.term}
 		d.responder = re
 		d.track(sdk.RoleResponder, plugins)
 		for _, p := range plugins {

@@ -33,9 +33,10 @@ type standby struct {
 
 	mu      sync.Mutex
 	changed chan struct{} // closed and replaced at each transition
-	// terms counts the lease's acquisitions by this daemon. Not the
-	// generation: Redis restarted empty numbers them from 1 again.
-	terms uint64
+	// terms counts the lease's acquisitions by this daemon (none without
+	// a lease). Not the generation: Redis restarted empty numbers them
+	// from 1 again.
+	terms int64
 }
 
 func newStandby(reg prometheus.Registerer, log hclog.Logger) *standby {
@@ -102,20 +103,12 @@ func (s *standby) onChange(active bool, _ int64) {
 	s.mu.Unlock()
 }
 
-// term identifies the current lease term: it changes at each acquisition.
-func (s *standby) term() uint64 {
+// term identifies the current lease term: it changes at each acquisition,
+// and is 0 without a lease, as the responder expects.
+func (s *standby) term() int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.terms
-}
-
-// termID is term for the responder, which reads the gate's state back at
-// each new one: 0 without a lease, as the responder expects.
-func (s *standby) termID() int64 {
-	if s.lease == nil {
-		return 0
-	}
-	return int64(s.term())
 }
 
 // redisBack is told by the bus that its connection to Redis is back,

@@ -157,13 +157,7 @@ func (m *Monitor) handle(ctx context.Context, det *detector, ws watchedSample) b
 	if th, ok := m.live.take(); ok {
 		det.th = th
 	}
-	if ws.exitedAfterMark && !m.seenExit(ctx, s) {
-		// It ran after the last watch, whatever the stats key or the
-		// detector knew: its exit is news.
-		det.ranUnwatched(s.Container)
-	} else {
-		m.recallStatus(ctx, det, s)
-	}
+	m.recallStatus(ctx, det, ws)
 	// Stats are for the containers HemoStat looks after. The history keeps
 	// every sample, opted-out and destroyed containers included: the
 	// responder reads labels (the opt-out) and removals from it, whoever
@@ -198,42 +192,45 @@ func (m *Monitor) handle(ctx context.Context, det *detector, ws watchedSample) b
 	return true
 }
 
-// seenExit says whether a monitor already handled this exit: the stats key
-// holds a stopped state with the same exit code from no earlier than the
-// exit (less seenExitSlack). That is
-// an exit shortly before the mark, which the monitor before saw and judged
-// — a person's stop, a crash already healed or left to a person — and
-// must not be judged again as one nobody saw.
-func (m *Monitor) seenExit(ctx context.Context, s sdk.Sample) bool {
+// recallStatus tells the detector, before the stats key is overwritten,
+// what was known of a stopped container in a state sample (they come once
+// per container per Watch), from one read of the key:
+//   - an exit after the watch mark that the key does not record (see
+//     seenExit) happened while nobody watched: the container ran, and its
+//     exit is news, whatever the detector knew;
+//   - otherwise, for a container the detector has not seen yet, the
+//     status the key holds: after a restart of hemostatd (or a standby
+//     taking over) it is the only record of the container running before
+//     the gap.
+func (m *Monitor) recallStatus(ctx context.Context, det *detector, ws watchedSample) {
+	s := ws.Sample
+	if s.Event != "" || !stoppedStatus(s.Status) || (!ws.exitedAfterMark && det.knows(s.Container)) {
+		return
+	}
 	prev, ok, err := m.Bus.Stats(ctx, s.Container)
 	if err != nil {
 		m.Logger.Warn("read stats", "container", s.Container, "error", err)
-		return false
+		ok = false
 	}
-	if !ok || !stoppedStatus(prev.Status) || prev.ExitCode != s.ExitCode {
+	switch {
+	case ws.exitedAfterMark && !(ok && seenExit(prev, s)):
+		det.ranUnwatched(s.Container)
+	case ok && !det.knows(s.Container):
+		det.recall(s.Container, prev.Status)
+	}
+}
+
+// seenExit says whether the stats key records this very exit: a stopped
+// state with the same exit code from no earlier than the exit (less
+// seenExitSlack). That is an exit shortly before the mark, which the
+// monitor before saw and judged — a person's stop, a crash already healed
+// or left to a person — and must not be judged again as one nobody saw.
+func seenExit(prev protocol.Stats, s sdk.Sample) bool {
+	if !stoppedStatus(prev.Status) || prev.ExitCode != s.ExitCode {
 		return false
 	}
 	at, err := protocol.ParseTimestamp(prev.Timestamp)
 	return err == nil && !at.Before(s.FinishedAt.Add(-seenExitSlack))
-}
-
-// recallStatus reads, before it is overwritten, the status the stats key
-// holds for a stopped container the detector has not seen yet: after a
-// restart of hemostatd (or a standby taking over) it is the only record of
-// the container running before the gap. Only state samples of stopped
-// containers ask; they come once per container per Watch.
-func (m *Monitor) recallStatus(ctx context.Context, det *detector, s sdk.Sample) {
-	if s.Event != "" || !stoppedStatus(s.Status) || det.knows(s.Container) {
-		return
-	}
-	prev, ok, err := m.Bus.Stats(ctx, s.Container)
-	if err != nil {
-		m.Logger.Warn("read stats", "container", s.Container, "error", err)
-		return
-	}
-	if ok {
-		det.recall(s.Container, prev.Status)
-	}
 }
 
 // metricsMap is the alert's metrics object: the protocol's fields plus the

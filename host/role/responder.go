@@ -49,8 +49,9 @@ type Responder struct {
 	Active Active
 	Fence  Fence
 	// Term identifies the lease term this daemon holds, changing at each
-	// acquisition (nil or 0 without a lease). At each new term the gate's state is read back from Redis,
-	// where the daemon that acted last left it (see gatestate.go).
+	// acquisition (nil or 0 without a lease). At each new term the gate's
+	// state is read back from Redis, where the daemon that acted last left
+	// it (see gatestate.go).
 	Term func() int64
 	// PluginRetryDelay is the wait before a request whose responder plugin
 	// could not be reached is tried again; default 5s.

@@ -78,7 +78,7 @@ type logRing struct {
 	mu      sync.Mutex
 	lines   []string
 	partial [2]strings.Builder // an unfinished line per stream
-	asked   time.Time          // when the follow was asked for
+	asked   time.Time          // when the follow was asked for; set once
 	opened  time.Time          // when the engine answered it
 }
 
@@ -99,7 +99,7 @@ func (f *logFollowers) follow(ctx context.Context, id string, tty bool) {
 		}
 	}
 	ctx, cancel := context.WithCancel(ctx)
-	r := &logRing{n: f.n, cancel: cancel, done: make(chan struct{})}
+	r := &logRing{n: f.n, cancel: cancel, done: make(chan struct{}), asked: time.Now()}
 	f.byID[id] = r
 	go r.read(ctx, f.cli, id, tty)
 }
@@ -132,8 +132,9 @@ func (f *logFollowers) tail(id string, ended bool) (string, bool) {
 		return "", false
 	}
 	if ended {
+		trusted := r.trusted()
 		wait := followEndWait
-		if r.trusted() {
+		if trusted {
 			wait = dieTailWait
 		}
 		t := time.NewTimer(wait)
@@ -141,7 +142,7 @@ func (f *logFollowers) tail(id string, ended bool) (string, bool) {
 		select {
 		case <-r.done:
 		case <-t.C:
-			if wait == followEndWait {
+			if !trusted {
 				return "", false
 			}
 		}
@@ -156,7 +157,7 @@ func (r *logRing) trusted() bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.opened.IsZero() {
-		return !r.asked.IsZero() && time.Since(r.asked) >= silentTrusted
+		return time.Since(r.asked) >= silentTrusted
 	}
 	return time.Since(r.opened) >= followTrusted
 }
@@ -164,9 +165,6 @@ func (r *logRing) trusted() bool {
 func (r *logRing) read(ctx context.Context, cli *client.Client, id string, tty bool) {
 	defer close(r.done)
 	defer r.cancel()
-	r.mu.Lock()
-	r.asked = time.Now()
-	r.mu.Unlock()
 	rc, err := cli.ContainerLogs(ctx, id, container.LogsOptions{
 		ShowStdout: true, ShowStderr: true, Follow: true, Tail: strconv.Itoa(r.n),
 	})
