@@ -3,6 +3,7 @@ package bus
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -162,5 +163,31 @@ func checkBenchLog(b *testing.B, client *redis.Client, want int) {
 	var entries []json.RawMessage
 	if err := json.Unmarshal([]byte(s), &entries); err != nil || len(entries) != want {
 		b.Fatalf("event log holds %d entries (%v), want %d", len(entries), err, want)
+	}
+}
+
+// BenchmarkRoundTripAfterIdle measures one Redis round trip (PING) that
+// comes after a quiet spell, as a lone alert's reads and writes do: the
+// server and the client are asleep, and waking them is part of the trip.
+// Each trip follows a pause; ns/op counts the pause, p50-µs/trip the trip
+// alone, and "0s" is the same trip back to back, the baseline of the same
+// run.
+func BenchmarkRoundTripAfterIdle(b *testing.B) {
+	client := benchClient(b)
+	ctx := context.Background()
+	for _, pause := range []time.Duration{0, time.Millisecond, 10 * time.Millisecond, 100 * time.Millisecond} {
+		b.Run(pause.String(), func(b *testing.B) {
+			var took []time.Duration
+			for b.Loop() {
+				time.Sleep(pause)
+				start := time.Now()
+				if err := client.Ping(ctx).Err(); err != nil {
+					b.Fatal(err)
+				}
+				took = append(took, time.Since(start))
+			}
+			slices.Sort(took)
+			b.ReportMetric(float64(took[len(took)/2].Nanoseconds())/1e3, "p50-µs/trip")
+		})
 	}
 }
