@@ -3,6 +3,7 @@ package bus
 import (
 	"context"
 	"encoding/json"
+	"reflect"
 	"testing"
 	"time"
 
@@ -64,6 +65,72 @@ func TestRecordSampleAndPublish(t *testing.T) {
 		}
 		checkTTL(t, client, protocol.HistoryKey("api"), protocol.HistoryTTL)
 		checkTTL(t, client, protocol.StatsKey("api"), protocol.StatsTTL)
+	})
+}
+
+// TestRecordSamplePublishAndRead: the reads made with the alert return
+// what the analyzer's own read on receipt would, the sample just written
+// included, under the request ID the subscriber computes from the
+// envelope it receives; with n 0, or where the writes and the publish
+// cannot share a transaction (Cluster), nothing is read.
+func TestRecordSamplePublishAndRead(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, client redis.UniversalClient) {
+		ctx := context.Background()
+		b := newBus(t, client, Options{})
+		sub := client.Subscribe(ctx, protocol.Channel(protocol.TypeHealthAlert))
+		t.Cleanup(func() { sub.Close() })
+		if _, err := sub.Receive(ctx); err != nil {
+			t.Fatal(err)
+		}
+		msgs := sub.Channel()
+		if _, err := b.RecordAction(ctx, "api", sdk.Remediation{Action: "restart", Status: "success"}, nil, time.Hour); err != nil {
+			t.Fatal(err)
+		}
+		base := time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)
+		for i, n := range []int{0, 2, 2, 30} {
+			s := sdk.Sample{Container: "api", Status: "running", Time: base.Add(time.Duration(i) * time.Second), CPUPct: float64(90 + i)}
+			st := protocol.StatsFromSample(s)
+			alert := protocol.HealthAlert{Container: "api", Issues: []string{"High CPU usage: 99.0%"}, Sample: &s}
+			pre, writeErr, pubErr := b.RecordSamplePublishAndRead(ctx, &st, s, protocol.AgentMonitor, protocol.TypeHealthAlert, alert, n)
+			if writeErr != nil || pubErr != nil {
+				t.Fatalf("alert %d: %v, %v", i, writeErr, pubErr)
+			}
+			var env protocol.Envelope
+			select {
+			case m := <-msgs:
+				var err error
+				if env, err = protocol.DecodeEnvelope([]byte(m.Payload), protocol.TypeHealthAlert); err != nil {
+					t.Fatal(err)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatalf("alert %d not received", i)
+			}
+			if n == 0 || b.cluster() {
+				if pre != nil {
+					t.Errorf("alert %d (n %d): read %+v, want nothing", i, n, pre)
+				}
+				continue
+			}
+			if pre == nil {
+				t.Fatalf("alert %d (n %d): nothing read", i, n)
+			}
+			if id := protocol.RequestID(env); pre.RequestID != id {
+				t.Errorf("alert %d: request ID %q, the subscriber's %q", i, pre.RequestID, id)
+			}
+			hist, rems, err := b.HistoryAndRemediations(ctx, "api", n)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(pre.History) != min(n, i+1) || !reflect.DeepEqual(pre.History, hist) {
+				t.Errorf("alert %d (n %d): history %+v, want the %d the analyzer reads: %+v", i, n, pre.History, min(n, i+1), hist)
+			}
+			if last := pre.History[len(pre.History)-1]; last.CPUPct != s.CPUPct {
+				t.Errorf("alert %d: newest sample read %+v, want the one just written", i, last)
+			}
+			if len(pre.Remediations) != 1 || !reflect.DeepEqual(pre.Remediations, rems) {
+				t.Errorf("alert %d: remediations %+v, want %+v", i, pre.Remediations, rems)
+			}
+		}
 	})
 }
 

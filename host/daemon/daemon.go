@@ -314,16 +314,22 @@ func (d *Daemon) startRoles(ctx, work context.Context, m *metrics) (runners []fu
 		runners = append(runners, d.standby.whileActive(mon.Run))
 	}
 	// The analyzer's read of an alert's history serves the responder's
-	// action on the decision too, when both run here.
+	// action on the decision too, when both run here; and the monitor
+	// makes the analyzer's read with the alert, when both run here.
 	var handoff *role.Handoff
 	if cfg.Analyzer.Enabled && cfg.Responder.Enabled {
-		handoff = role.NewHandoff()
+		handoff = role.NewHandoff(role.DecisionMaxAge)
+	}
+	var prefetch *role.Handoff
+	if cfg.Monitor.Enabled && cfg.Analyzer.Enabled {
+		prefetch = role.NewHandoff(role.PrefetchMaxAge)
+		d.monitor.Prefetch, d.monitor.PrefetchHistory = prefetch, role.DefaultHistorySize
 	}
 	if cfg.Analyzer.Enabled {
 		plugins, err := startRole(ctx, d.supervisor, cfg, sdk.RoleAnalyzer, cfg.Analyzer.Plugins, nil)
 		collect(err)
 		an := &role.Analyzer{Bus: d.bus, Logger: d.log.Named("analyzer"), OnDecision: m.decision, OnDuplicate: m.duplicate, Workers: cfg.Analyzer.Workers, Fleet: d.fleet,
-			Active: d.standby.active, Handoff: handoff}
+			Active: d.standby.active, Handoff: handoff, Prefetch: prefetch, HistorySize: role.DefaultHistorySize}
 		d.track(sdk.RoleAnalyzer, plugins)
 		for _, p := range plugins {
 			an.Chain = append(an.Chain, role.NamedAnalyzer{Name: p.block.Name, Analyzer: p.plugin.Analyzer()})

@@ -19,6 +19,9 @@ import (
 // seconds, and an incident touches many containers at once.
 const DefaultAnalyzerWorkers = 64
 
+// DefaultHistorySize is how many recent samples an analyzer is given.
+const DefaultHistorySize = 30
+
 // queuePerWorker is how many items per worker a role's pool holds, waiting
 // or running, before the bus is held up.
 const queuePerWorker = 4
@@ -58,6 +61,10 @@ type Analyzer struct {
 	// Handoff, when set, passes the history read for each alert to this
 	// process's responder, which then need not read it again.
 	Handoff *Handoff
+	// Prefetch, when set, holds what this process's monitor read with
+	// each alert it published: the analyzer judges on that read instead
+	// of making its own.
+	Prefetch *Handoff
 
 	work *pool
 	seen *envelopeRing
@@ -83,7 +90,7 @@ func (a *Analyzer) Register(ctx context.Context) {
 	a.work = newPool(a.Workers, queuePerWorker*a.Workers, a.Logger)
 	a.pub = &publisher{bus: a.Bus, agent: protocol.AgentAnalyzer, log: a.Logger}
 	if a.HistorySize <= 0 {
-		a.HistorySize = 30
+		a.HistorySize = DefaultHistorySize
 	}
 	if a.PluginRetryDelay <= 0 {
 		a.PluginRetryDelay = defaultAnalyzerRetryDelay
@@ -157,11 +164,17 @@ func (a *Analyzer) handle(ctx context.Context, env protocol.Envelope, alert prot
 	if t, err := env.Time(); err == nil {
 		req.Alert.Time = t
 	}
-	var err error
-	if req.History, req.Remediations, err = a.Bus.HistoryAndRemediations(ctx, alert.Container, a.HistorySize); err != nil {
-		a.Logger.Warn("read sample and remediation history; judging without them", "container", alert.Container, "error", err)
-	} else if len(req.History) > 0 {
-		a.Handoff.put(alert.Container, protocol.RequestID(env), req.History)
+	id := protocol.RequestID(env)
+	if pre, ok := a.Prefetch.take(alert.Container, id); ok && retries == 0 {
+		req.History, req.Remediations = pre.History, pre.Remediations
+	} else {
+		var err error
+		if req.History, req.Remediations, err = a.Bus.HistoryAndRemediations(ctx, alert.Container, a.HistorySize); err != nil {
+			a.Logger.Warn("read sample and remediation history; judging without them", "container", alert.Container, "error", err)
+		}
+	}
+	if len(req.History) > 0 {
+		a.Handoff.put(alert.Container, id, Read{History: req.History})
 	}
 	d, unreachable := a.judge(ctx, req)
 	if unreachable && ctx.Err() == nil {
@@ -174,7 +187,7 @@ func (a *Analyzer) handle(ctx context.Context, env protocol.Envelope, alert prot
 	if a.OnDecision != nil {
 		a.OnDecision(alert.Container, d, time.Since(started))
 	}
-	a.publish(ctx, alert, d, protocol.RequestID(env))
+	a.publish(ctx, alert, d, id)
 	done()
 }
 

@@ -26,6 +26,12 @@ type Monitor struct {
 	// Fleet names this host's containers "<host>/<name>" in a fleet, from
 	// the sample on: stats, history, alerts and all that follows.
 	Fleet Fleet
+	// Prefetch, when set, receives what the analyzer of this process will
+	// read for each alert — the container's last PrefetchHistory samples
+	// and its remediations — read in the round trip that publishes the
+	// alert, so that the analyzer judges at once on receipt.
+	Prefetch        *Handoff
+	PrefetchHistory int
 
 	pub  *publisher
 	live liveThresholds // a reload's Detect, taken on by the next sample
@@ -182,8 +188,17 @@ func (m *Monitor) handle(ctx context.Context, det *detector, ws watchedSample) b
 	}
 	// The alert goes out in the round trip that stores the sample, after
 	// it: the analyzer, reading the history on receipt, finds the sample,
-	// and the alert does not wait for two round trips of bookkeeping.
-	writeErr, pubErr := m.Bus.RecordSampleAndPublish(ctx, stats, s, protocol.AgentMonitor, protocol.TypeHealthAlert, alert)
+	// and the alert does not wait for two round trips of bookkeeping. The
+	// same round trip makes this process's analyzer's read.
+	n, end := 0, func() {}
+	if m.Prefetch != nil {
+		n, end = m.PrefetchHistory, m.Prefetch.begin(s.Container)
+	}
+	pre, writeErr, pubErr := m.Bus.RecordSamplePublishAndRead(ctx, stats, s, protocol.AgentMonitor, protocol.TypeHealthAlert, alert, n)
+	if pre != nil {
+		m.Prefetch.put(s.Container, pre.RequestID, Read{History: pre.History, Remediations: pre.Remediations})
+	}
+	end()
 	if writeErr != nil {
 		m.Logger.Error("store sample", "container", s.Container, "error", writeErr)
 	}

@@ -220,7 +220,7 @@ func (r *Responder) handle(ctx context.Context, need protocol.RemediationNeeded,
 	defer r.saveGate(ctx, need.Container)
 	var newest sdk.Sample
 	if h, ok := r.Handoff.take(need.Container, need.RequestID); ok && !recheck {
-		newest = r.observed(need.Container, h)
+		newest = r.observed(need.Container, h.History)
 	} else {
 		newest = r.observe(ctx, need.Container)
 	}
