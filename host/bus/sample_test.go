@@ -21,12 +21,7 @@ func TestRecordSampleAndPublish(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, client redis.UniversalClient) {
 		ctx := context.Background()
 		b := newBus(t, client, Options{})
-		sub := client.Subscribe(ctx, protocol.Channel(protocol.TypeHealthAlert))
-		t.Cleanup(func() { sub.Close() })
-		if _, err := sub.Receive(ctx); err != nil {
-			t.Fatal(err)
-		}
-		msgs := sub.Channel()
+		msgs := subscribeAlerts(t, client)
 		base := time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)
 		const n = protocol.HistoryMax + 3
 		for i := range n {
@@ -68,6 +63,19 @@ func TestRecordSampleAndPublish(t *testing.T) {
 	})
 }
 
+// subscribeAlerts subscribes to the health_alert channel and returns its
+// messages once the subscription is in place.
+func subscribeAlerts(t *testing.T, client redis.UniversalClient) <-chan *redis.Message {
+	t.Helper()
+	ctx := context.Background()
+	sub := client.Subscribe(ctx, protocol.Channel(protocol.TypeHealthAlert))
+	t.Cleanup(func() { sub.Close() })
+	if _, err := sub.Receive(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return sub.Channel()
+}
+
 // TestRecordSamplePublishAndRead: the reads made with the alert return
 // what the analyzer's own read on receipt would, the sample just written
 // included, under the request ID the subscriber computes from the
@@ -77,12 +85,7 @@ func TestRecordSamplePublishAndRead(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, client redis.UniversalClient) {
 		ctx := context.Background()
 		b := newBus(t, client, Options{})
-		sub := client.Subscribe(ctx, protocol.Channel(protocol.TypeHealthAlert))
-		t.Cleanup(func() { sub.Close() })
-		if _, err := sub.Receive(ctx); err != nil {
-			t.Fatal(err)
-		}
-		msgs := sub.Channel()
+		msgs := subscribeAlerts(t, client)
 		if _, err := b.RecordAction(ctx, "api", sdk.Remediation{Action: "restart", Status: "success"}, nil, time.Hour); err != nil {
 			t.Fatal(err)
 		}

@@ -1,6 +1,7 @@
 package supervisor
 
 import (
+	"context"
 	"slices"
 	"testing"
 	"time"
@@ -8,18 +9,24 @@ import (
 	"github.com/hemostat/hemostat/sdk"
 )
 
-// BenchmarkAnalyze measures what supervision adds to a call: the baseline
-// calls the go-plugin client of the running process directly, the other
-// goes through the adapter (current-process lookup, deadline, error
-// classification). Compare the two ns/op of one run.
-func BenchmarkAnalyze(b *testing.B) {
+// startBenchAnalyzer starts the test analyzer plugin under a supervisor
+// and returns it with an alert to judge.
+func startBenchAnalyzer(b *testing.B) (context.Context, *Plugin, sdk.AnalyzeRequest) {
 	ctx := testContext(b)
 	s := newSupervisor(b, testOptions(b, sdk.NewMemoryHost()))
 	p, err := s.Start(ctx, Spec{Role: sdk.RoleAnalyzer, Name: "bench", Path: binaryFor(b, sdk.RoleAnalyzer)})
 	if err != nil {
 		b.Fatal(err)
 	}
-	req := sdk.AnalyzeRequest{Alert: sdk.Alert{Container: "api", Issues: []string{"High CPU: 92.5%"}}}
+	return ctx, p, sdk.AnalyzeRequest{Alert: sdk.Alert{Container: "api", Issues: []string{"High CPU: 92.5%"}}}
+}
+
+// BenchmarkAnalyze measures what supervision adds to a call: the baseline
+// calls the go-plugin client of the running process directly, the other
+// goes through the adapter (current-process lookup, deadline, error
+// classification). Compare the two ns/op of one run.
+func BenchmarkAnalyze(b *testing.B) {
+	ctx, p, req := startBenchAnalyzer(b)
 	in, err := p.current("bench")
 	if err != nil {
 		b.Fatal(err)
@@ -50,13 +57,7 @@ func BenchmarkAnalyze(b *testing.B) {
 // virtual machine whose idle CPUs halt, the wake-ups, not the work, are
 // most of a lone call.
 func BenchmarkAnalyzeAfterIdle(b *testing.B) {
-	ctx := testContext(b)
-	s := newSupervisor(b, testOptions(b, sdk.NewMemoryHost()))
-	p, err := s.Start(ctx, Spec{Role: sdk.RoleAnalyzer, Name: "bench", Path: binaryFor(b, sdk.RoleAnalyzer)})
-	if err != nil {
-		b.Fatal(err)
-	}
-	req := sdk.AnalyzeRequest{Alert: sdk.Alert{Container: "api", Issues: []string{"High CPU: 92.5%"}}}
+	ctx, p, req := startBenchAnalyzer(b)
 	a := p.Analyzer()
 	for _, pause := range []time.Duration{0, time.Millisecond, 10 * time.Millisecond, 100 * time.Millisecond} {
 		b.Run(pause.String(), func(b *testing.B) {
