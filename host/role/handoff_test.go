@@ -189,18 +189,8 @@ func TestAnalyzerJudgesOnTheMonitorsRead(t *testing.T) {
 		{Container: "api", Status: "running", StartedAt: started},
 		{Container: "api", Status: "exited", ExitCode: 3, StartedAt: started},
 	})
-	ctx, cancel := context.WithCancel(r.ctx)
-	m := &Monitor{Bus: r.bus, Plugins: []sdk.Monitor{plugin}, Detect: testThresholds(), Logger: hclog.NewNullLogger(),
-		Prefetch: pre, PrefetchHistory: DefaultHistorySize}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		m.Run(ctx)
-	}()
-	t.Cleanup(func() {
-		cancel()
-		<-done
-	})
+	t.Cleanup(runMonitor(r, &Monitor{Bus: r.bus, Plugins: []sdk.Monitor{plugin}, Detect: testThresholds(), Logger: hclog.NewNullLogger(),
+		Prefetch: pre, PrefetchHistory: DefaultHistorySize}))
 	var req sdk.AnalyzeRequest
 	select {
 	case req = <-judged:

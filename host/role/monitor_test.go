@@ -62,8 +62,12 @@ func (m *scriptedMonitor) Watch(ctx context.Context, emit func(sdk.Sample) error
 // runMonitorRole runs a monitor role on the rig's bus until stop.
 func runMonitorRole(t *testing.T, r *rig, p sdk.Monitor) (stop func()) {
 	t.Helper()
+	return runMonitor(r, &Monitor{Bus: r.bus, Plugins: []sdk.Monitor{p}, Detect: testThresholds(), Logger: hclog.NewNullLogger()})
+}
+
+// runMonitor runs m until stop.
+func runMonitor(r *rig, m *Monitor) (stop func()) {
 	ctx, cancel := context.WithCancel(r.ctx)
-	m := &Monitor{Bus: r.bus, Plugins: []sdk.Monitor{p}, Detect: testThresholds(), Logger: hclog.NewNullLogger()}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -215,17 +219,7 @@ func TestMonitorRoleMarksOnlyWhatItWatched(t *testing.T) {
 	var active atomic.Bool
 	active.Store(true)
 	feed := make(chan sdk.Sample)
-	ctx, cancel := context.WithCancel(r.ctx)
-	m := &Monitor{Bus: r.bus, Plugins: []sdk.Monitor{feedMonitor(feed)}, Detect: testThresholds(), Logger: hclog.NewNullLogger(), Active: active.Load}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		m.Run(ctx)
-	}()
-	defer func() {
-		cancel()
-		<-done
-	}()
+	defer runMonitor(r, &Monitor{Bus: r.bus, Plugins: []sdk.Monitor{feedMonitor(feed)}, Detect: testThresholds(), Logger: hclog.NewNullLogger(), Active: active.Load})()
 	feed <- sdk.Sample{Container: "web", Status: "running"}
 	waitMark(t, r, waitMark(t, r, time.Time{})) // marks move on
 
