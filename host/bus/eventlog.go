@@ -33,6 +33,13 @@ func eventCountKey(eventType string) string {
 	return protocol.Prefix + "eventcount:{" + protocol.EventLogKey(eventType) + "}"
 }
 
+// eventLogSizeKey holds the byte length the script last gave the log, so
+// that it can tell its own array from another writer's without reading
+// it whole (see eventlog.lua).
+func eventLogSizeKey(eventType string) string {
+	return protocol.Prefix + "eventlogsize:{" + protocol.EventLogKey(eventType) + "}"
+}
+
 // flushTimeout bounds one background flush, so a hung server cannot stall
 // the flusher forever.
 const flushTimeout = 10 * time.Second
@@ -211,7 +218,7 @@ func (l *eventLog) write(ctx context.Context, eventType string, batch []string, 
 	for _, raw := range send {
 		args = append(args, raw)
 	}
-	keys := []string{protocol.EventLogKey(eventType), eventLogListKey(eventType), eventCountKey(eventType)}
+	keys := []string{protocol.EventLogKey(eventType), eventLogListKey(eventType), eventCountKey(eventType), eventLogSizeKey(eventType)}
 	res, err := eventLogScript.Run(ctx, l.client, keys, args...).Int64Slice()
 	if err != nil {
 		return err

@@ -3,6 +3,9 @@ package bus
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -58,7 +61,7 @@ func TestEventLogKeepsOtherWriters(t *testing.T) {
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
 				ctx := context.Background()
-				client.FlushAll(ctx)
+				flushAll(t, client)
 				b := newBus(t, client, Options{})
 				key := protocol.EventLogKey(protocol.TypeFalseAlarm)
 
@@ -75,6 +78,102 @@ func TestEventLogKeepsOtherWriters(t *testing.T) {
 				}
 				if got != want {
 					t.Errorf("GET %s =\n%s\nwant\n%s", key, got, want)
+				}
+			})
+		}
+	})
+}
+
+// TestEventLogAppendsByCutting checks the array the script cuts and
+// appends, batch after batch, against the same envelopes joined whole:
+// batches that fill the log, overflow it, replace it at once and more.
+func TestEventLogAppendsByCutting(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, client redis.UniversalClient) {
+		ctx := context.Background()
+		flushAll(t, client)
+		b := newBus(t, client, Options{FlushInterval: time.Hour, MaxBatch: 1000})
+		key := protocol.EventLogKey(protocol.TypeFalseAlarm)
+		var all []string
+		for i, n := range []int{1, 1, 37, 61, 1, 2, 99, 100, 3, 150, 1, 100} {
+			all = append(all, publishFalseAlarms(t, b, fmt.Sprintf("c%d", i), n)...)
+			want := "[" + strings.Join(all[max(0, len(all)-protocol.EventLogMax):], ",") + "]"
+			if got := client.Get(ctx, key).Val(); got != want {
+				t.Fatalf("after batch %d of %d: GET %s =\n%s\nwant\n%s", i, n, key, got, want)
+			}
+			if got := client.LRange(ctx, eventLogListKey(protocol.TypeFalseAlarm), 0, -1).Val(); !slices.Equal(got, all[max(0, len(all)-protocol.EventLogMax):]) {
+				t.Fatalf("after batch %d of %d: the list holds %d envelopes, not the log's", i, n, len(got))
+			}
+		}
+	})
+}
+
+// TestEventLogTellsAnotherWritersArray covers rewrites the script's cheap
+// check must catch — the same length with another first or last envelope,
+// a log an older hemostatd wrote without its length — and the one it
+// may take for its own, which it then reads whole as before.
+func TestEventLogTellsAnotherWritersArray(t *testing.T) {
+	// flip changes one byte of the array's envelope i (-1: the last),
+	// keeping its length.
+	flip := func(i int) func(ctx context.Context, c redis.UniversalClient, key string) error {
+		return func(ctx context.Context, c redis.UniversalClient, key string) error {
+			var entries []json.RawMessage
+			if err := json.Unmarshal([]byte(c.Get(ctx, key).Val()), &entries); err != nil {
+				return err
+			}
+			if i < 0 {
+				i += len(entries)
+			}
+			entries[i] = json.RawMessage(strings.Replace(string(entries[i]), `"transient"`, `"Transient"`, 1))
+			raw := make([]string, len(entries))
+			for k, e := range entries {
+				raw[k] = string(e)
+			}
+			return c.Set(ctx, key, "["+strings.Join(raw, ",")+"]", time.Hour).Err()
+		}
+	}
+	tests := []struct {
+		name    string
+		write   func(ctx context.Context, c redis.UniversalClient, key string) error
+		changed int // the envelope of the first two whose reason now reads "Transient"; -1: none
+	}{
+		{"same length, another first envelope", flip(0), 0},
+		{"same length, another last envelope", flip(-1), 1},
+		{"written by an older hemostatd, unchanged", func(ctx context.Context, c redis.UniversalClient, key string) error {
+			return c.Del(ctx, eventLogSizeKey(protocol.TypeFalseAlarm)).Err()
+		}, -1},
+		{"written by an older hemostatd, then by another writer", func(ctx context.Context, c redis.UniversalClient, key string) error {
+			if err := c.Del(ctx, eventLogSizeKey(protocol.TypeFalseAlarm)).Err(); err != nil {
+				return err
+			}
+			return flip(1)(ctx, c, key)
+		}, 1},
+	}
+	forEachBackend(t, func(t *testing.T, client redis.UniversalClient) {
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				ctx := context.Background()
+				flushAll(t, client)
+				b := newBus(t, client, Options{})
+				key := protocol.EventLogKey(protocol.TypeFalseAlarm)
+
+				before := publishFalseAlarms(t, b, "before", 2)
+				if err := tt.write(ctx, client, key); err != nil {
+					t.Fatalf("foreign write: %v", err)
+				}
+				if tt.changed >= 0 {
+					before[tt.changed] = strings.Replace(before[tt.changed], `"transient"`, `"Transient"`, 1)
+				}
+				after := publishFalseAlarms(t, b, "after", 2)
+
+				want := "[" + strings.Join(append(before, after...), ",") + "]"
+				if got := client.Get(ctx, key).Val(); got != want {
+					t.Errorf("GET %s =\n%s\nwant\n%s", key, got, want)
+				}
+				if got := client.LRange(ctx, eventLogListKey(protocol.TypeFalseAlarm), 0, -1).Val(); !slices.Equal(got, append(before, after...)) {
+					t.Errorf("the list behind the log holds\n%s\nwant the log's envelopes", strings.Join(got, "\n"))
+				}
+				if got, want := client.Get(ctx, eventLogSizeKey(protocol.TypeFalseAlarm)).Val(), strconv.Itoa(len(want)); got != want {
+					t.Errorf("the log's recorded length is %s, want %s", got, want)
 				}
 			})
 		}

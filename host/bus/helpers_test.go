@@ -195,3 +195,19 @@ func (s *rawSubscriber) all() []string {
 
 // testenvClient is a client to a fresh real redis-server.
 func testenvClient(t *testing.T) *redis.Client { return testenv.StartRedis(t).Client(t) }
+
+// flushAll empties the server, or every master of a cluster: a cluster
+// client's FLUSHALL reaches one node only.
+func flushAll(t testing.TB, client redis.UniversalClient) {
+	t.Helper()
+	ctx := context.Background()
+	var err error
+	if c, ok := client.(*redis.ClusterClient); ok {
+		err = c.ForEachMaster(ctx, func(ctx context.Context, m *redis.Client) error { return m.FlushAll(ctx).Err() })
+	} else {
+		err = client.FlushAll(ctx).Err()
+	}
+	if err != nil {
+		t.Fatalf("FLUSHALL: %v", err)
+	}
+}

@@ -155,7 +155,7 @@ func checkEnvelope(t *testing.T, raw []byte, agent, eventType string) {
 }
 
 // readEventLog GETs an event log and splits it into its raw entries.
-func readEventLog(t *testing.T, client redis.UniversalClient, eventType string) []json.RawMessage {
+func readEventLog(t testing.TB, client redis.UniversalClient, eventType string) []json.RawMessage {
 	t.Helper()
 	s, err := client.Get(context.Background(), protocol.EventLogKey(eventType)).Result()
 	if err != nil {
