@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -32,7 +34,10 @@ const burstStall = 30 * time.Second
 // decision: hemostatd with the threshold analyzer as a real plugin
 // subprocess, against a do-nothing Python relay (testdata/relay.py) on the
 // same redis-server in the same run. It reports answered/sent, both rates,
-// their ratio, and the peak RSS of hemostatd and its plugins summed.
+// their ratio, the peak RSS of hemostatd and its plugins summed, and the
+// CPU each alert cost hemostatd, its plugins, Redis and the benchmark
+// itself: on a machine of few cores they share, what one takes the
+// others lose.
 func BenchmarkBurst(b *testing.B) {
 	srv := testenv.StartRedis(b)
 	profDir, cfg := burstProfileDir(b, analyzerOnly)
@@ -41,7 +46,7 @@ func BenchmarkBurst(b *testing.B) {
 	for _, n := range []int{5_000, 20_000} {
 		b.Run(strconv.Itoa(n), func(b *testing.B) {
 			var sent, answered, relayAnswered int
-			var took, relayTook, cpu time.Duration
+			var took, relayTook, cpu, daemonCPU, redisCPUSum, selfCPUSum time.Duration
 			var anonPeak atomic.Int64
 			run := 0
 			for b.Loop() {
@@ -49,13 +54,18 @@ func BenchmarkBurst(b *testing.B) {
 				tag := fmt.Sprintf("%d-%d-%d", n, run, time.Now().UnixNano())
 				ra, rt := burst(b, d.rdb, relayPrefix, "relay-"+tag, n)
 				stopSampling := sampleAnonRSS(b, d, &anonPeak)
-				before := cpuTime(b, d)
+				before, daemonBefore := cpuTime(b, d), cpuTimeOf(b, d.PID())
+				redisBefore := redisCPU(b, d.rdb)
+				selfBefore := selfCPU()
 				var profiled <-chan struct{}
 				if profDir != "" {
 					profiled = profileCPU(b, d, profDir, fmt.Sprintf("hemostatd-%d-%d", n, run), 5+n/1000)
 				}
 				ha, ht := burst(b, d.rdb, protocol.Prefix, "hemo-"+tag, n)
 				cpu += cpuTime(b, d) - before
+				daemonCPU += cpuTimeOf(b, d.PID()) - daemonBefore
+				redisCPUSum += redisCPU(b, d.rdb) - redisBefore
+				selfCPUSum += selfCPU() - selfBefore
 				stopSampling()
 				if profiled != nil {
 					<-profiled
@@ -77,6 +87,15 @@ func BenchmarkBurst(b *testing.B) {
 			b.ReportMetric(float64(peakRSSOf(b, d.PID()))/(1<<20), "hemostatd-peak-RSS-MiB")
 			b.ReportMetric(float64(anonPeak.Load())/(1<<20), "peak-anon-RSS-MiB")
 			b.ReportMetric(float64(cpu.Microseconds())/float64(sent), "cpu-µs/alert")
+			b.ReportMetric(float64(daemonCPU.Microseconds())/float64(sent), "hemostatd-cpu-µs/alert")
+			b.ReportMetric(float64(redisCPUSum.Microseconds())/float64(sent), "redis-cpu-µs/alert")
+			b.ReportMetric(float64(selfCPUSum.Microseconds())/float64(sent), "bench-cpu-µs/alert")
+			// The rate the machine's cores would allow, all busy, at the
+			// CPU each alert cost everyone here — hemostatd, its plugins,
+			// Redis and this benchmark's publisher and counter — as a
+			// ratio to the relay: how far CPU alone bounds the ratio.
+			perAlert := (cpu + redisCPUSum + selfCPUSum).Seconds() / float64(sent)
+			b.ReportMetric(float64(runtime.NumCPU())/perAlert/relayRate, "x-relay-cpu-ceiling")
 		})
 	}
 }
@@ -216,18 +235,24 @@ func cpuTime(b testing.TB, d *daemon) time.Duration {
 	b.Helper()
 	var total time.Duration
 	for _, pid := range daemonPIDs(b, d) {
-		raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-		if err != nil {
-			b.Fatalf("read the CPU time of pid %d: %v", pid, err)
-		}
-		// utime and stime, in clock ticks (100 a second on Linux), are
-		// the 14th and 15th fields; the 2nd may hold spaces.
-		f := strings.Fields(string(raw)[strings.LastIndexByte(string(raw), ')')+2:])
-		u, _ := strconv.ParseInt(f[11], 10, 64)
-		s, _ := strconv.ParseInt(f[12], 10, 64)
-		total += time.Duration(u+s) * 10 * time.Millisecond
+		total += cpuTimeOf(b, pid)
 	}
 	return total
+}
+
+// cpuTimeOf is the CPU time one process has used.
+func cpuTimeOf(b testing.TB, pid int) time.Duration {
+	b.Helper()
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		b.Fatalf("read the CPU time of pid %d: %v", pid, err)
+	}
+	// utime and stime, in clock ticks (100 a second on Linux), are the
+	// 14th and 15th fields; the 2nd may hold spaces.
+	f := strings.Fields(string(raw)[strings.LastIndexByte(string(raw), ')')+2:])
+	u, _ := strconv.ParseInt(f[11], 10, 64)
+	s, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(u+s) * 10 * time.Millisecond
 }
 
 // daemonPIDs is hemostatd and its plugin processes.
@@ -279,4 +304,30 @@ func sampleAnonRSS(b testing.TB, d *daemon, peak *atomic.Int64) (stop func()) {
 		}
 	}()
 	return func() { close(done); <-finished }
+}
+
+// redisCPU is the CPU time redis-server has used, from INFO cpu.
+func redisCPU(b testing.TB, rdb *redis.Client) time.Duration {
+	b.Helper()
+	info, err := rdb.Info(context.Background(), "cpu").Result()
+	if err != nil {
+		b.Fatalf("redis INFO cpu: %v", err)
+	}
+	var total float64
+	for _, line := range strings.Split(info, "\n") {
+		k, v, ok := strings.Cut(strings.TrimSpace(line), ":")
+		if ok && (k == "used_cpu_sys" || k == "used_cpu_user") {
+			f, _ := strconv.ParseFloat(v, 64)
+			total += f
+		}
+	}
+	return time.Duration(total * float64(time.Second))
+}
+
+// selfCPU is the CPU time the benchmark's own process has used: the
+// publisher and the subscriber that counts the answers.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
