@@ -87,6 +87,7 @@ func BenchmarkBurst(b *testing.B) {
 			b.ReportMetric(float64(anonPeak.Load())/(1<<20), "peak-anon-RSS-MiB")
 			b.ReportMetric(float64(cpu.Microseconds())/float64(sent), "cpu-µs/alert")
 			b.ReportMetric(float64(daemonCPU.Microseconds())/float64(sent), "hemostatd-cpu-µs/alert")
+			b.ReportMetric(float64((cpu-daemonCPU).Microseconds())/float64(sent), "plugins-cpu-µs/alert")
 			b.ReportMetric(float64(redisCPUSum.Microseconds())/float64(sent), "redis-cpu-µs/alert")
 			b.ReportMetric(float64(selfCPUSum.Microseconds())/float64(sent), "bench-cpu-µs/alert")
 			// The rate the machine's cores would allow, all busy, at the
