@@ -90,14 +90,17 @@ elseif n == 0 then
   ours = false
 else
   local written = tonumber(redis.call('GET', KEYS[4]) or '')
-  if written == nil then
-    -- Written by an older hemostatd, which kept no length: compare whole,
-    -- once.
+  if written ~= size then
+    -- Another length, or none kept: another writer, or an older
+    -- hemostatd, whose script keeps the list in step but no length.
+    -- Compare whole, as that script did, so that the older one's writes
+    -- are not taken for another writer's.
     local whole = '[' .. table.concat(redis.call('LRANGE', KEYS[2], 0, -1), ',') .. ']'
     ours = redis.call('GET', KEYS[1]) == whole
-  elseif written ~= size then
-    ours = false
   else
+    -- The middle is trusted: a writer that kept the length, the first
+    -- and the last envelope but changed others is not one the protocol
+    -- knows (its agents append at the end and trim the front).
     local first = redis.call('LINDEX', KEYS[2], 0)
     local last = redis.call('LINDEX', KEYS[2], -1)
     ours = redis.call('GETRANGE', KEYS[1], 0, #first) == '[' .. first

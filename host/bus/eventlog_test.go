@@ -7,9 +7,11 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/hashicorp/go-hclog"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/hemostat/hemostat/host/protocol"
@@ -91,7 +93,8 @@ func TestEventLogAppendsByCutting(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, client redis.UniversalClient) {
 		ctx := context.Background()
 		flushAll(t, client)
-		b := newBus(t, client, Options{FlushInterval: time.Hour, MaxBatch: 1000})
+		logger, rereads := rereadCounter(t)
+		b := newBus(t, client, Options{FlushInterval: time.Hour, MaxBatch: 1000, Logger: logger})
 		key := protocol.EventLogKey(protocol.TypeFalseAlarm)
 		var all []string
 		for i, n := range []int{1, 1, 37, 61, 1, 2, 99, 100, 3, 150, 1, 100} {
@@ -104,8 +107,28 @@ func TestEventLogAppendsByCutting(t *testing.T) {
 				t.Fatalf("after batch %d of %d: the list holds %d envelopes, not the log's", i, n, len(got))
 			}
 		}
+		if n := rereads.Load(); n > 0 {
+			t.Errorf("its own log was taken for another writer's %d times", n)
+		}
 	})
 }
+
+// rereadCounter returns a Bus logger that counts the event logs found
+// rewritten by another writer, and re-read.
+func rereadCounter(t *testing.T) (hclog.Logger, *atomic.Int64) {
+	var n atomic.Int64
+	out := writerFunc(func(p []byte) (int, error) {
+		if strings.Contains(string(p), "rewritten by another writer") {
+			n.Add(1)
+		}
+		return len(p), nil
+	})
+	return hclog.New(&hclog.LoggerOptions{Name: t.Name(), Level: hclog.Warn, Output: out}), &n
+}
+
+type writerFunc func(p []byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
 
 // TestEventLogTellsAnotherWritersArray covers rewrites the script's cheap
 // check must catch — the same length with another first or last envelope,
@@ -134,26 +157,31 @@ func TestEventLogTellsAnotherWritersArray(t *testing.T) {
 	tests := []struct {
 		name    string
 		write   func(ctx context.Context, c redis.UniversalClient, key string) error
-		changed int // the envelope of the first two whose reason now reads "Transient"; -1: none
+		changed int  // the envelope of the first two whose reason now reads "Transient"; -1: none
+		reread  bool // the log is taken for another writer's
 	}{
-		{"same length, another first envelope", flip(0), 0},
-		{"same length, another last envelope", flip(-1), 1},
+		{"same length, another first envelope", flip(0), 0, true},
+		{"same length, another last envelope", flip(-1), 1, true},
 		{"written by an older hemostatd, unchanged", func(ctx context.Context, c redis.UniversalClient, key string) error {
 			return c.Del(ctx, eventLogSizeKey(protocol.TypeFalseAlarm)).Err()
-		}, -1},
+		}, -1, false},
+		{"another length kept, the array unchanged", func(ctx context.Context, c redis.UniversalClient, key string) error {
+			return c.Set(ctx, eventLogSizeKey(protocol.TypeFalseAlarm), 7, time.Hour).Err()
+		}, -1, false},
 		{"written by an older hemostatd, then by another writer", func(ctx context.Context, c redis.UniversalClient, key string) error {
 			if err := c.Del(ctx, eventLogSizeKey(protocol.TypeFalseAlarm)).Err(); err != nil {
 				return err
 			}
 			return flip(1)(ctx, c, key)
-		}, 1},
+		}, 1, true},
 	}
 	forEachBackend(t, func(t *testing.T, client redis.UniversalClient) {
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
 				ctx := context.Background()
 				flushAll(t, client)
-				b := newBus(t, client, Options{})
+				logger, rereads := rereadCounter(t)
+				b := newBus(t, client, Options{Logger: logger})
 				key := protocol.EventLogKey(protocol.TypeFalseAlarm)
 
 				before := publishFalseAlarms(t, b, "before", 2)
@@ -171,6 +199,9 @@ func TestEventLogTellsAnotherWritersArray(t *testing.T) {
 				}
 				if got := client.LRange(ctx, eventLogListKey(protocol.TypeFalseAlarm), 0, -1).Val(); !slices.Equal(got, append(before, after...)) {
 					t.Errorf("the list behind the log holds\n%s\nwant the log's envelopes", strings.Join(got, "\n"))
+				}
+				if got := rereads.Load() > 0; got != tt.reread {
+					t.Errorf("taken for another writer's: %v, want %v", got, tt.reread)
 				}
 				if got, want := client.Get(ctx, eventLogSizeKey(protocol.TypeFalseAlarm)).Val(), strconv.Itoa(len(want)); got != want {
 					t.Errorf("the log's recorded length is %s, want %s", got, want)
