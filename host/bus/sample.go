@@ -15,13 +15,20 @@ import (
 // RecordSample stores one sample in one round trip: its stats key, when
 // stats is not nil, and its place in the capped history. The monitor
 // writes both for every sample; one round trip instead of two halves
-// what each sample costs Redis and the monitor's loop.
+// what each sample costs Redis and the monitor's loop. A destroy's
+// sample deletes the container's stats key instead: whoever lists the
+// containers by their stats keys (hemostatd status, dashboards of the
+// protocol) would otherwise show the container as it last ran for the
+// key's TTL after it is gone.
 func (b *Bus) RecordSample(ctx context.Context, stats *protocol.Stats, s sdk.Sample) error {
 	if b.cluster() {
 		// The two keys hash to different slots: two transactions.
 		var err error
-		if stats != nil {
+		switch {
+		case stats != nil:
 			err = b.SetStats(ctx, *stats)
+		case s.Event == sdk.EventDestroy && checkName("container name", s.Container) == nil:
+			err = b.client.Del(ctx, protocol.StatsKey(s.Container)).Err()
 		}
 		return errors.Join(err, b.AppendSample(ctx, s))
 	}
@@ -149,6 +156,7 @@ func (b *Bus) cluster() bool {
 type sampleWrite struct {
 	statsKey, historyKey string
 	stats, sample        []byte // stats nil: no stats key to write
+	dropStats            bool   // a destroy: delete the stats key
 }
 
 func sampleWrites(stats *protocol.Stats, s sdk.Sample) (sampleWrite, error) {
@@ -168,14 +176,19 @@ func sampleWrites(stats *protocol.Stats, s sdk.Sample) (sampleWrite, error) {
 		if w.stats, err = json.Marshal(stats); err != nil {
 			return sampleWrite{}, fmt.Errorf("bus: encode stats of %s: %w", stats.Name, err)
 		}
+	} else if s.Event == sdk.EventDestroy {
+		w.statsKey, w.dropStats = protocol.StatsKey(s.Container), true
 	}
 	return w, nil
 }
 
 // queue adds the writes to p.
 func (w sampleWrite) queue(ctx context.Context, p redis.Pipeliner) {
-	if w.stats != nil {
+	switch {
+	case w.stats != nil:
 		p.Set(ctx, w.statsKey, w.stats, protocol.StatsTTL)
+	case w.dropStats:
+		p.Del(ctx, w.statsKey)
 	}
 	p.RPush(ctx, w.historyKey, w.sample)
 	p.LTrim(ctx, w.historyKey, int64(-protocol.HistoryMax), -1)

@@ -165,5 +165,15 @@ func TestRecordSample(t *testing.T) {
 		if err := b.RecordSample(ctx, nil, sdk.Sample{}); err == nil {
 			t.Error("a sample without a container name was stored")
 		}
+		// The destroy: the stats key goes, the sample stays in the history.
+		if err := b.RecordSample(ctx, nil, sdk.Sample{Container: "quiet", Status: "removed", Event: sdk.EventDestroy, Time: time.Now().UTC()}); err != nil {
+			t.Fatal(err)
+		}
+		if n := client.Exists(ctx, protocol.StatsKey("quiet")).Val(); n != 0 {
+			t.Error("the stats key outlived the container's destroy")
+		}
+		if h, err := b.History(ctx, "quiet", 0); err != nil || len(h) != 3 || h[2].Event != sdk.EventDestroy {
+			t.Errorf("history after the destroy: %d samples, %v; want 3, the destroy last", len(h), err)
+		}
 	})
 }

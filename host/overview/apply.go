@@ -43,12 +43,12 @@ func (m *Model) apply(env protocol.Envelope, live bool) {
 	case protocol.TypeRemediationNeeded:
 		var d protocol.RemediationNeeded
 		if protocol.DecodeData(env, &d) == nil {
-			m.get(d.Container).decide(Decision{At: at, Verdict: VerdictRemediation, Analyzer: d.Analyzer, Reason: d.Reason, Confidence: d.Confidence, Action: d.Action})
+			m.about(d.Container).decide(Decision{At: at, Verdict: VerdictRemediation, Analyzer: d.Analyzer, Reason: d.Reason, Confidence: d.Confidence, Action: d.Action})
 		}
 	case protocol.TypeFalseAlarm:
 		var d protocol.FalseAlarm
 		if protocol.DecodeData(env, &d) == nil {
-			r := m.get(d.Container)
+			r := m.about(d.Container)
 			r.decide(Decision{At: at, Verdict: VerdictFalseAlarm, Analyzer: d.Analyzer, Reason: d.Reason, Confidence: d.Confidence})
 			r.incident, r.falseAlarmAt = time.Time{}, at
 			m.totals.falseAlarms++
@@ -70,14 +70,17 @@ func (m *Model) apply(env protocol.Envelope, live bool) {
 				at = d.At
 			}
 			count := max(d.Count, 1)
-			m.get(d.Container).foreign = &ForeignAction{At: at, Action: d.Action, Count: count, Ours: d.Ours, Message: d.Message}
+			m.about(d.Container).foreign = &ForeignAction{At: at, Action: d.Action, Count: count, Ours: d.Ours, Message: d.Message}
 			m.totals.foreignActions += count
 		}
 	}
 }
 
 func (m *Model) alert(env protocol.Envelope, d protocol.HealthAlert, at time.Time, live bool) {
-	r := m.get(d.Container)
+	if went, gone := m.gone[d.Container]; gone && d.Sample != nil && d.Sample.Time.After(went) {
+		delete(m.gone, d.Container) // a new container of that name
+	}
+	r := m.about(d.Container)
 	r.alert = &Alert{At: at, Issues: d.Issues, Agent: env.Agent}
 	if r.incident.IsZero() {
 		r.incident = at
@@ -98,7 +101,7 @@ func (m *Model) alert(env protocol.Envelope, d protocol.HealthAlert, at time.Tim
 }
 
 func (m *Model) escalate(d protocol.Escalation, at time.Time, live bool) {
-	r := m.get(d.Container)
+	r := m.about(d.Container)
 	if d.Source == protocol.EscalatedByAnalyzer {
 		r.decide(Decision{At: at, Verdict: VerdictEscalation, Analyzer: d.Analyzer, Reason: d.Reason, Action: d.Action})
 	}
@@ -122,7 +125,7 @@ func sourceLabel(s string) string {
 }
 
 func (m *Model) complete(d protocol.RemediationComplete, at time.Time, live bool) {
-	r := m.get(d.Container)
+	r := m.about(d.Container)
 	msg := d.Result.Reason
 	if d.Result.Error != "" {
 		msg = d.Result.Error

@@ -48,8 +48,10 @@ type Model struct {
 	remediations []Remediation // oldest first, at most RemediationsMax
 	totals       tally
 	seen         *seenSet
-	// gone is when each destroyed container went: its stats key outlives
-	// it by up to protocol.StatsTTL and must not bring it back.
+	// gone is when each destroyed container went: news of it — a stats
+	// key another monitor wrote, which outlives it by up to
+	// protocol.StatsTTL, a late action's result, the gate's state — must
+	// not bring it back. At most ContainersMax names, kept goneKept.
 	gone map[string]time.Time
 	// tick orders the records' last touches, for eviction.
 	tick uint64
@@ -115,6 +117,52 @@ func (m *Model) get(name string) *record {
 	m.tick++
 	r.touched = m.tick
 	return r
+}
+
+// goneKept is how long a destroyed container's name is remembered once
+// ContainersMax of them are: longer than the protocol's longest TTL and
+// the gate's default retention, after which nothing speaks of it.
+const goneKept = time.Hour
+
+// forgetGone bounds gone, which a host that creates and destroys
+// containers of new names all day would otherwise grow for ever: at
+// ContainersMax names it drops those older than goneKept, and, when a
+// flood of destroys left more, the oldest tenth. m.mu must be held.
+func (m *Model) forgetGone(now time.Time) {
+	if len(m.gone) < ContainersMax {
+		return
+	}
+	for name, went := range m.gone {
+		if now.Sub(went) > goneKept {
+			delete(m.gone, name)
+		}
+	}
+	if len(m.gone) < ContainersMax {
+		return
+	}
+	names := make([]string, 0, len(m.gone))
+	for name := range m.gone {
+		names = append(names, name)
+	}
+	slices.SortFunc(names, func(a, b string) int { return m.gone[a].Compare(m.gone[b]) })
+	for _, name := range names[:len(names)-ContainersMax*9/10] {
+		delete(m.gone, name)
+	}
+}
+
+// about returns the record that news of a container updates: a decision,
+// an action's result, an escalation. A container destroyed since is not
+// brought back by news of its past — a deferred action skipped because
+// the container no longer exists comes after the destroy — so the news
+// updates a record nobody keeps (the totals and the remediation list
+// still count it). Only an observation brings a destroyed name back: a
+// sample, a newer stats key, an alert with a newer sample. m.mu must be
+// held.
+func (m *Model) about(name string) *record {
+	if _, gone := m.gone[name]; gone {
+		return &record{name: name}
+	}
+	return m.get(name)
 }
 
 // evict drops the tenth of ContainersMax records touched longest ago,

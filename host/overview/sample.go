@@ -14,6 +14,7 @@ func (m *Model) Sample(s sdk.Sample) {
 	defer m.mu.Unlock()
 	if s.Event == sdk.EventDestroy {
 		delete(m.containers, s.Container)
+		m.forgetGone(s.Time)
 		m.gone[s.Container] = s.Time
 		return
 	}

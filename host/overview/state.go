@@ -35,11 +35,14 @@ func (m *Model) Containers(gates []gate.ContainerState, silences []silence.Silen
 		}
 		out = append(out, r.view(gp, silences, now))
 	}
-	m.mu.Unlock()
 	for _, g := range byGate { // acted on, but not (or no longer) observed
+		if _, gone := m.gone[g.Container]; gone {
+			continue // destroyed: the gate keeps its backoff, the list does not need it
+		}
 		r := &record{name: g.Container, status: "unknown", health: "none"}
 		out = append(out, r.view(&g, silences, now))
 	}
+	m.mu.Unlock()
 	slices.SortFunc(out, func(a, b Container) int {
 		ae, be := a.State == StateEscalated, b.State == StateEscalated
 		switch {

@@ -2,6 +2,8 @@ package dockere2e
 
 import (
 	"context"
+	"encoding/json"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -298,6 +300,7 @@ func testRemovedMidAction(t *testing.T) {
 		"remediation_needed restart",
 		"remediation_complete restart failed",
 	)
+	expectForgotten(t, d, victim)
 
 	// The daemon is unharmed: another crash is still healed.
 	d.Alive(t)
@@ -319,5 +322,36 @@ func waitWatched(t testing.TB, d *daemon, name string) {
 			t.Fatalf("hemostatd never sampled %s", name)
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// expectForgotten checks that nothing shows a removed container as if it
+// were still there: its stats key, which hemostatd status and the
+// protocol's dashboards list containers by, is gone, and so is its row in
+// the dashboard's list — news of it that came after the removal, such as
+// its failed action, included.
+func expectForgotten(t *testing.T, d *daemon, name string) {
+	t.Helper()
+	if d.rdb.Exists(context.Background(), protocol.StatsKey(name)).Val() != 0 {
+		t.Errorf("the stats key of %s outlived its removal", name)
+	}
+	resp, err := http.Get("http://" + d.HTTPAddr() + "/api/v1/containers")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var list struct {
+		Containers []struct {
+			Name   string `json:"name"`
+			Status string `json:"status"`
+		} `json:"containers"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&list); err != nil {
+		t.Fatalf("decode /api/v1/containers: %v", err)
+	}
+	for _, c := range list.Containers {
+		if c.Name == name {
+			t.Errorf("the dashboard lists %s (status %q) after its removal", name, c.Status)
+		}
 	}
 }
