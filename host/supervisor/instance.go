@@ -33,6 +33,8 @@ type instance struct {
 	inflight atomic.Int64
 	// stderr is the tail of what the process wrote to stderr.
 	stderr *stderrTail
+	// sockets is the process's own directory for its sockets.
+	sockets socketDir
 }
 
 // deathNote says in the plugin's own words why the process died: its
@@ -83,6 +85,7 @@ func (in *instance) kill() {
 		_ = in.cmd.Process.Kill() // an exited process is fine
 	}
 	in.client.Kill()
+	in.sockets.remove()
 }
 
 // stop ends a healthy process politely: the Shutdown RPC lets the plugin
@@ -111,5 +114,6 @@ func (in *instance) stop(ctx context.Context) error {
 		}
 		<-done
 	}
+	in.sockets.remove()
 	return err
 }

@@ -30,6 +30,8 @@ func (o *Options) launch(ctx context.Context, spec Spec, cfg *configuration) (*i
 	if err != nil {
 		return nil, fmt.Errorf("plugin %s: %w", spec.label(), err)
 	}
+	var sockets socketDir
+	sockets, cmd.Env = newSocketDir(cmd.Env)
 	// A plugin whose calls must answer in 300 ms may still take longer to
 	// start (exec, runtime start-up, the mTLS handshake) on a busy host:
 	// its start gets DefaultTimeout at least, unless ctx says less.
@@ -60,12 +62,13 @@ func (o *Options) launch(ctx context.Context, spec Spec, cfg *configuration) (*i
 	rpc, err := client.Client()
 	if err != nil {
 		client.Kill() // returns once stderr is read to its end
+		sockets.remove()
 		if note := tail.note(cmd.ProcessState); note != "" {
 			return nil, &diedError{prefix: fmt.Sprintf("plugin %s: start %s: ", spec.label(), cmd.Path), note: note, err: err}
 		}
 		return nil, startError(spec, cmd, err)
 	}
-	in := &instance{client: client, cmd: cmd, pid: cmd.Process.Pid, started: time.Now(), spec: spec, stderr: tail}
+	in := &instance{client: client, cmd: cmd, pid: cmd.Process.Pid, started: time.Now(), spec: spec, stderr: tail, sockets: sockets}
 	if g, ok := rpc.(*plugin.GRPCClient); ok {
 		in.conn = g.Conn
 	} else {

@@ -80,6 +80,9 @@ func TestRestartAfterKill(t *testing.T) {
 			if !tt.builtin {
 				spec.Path = binaryFor(t, sdk.RoleAnalyzer)
 			}
+			// The plugin's sockets go below TMPDIR, which it inherits.
+			tmp := t.TempDir()
+			t.Setenv("TMPDIR", tmp)
 			p, err := s.Start(ctx, spec)
 			if err != nil {
 				t.Fatal(err)
@@ -121,8 +124,40 @@ func TestRestartAfterKill(t *testing.T) {
 			if up := metricValue(t, reg, "hemostat_plugin_up", sdk.RoleAnalyzer, "victim"); up != 1 {
 				t.Fatalf("hemostat_plugin_up = %v after the restart", up)
 			}
+			// The killed process's socket directory went with it: only the
+			// running one's is left (beside the host's own sockets), and
+			// nothing once it is stopped.
+			var dirs []string
+			for _, name := range tempEntries(t, tmp) {
+				if strings.HasPrefix(name, "hemostat-plugin-") {
+					dirs = append(dirs, name)
+				}
+			}
+			if len(dirs) != 1 {
+				t.Errorf("plugin socket directories after the restart: %v, want the running plugin's alone", dirs)
+			}
+			stopCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			defer cancel()
+			s.Stop(stopCtx)
+			if left := tempEntries(t, tmp); len(left) != 0 {
+				t.Errorf("temporary directory after the stop holds %v, want nothing", left)
+			}
 		})
 	}
+}
+
+// tempEntries lists a directory's entries by name.
+func tempEntries(t *testing.T, dir string) []string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	return names
 }
 
 func TestRestartAfterCrashInCall(t *testing.T) {
@@ -273,4 +308,33 @@ func copyBinary(t testing.TB, src, dir, name string) string {
 		t.Fatal(err)
 	}
 	return dst
+}
+
+// TestSocketDirFallsBack: under a temporary directory whose path would
+// make a socket's too long, the plugin keeps go-plugin's default rather
+// than fail to listen.
+func TestSocketDirFallsBack(t *testing.T) {
+	long := filepath.Join(t.TempDir(), strings.Repeat("d", 80))
+	if err := os.MkdirAll(long, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("TMPDIR", long)
+	dir, env := newSocketDir([]string{"PATH=/bin"})
+	if dir != "" || len(env) != 1 {
+		t.Errorf("newSocketDir under a %d-byte TMPDIR = %q, %v; want the default", len(long), dir, env)
+	}
+	if left := tempEntries(t, long); len(left) != 0 {
+		t.Errorf("left behind: %v", left)
+	}
+
+	short := t.TempDir()
+	t.Setenv("TMPDIR", short)
+	dir, env = newSocketDir(nil)
+	if dir == "" || len(env) != 1 || env[0] != "PLUGIN_UNIX_SOCKET_DIR="+string(dir) {
+		t.Fatalf("newSocketDir under %s = %q, %v", short, dir, env)
+	}
+	dir.remove()
+	if left := tempEntries(t, short); len(left) != 0 {
+		t.Errorf("left behind after remove: %v", left)
+	}
 }
