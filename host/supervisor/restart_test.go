@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -336,5 +338,39 @@ func TestSocketDirFallsBack(t *testing.T) {
 	dir.remove()
 	if left := tempEntries(t, short); len(left) != 0 {
 		t.Errorf("left behind after remove: %v", left)
+	}
+}
+
+// TestStaleSocketDirsRemoved: the socket directories a killed hemostatd
+// left behind — its PID gone — are removed when the next supervisor
+// starts; those of a running hemostatd, this one's included, and
+// anything else in the temporary directory are left.
+func TestStaleSocketDirsRemoved(t *testing.T) {
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	gone := exec.Command("true")
+	if err := gone.Run(); err != nil {
+		t.Fatal(err)
+	}
+	mk := func(name string) {
+		if err := os.MkdirAll(filepath.Join(tmp, name), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(tmp, name, "plugin123"), nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stale := fmt.Sprintf("hemostat-plugin-%d-111", gone.Process.Pid)
+	live := fmt.Sprintf("hemostat-plugin-%d-222", os.Getppid())
+	own := fmt.Sprintf("hemostat-plugin-%d-333", os.Getpid())
+	for _, name := range []string{stale, live, own, "hemostat-plugin-x-444", "other-999"} {
+		mk(name)
+	}
+	newSupervisor(t, testOptions(t, sdk.NewMemoryHost()))
+	got := tempEntries(t, tmp)
+	want := []string{"hemostat-plugin-x-444", live, own, "other-999"}
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("temporary directory after a supervisor started: %v, want %v (%s removed)", got, want, stale)
 	}
 }

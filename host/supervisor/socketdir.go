@@ -1,8 +1,13 @@
 package supervisor
 
 import (
+	"fmt"
 	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
 
+	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
 )
 
@@ -12,8 +17,13 @@ import (
 // directory and removes them when it exits cleanly; one killed — crashed,
 // hung past its deadline and killed, SIGKILLed by someone — leaves them
 // there for good, one per death, which a plugin in a crash loop turns
-// into thousands.
+// into thousands. The directory's name carries hemostatd's PID, so that a
+// hemostatd started after one that was killed — whose plugins died with
+// it, their directories left behind — removes them (removeStaleSocketDirs).
 type socketDir string
+
+// socketDirPrefix begins every socket directory's name.
+const socketDirPrefix = "hemostat-plugin-"
 
 // maxSocketPath is the longest path a Unix socket may have on Linux (108
 // bytes with the terminating NUL) and most other systems (104).
@@ -24,7 +34,7 @@ const maxSocketPath = 103
 // path too long (go-plugin names it "plugin" and up to ten digits), the
 // plugin keeps go-plugin's default and "" is returned.
 func newSocketDir(env []string) (socketDir, []string) {
-	dir, err := os.MkdirTemp("", "hemostat-plugin-")
+	dir, err := os.MkdirTemp("", fmt.Sprintf("%s%d-", socketDirPrefix, os.Getpid()))
 	if err != nil {
 		return "", env
 	}
@@ -41,4 +51,34 @@ func (d socketDir) remove() {
 	if d != "" {
 		_ = os.RemoveAll(string(d))
 	}
+}
+
+// removeStaleSocketDirs removes, from the temporary directory, the socket
+// directories of hemostatd processes that no longer run, and returns how
+// many. A directory whose hemostatd's PID is taken by some process is
+// left: it cannot be told from a live one.
+func removeStaleSocketDirs(logger hclog.Logger) int {
+	entries, err := os.ReadDir(os.TempDir())
+	if err != nil {
+		return 0
+	}
+	removed := 0
+	for _, e := range entries {
+		rest, ok := strings.CutPrefix(e.Name(), socketDirPrefix)
+		if !ok || !e.IsDir() {
+			continue
+		}
+		pidText, _, ok := strings.Cut(rest, "-")
+		pid, err := strconv.Atoi(pidText)
+		if !ok || err != nil || pid <= 0 || pid == os.Getpid() || processExists(pid) {
+			continue
+		}
+		if err := os.RemoveAll(filepath.Join(os.TempDir(), e.Name())); err == nil {
+			removed++
+		}
+	}
+	if removed > 0 {
+		logger.Info("removed plugin socket directories a killed hemostatd left behind", "count", removed)
+	}
+	return removed
 }

@@ -27,6 +27,7 @@ type Supervisor struct {
 // New returns a supervisor; it starts nothing until Start.
 func New(opts Options) *Supervisor {
 	opts = opts.withDefaults()
+	removeStaleSocketDirs(opts.Logger)
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Supervisor{opts: opts, metrics: newMetrics(opts.Registerer), ctx: ctx, cancel: cancel}
 }
