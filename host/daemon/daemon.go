@@ -126,7 +126,7 @@ func Run(ctx context.Context, opts Options) (err error) {
 	d.bus = bus.New(client, busOpts)
 	// The overview hears every envelope from the start, before the roles
 	// publish anything.
-	d.overview = overview.New(overview.Options{Registerer: reg})
+	d.overview = overview.New(overview.Options{Registerer: reg, Relapse: cfg.Responder.Backoff.ResetAfter})
 	d.overview.Subscribe(d.bus)
 	d.silences = silence.NewStore(client, role.SilenceEvents())
 	applySilences(ctx, d.silences, cfg.Alert.Silences, log.Named("alert"))

@@ -118,6 +118,9 @@ func (d *Daemon) reload(ctx context.Context) error {
 	if d.gate != nil {
 		d.gate.SetPolicy(Policy(next.Responder))
 	}
+	if d.overview != nil {
+		d.overview.SetRelapse(next.Responder.Backoff.ResetAfter)
+	}
 	th := Thresholds(next.Monitor, next.Responder.Breaker)
 	if d.monitor != nil {
 		d.monitor.SetThresholds(th)

@@ -43,7 +43,9 @@ func (m *Model) apply(env protocol.Envelope, live bool) {
 	case protocol.TypeRemediationNeeded:
 		var d protocol.RemediationNeeded
 		if protocol.DecodeData(env, &d) == nil {
-			m.about(d.Container).decide(Decision{At: at, Verdict: VerdictRemediation, Analyzer: d.Analyzer, Reason: d.Reason, Confidence: d.Confidence, Action: d.Action})
+			r := m.about(d.Container)
+			r.decide(Decision{At: at, Verdict: VerdictRemediation, Analyzer: d.Analyzer, Reason: d.Reason, Confidence: d.Confidence, Action: d.Action})
+			m.sickAgain(r, at, live)
 		}
 	case protocol.TypeFalseAlarm:
 		var d protocol.FalseAlarm
@@ -106,6 +108,7 @@ func (m *Model) escalate(d protocol.Escalation, at time.Time, live bool) {
 		r.decide(Decision{At: at, Verdict: VerdictEscalation, Analyzer: d.Analyzer, Reason: d.Reason, Action: d.Action})
 	}
 	r.escalation = &Escalation{At: at, Source: d.Source, Reason: d.Reason}
+	m.sickAgain(r, at, live)
 	r.healthySince = time.Time{}
 	m.totals.escalations++
 	if live {
@@ -135,9 +138,10 @@ func (m *Model) complete(d protocol.RemediationComplete, at time.Time, live bool
 		action = d.Result.Action
 	}
 	r.action = &Action{At: at, Action: action, Result: d.Result.Status, Message: msg}
+	m.lastSeq++
 	m.remediations = append(m.remediations, Remediation{
 		At: at, Container: d.Container, Action: action, Result: d.Result.Status, Message: msg,
-		Analyzer: d.Analyzer, DryRun: d.Result.DryRun,
+		Analyzer: d.Analyzer, DryRun: d.Result.DryRun, seq: m.lastSeq,
 	})
 	if n := len(m.remediations); n > RemediationsMax {
 		m.remediations = append(m.remediations[:0:0], m.remediations[n-RemediationsMax:]...)
@@ -156,6 +160,7 @@ func (m *Model) complete(d protocol.RemediationComplete, at time.Time, live bool
 			}
 		}
 		r.incident = time.Time{}
+		m.onTrial(r, at)
 	case sdk.StatusFailed:
 		m.totals.remediations++
 	}

@@ -13,4 +13,11 @@
 // It also times incidents for Prometheus: engine event to health_alert
 // (hemostat_detect_seconds) and health_alert to a successful remediation
 // (hemostat_remediate_seconds), and counts escalations by source.
+//
+// A success is put on trial: if the container is acted on or escalated
+// again within the relapse window (the responder's backoff.reset_after),
+// the restart did not hold. It is counted as a relapse
+// (hemostat_remediation_relapses_total), marked so in the remediation
+// list, and left out of the success rate, which would otherwise show a
+// crash loop the breaker had to stop as 100 % successful.
 package overview

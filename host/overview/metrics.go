@@ -11,6 +11,7 @@ import (
 type metrics struct {
 	detect      prometheus.Histogram
 	remediate   prometheus.Histogram
+	relapses    prometheus.Counter
 	escalations *prometheus.CounterVec
 }
 
@@ -26,6 +27,10 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Help:    "Time from the first health_alert of an incident to the remediation_complete that succeeded for that container.",
 			Buckets: prometheus.ExponentialBuckets(0.01, 2, 16),
 		}),
+		relapses: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "hemostat_remediation_relapses_total",
+			Help: "Successful remediations of a container that was acted on or escalated again before the responder's backoff.reset_after passed.",
+		}),
 		escalations: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "hemostat_escalations_total",
 			Help: "Escalations published on the bus, by source: analyzer, circuit_breaker or other.",
@@ -34,6 +39,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	if reg != nil {
 		m.detect = hmetrics.Register(reg, m.detect)
 		m.remediate = hmetrics.Register(reg, m.remediate)
+		m.relapses = hmetrics.Register(reg, m.relapses)
 		m.escalations = hmetrics.Register(reg, m.escalations)
 	}
 	for _, s := range []string{protocol.EscalatedByAnalyzer, protocol.EscalatedByBreaker, "other"} {

@@ -26,12 +26,20 @@ const (
 // "running" between its crashes, and that is not healthy again.
 const DefaultSettle = time.Minute
 
+// DefaultRelapse is how long a successful remediation must hold before it
+// counts as one: the responder's backoff.reset_after, the calm after which
+// Kubernetes, too, forgets a crash loop. A restart of a container that is
+// acted on or escalated again sooner relapsed.
+const DefaultRelapse = 10 * time.Minute
+
 // Options configure a Model.
 type Options struct {
 	// Registerer, when set, receives the incident metrics.
 	Registerer prometheus.Registerer
 	// Settle overrides DefaultSettle; a negative value means none.
 	Settle time.Duration
+	// Relapse overrides DefaultRelapse; a negative value means none.
+	Relapse time.Duration
 	// Now is the clock; time.Now by default.
 	Now func() time.Time
 }
@@ -41,11 +49,13 @@ type Options struct {
 type Model struct {
 	settle  time.Duration
 	now     func() time.Time
+	relapse time.Duration // guarded by mu
 	metrics *metrics
 
 	mu           sync.Mutex
 	containers   map[string]*record
 	remediations []Remediation // oldest first, at most RemediationsMax
+	lastSeq      uint64        // the newest remediation's seq
 	totals       tally
 	seen         *seenSet
 	// gone is when each destroyed container went: news of it — a stats
@@ -59,10 +69,10 @@ type Model struct {
 
 // tally accumulates the summary's figures.
 type tally struct {
-	remediations, succeeded, falseAlarms, escalations int
-	foreignActions                                    int
-	detectN, remediateN                               int
-	detectSum, remediateSum                           time.Duration
+	remediations, succeeded, relapsed, falseAlarms, escalations int
+	foreignActions                                              int
+	detectN, remediateN                                         int
+	detectSum, remediateSum                                     time.Duration
 }
 
 // New returns an empty model.
@@ -77,7 +87,7 @@ func New(opts Options) *Model {
 		opts.Settle = 0
 	}
 	return &Model{
-		settle: opts.Settle, now: opts.Now, metrics: newMetrics(opts.Registerer),
+		settle: opts.Settle, relapse: relapseWindow(opts.Relapse), now: opts.Now, metrics: newMetrics(opts.Registerer),
 		containers: make(map[string]*record), seen: newSeenSet(), gone: make(map[string]time.Time),
 	}
 }
@@ -102,6 +112,11 @@ type record struct {
 	// unhealthy; zero while they do not.
 	healthySince time.Time
 	falseAlarmAt time.Time
+	// holding is the time of the last successful remediation not yet
+	// proven to hold (see DefaultRelapse), and holdingSeq its number in
+	// the remediation list; zero when none is on trial.
+	holding    time.Time
+	holdingSeq uint64
 }
 
 // get returns the container's record, creating it. m.mu must be held.
@@ -193,11 +208,11 @@ func (m *Model) Totals() Totals {
 	defer m.mu.Unlock()
 	t := m.totals
 	out := Totals{
-		Containers: len(m.containers), Remediations: t.remediations, Succeeded: t.succeeded,
+		Containers: len(m.containers), Remediations: t.remediations, Succeeded: t.succeeded, Relapsed: t.relapsed,
 		FalseAlarms: t.falseAlarms, Escalations: t.escalations, ForeignActions: t.foreignActions,
 	}
 	if t.remediations > 0 {
-		out.SuccessRate = float64(t.succeeded) / float64(t.remediations)
+		out.SuccessRate = float64(t.succeeded-t.relapsed) / float64(t.remediations)
 	}
 	if t.detectN > 0 {
 		out.MeanTimeToDetectMS = ms(t.detectSum / time.Duration(t.detectN))

@@ -101,17 +101,24 @@ type Remediation struct {
 	Message   string    `json:"message"`
 	Analyzer  string    `json:"analyzer"`
 	DryRun    bool      `json:"dry_run,omitempty"`
+	// RelapsedAfterMS is set on a success the container did not hold: how
+	// long after it the container was acted on or escalated again.
+	RelapsedAfterMS float64 `json:"relapsed_after_ms,omitempty"`
+	seq             uint64
 }
 
 // Totals are the summary's figures, over what the overview has seen since
 // it started (the event logs' replay included).
 type Totals struct {
-	Containers   int     `json:"containers"`
-	Remediations int     `json:"remediations"`
-	Succeeded    int     `json:"succeeded"`
-	SuccessRate  float64 `json:"success_rate"`
-	FalseAlarms  int     `json:"false_alarms"`
-	Escalations  int     `json:"escalations"`
+	Containers   int `json:"containers"`
+	Remediations int `json:"remediations"`
+	Succeeded    int `json:"succeeded"`
+	// Relapsed counts the successes the container did not hold (see
+	// DefaultRelapse); SuccessRate counts only those it held.
+	Relapsed    int     `json:"relapsed"`
+	SuccessRate float64 `json:"success_rate"`
+	FalseAlarms int     `json:"false_alarms"`
+	Escalations int     `json:"escalations"`
 	// ForeignActions counts the operations of another healer seen around
 	// hemostatd's actions: anything but 0 means two healers share the
 	// engine.

@@ -79,6 +79,10 @@ func TestDashboard(t *testing.T) {
 		t.Errorf("the escalated container is %s, want exited: nothing restarts it any more", st)
 	}
 	waitTotals(b)
+	// The restart did not hold: the crash came back within the backoff's
+	// reset_after, so it is a relapse, not a success the rate can boast.
+	waitTotal(b, "relapsed", "1")
+	waitTotal(b, "success_rate", "0%")
 	readme := b.screenshot("dashboard")
 
 	// The detail: the decision trail and the remediation history.
@@ -86,7 +90,7 @@ func TestDashboard(t *testing.T) {
 	b.waitFor("the detail dialog", `#detail[open]`, 10*time.Second)
 	b.waitFor("the remediation history", `#detail .result[data-result="success"]`, 15*time.Second)
 	detail := b.text("#detail")
-	for _, want := range []string{"Decision trail", "threshold", "remediation_needed", "restart", "Breaker", "Backoff step"} {
+	for _, want := range []string{"Decision trail", "threshold", "remediation_needed", "restart", "Breaker", "Backoff step", "relapsed after"} {
 		if !strings.Contains(detail, want) {
 			t.Errorf("the detail lacks %q:\n%s", want, detail)
 		}
@@ -139,6 +143,19 @@ func waitTotals(b *page) {
 	for strings.TrimSpace(b.text(`[data-total="remediations"]`)) == "0" || b.text(`[data-total="remediations"]`) == "–" {
 		if time.Now().After(deadline) {
 			b.fail("the totals still count no remediation")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// waitTotal waits until the summary's figure for key reads want.
+func waitTotal(b *page, key, want string) {
+	b.t.Helper()
+	sel := `[data-total="` + key + `"]`
+	deadline := time.Now().Add(15 * time.Second)
+	for strings.TrimSpace(b.text(sel)) != want {
+		if time.Now().After(deadline) {
+			b.fail("the totals' %s reads %q, want %q", key, b.text(sel), want)
 		}
 		time.Sleep(200 * time.Millisecond)
 	}

@@ -328,7 +328,8 @@
     body.append(el("h3", { text: "Remediation history" }),
       table(["When", "Action", "Result", "Analyzer", "Message"],
         detailRemediations.map(r => [when(r.at), r.action || "",
-          el("span", { class: "result", "data-result": r.result || "", text: (r.result || "") + (r.dry_run ? " (dry run)" : "") }),
+          el("span", { class: "result", "data-result": r.result || "", text: (r.result || "") + (r.dry_run ? " (dry run)" : "") +
+            (r.relapsed_after_ms ? ", relapsed after " + duration(r.relapsed_after_ms) : "") }),
           r.analyzer || "", r.message || ""])));
   }
 
