@@ -105,7 +105,7 @@ func eventsCmd(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stdout, "%s\n", e.Raw)
 			return
 		}
-		fmt.Fprintf(stdout, "%s  %-20s  %-24s  %s\n", e.Timestamp, e.Type, e.Container, e.Summary())
+		fmt.Fprintln(stdout, e.Line())
 	}
 	backlog := func() error {
 		list, err := inspect.Recent(ctx, c, filter, *limit)

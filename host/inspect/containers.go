@@ -15,12 +15,15 @@ import (
 
 // Container is what Redis holds about one container: its latest stats
 // (hemostat:stats:<name>, present while the monitor sees it), its
-// remediation record and its last remediation.
+// remediation record, its last remediation, and an escalation no action
+// has followed.
 type Container struct {
 	Name  string           `json:"name"`
 	Stats protocol.Stats   `json:"stats"`
 	Count int              `json:"remediations"`
 	Last  *sdk.Remediation `json:"last_remediation,omitempty"`
+	// Escalation is set while the container waits for a person.
+	Escalation *Escalated `json:"escalation,omitempty"`
 }
 
 // Containers reads every container with stats, sorted by name.

@@ -129,6 +129,12 @@ func Follow(ctx context.Context, c redis.UniversalClient, f Filter, ready func()
 	}
 }
 
+// Line is the event as `hemostatd events` prints it: time, type,
+// container and summary, each escaped for the terminal (esc).
+func (e Event) Line() string {
+	return fmt.Sprintf("%s  %-20s  %-24s  %s", esc(e.Timestamp), esc(e.Type), esc(e.Container), esc(e.Summary()))
+}
+
 // Summary is a one-line account of an event's data, for people.
 func (e Event) Summary() string {
 	var d struct {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/hemostat/hemostat/host/logline"
 	"github.com/hemostat/hemostat/host/protocol"
 )
 
@@ -31,8 +32,10 @@ func ReadStatus(ctx context.Context, c redis.UniversalClient, t Target) (Status,
 	if st.Fleet, err = ReadFleet(ctx, c); err != nil {
 		return st, err
 	}
-	st.Containers, err = Containers(ctx, c)
-	return st, err
+	if st.Containers, err = Containers(ctx, c); err != nil {
+		return st, err
+	}
+	return st, markEscalated(ctx, c, st.Containers, time.Now())
 }
 
 // Write prints st for people, times relative to now.
@@ -43,19 +46,19 @@ func (st Status) Write(w io.Writer, now time.Time) error {
 		fmt.Fprintf(tw, "daemons\tnone: no hemostatd has written a heartbeat in the last %s\n", HeartbeatTTL)
 	}
 	for _, d := range st.Daemons {
-		line := fmt.Sprintf("daemon\t%s  version %s  up %s  last beat %s ago", d.ID, d.Version, ago(now, d.Started), ago(now, d.Updated))
+		line := fmt.Sprintf("daemon\t%s  version %s  up %s  last beat %s ago", esc(d.ID), esc(d.Version), ago(now, d.Started), ago(now, d.Updated))
 		if d.HTTP != "" {
-			line += "  http " + d.HTTP
+			line += "  http " + esc(d.HTTP)
 		}
 		if d.EmbeddedRedis != "" {
-			line += "  embedded redis " + d.EmbeddedRedis
+			line += "  embedded redis " + esc(d.EmbeddedRedis)
 		}
 		if d.DryRun {
 			line += "  DRY RUN"
 		}
 		fmt.Fprintln(tw, line)
 		for _, p := range d.Plugins {
-			fmt.Fprintf(tw, "  plugin\t%s/%s  %s  restarts %d\n", p.Role, p.Name, p.State, p.Restarts)
+			fmt.Fprintf(tw, "  plugin\t%s/%s  %s  restarts %d\n", esc(p.Role), esc(p.Name), esc(p.State), p.Restarts)
 		}
 	}
 	tw.Flush()
@@ -69,9 +72,12 @@ func (st Status) Write(w io.Writer, now time.Time) error {
 	for _, c := range st.Containers {
 		last := "-"
 		if c.Last != nil {
-			last = fmt.Sprintf("%s %s %s ago", c.Last.Action, c.Last.Status, ago(now, c.Last.Time))
+			last = fmt.Sprintf("%s %s %s ago", esc(c.Last.Action), esc(c.Last.Status), ago(now, c.Last.Time))
 		}
-		health := c.Stats.Health
+		if c.Escalation != nil {
+			last = "ESCALATED " + ago(now, c.Escalation.At) + " ago"
+		}
+		health := esc(c.Stats.Health)
 		if health == "" {
 			health = "-"
 		}
@@ -79,10 +85,39 @@ func (st Status) Write(w io.Writer, now time.Time) error {
 		if t, err := protocol.ParseTimestamp(c.Stats.Timestamp); err == nil {
 			seen = ago(now, t) + " ago"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%.1f\t%.1f\t%s\t%d\t%s\n", c.Name, c.Stats.Status, health, c.Stats.CPUPct, c.Stats.MemoryPct, seen, c.Count, last)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%.1f\t%.1f\t%s\t%d\t%s\n", esc(c.Name), esc(c.Stats.Status), health, c.Stats.CPUPct, c.Stats.MemoryPct, seen, c.Count, last)
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	return st.writeEscalated(w, now)
 }
+
+// writeEscalated lists the containers that wait for a person, with why,
+// as the dashboard pins them.
+func (st Status) writeEscalated(w io.Writer, now time.Time) error {
+	var waiting []Container
+	for _, c := range st.Containers {
+		if c.Escalation != nil {
+			waiting = append(waiting, c)
+		}
+	}
+	if len(waiting) == 0 {
+		return nil
+	}
+	fmt.Fprintf(w, "\n%d container(s) need a person: escalated, and not acted on again by hemostatd until it is healthy\n", len(waiting))
+	for _, c := range waiting {
+		e := c.Escalation
+		if _, err := fmt.Fprintf(w, "  %s  by %s %s ago: %s\n", esc(c.Name), esc(e.Source), ago(now, e.At), esc(e.Reason)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// esc escapes a field read from Redis for the terminal: anyone who can
+// write there must not break the table's lines or send escape sequences.
+func esc(s string) string { return logline.Escape(s) }
 
 // writeHosts prints the fleet, one line per Docker host: whether it is up
 // and why not, its active daemon and lease generation, its containers and
@@ -97,11 +132,11 @@ func (st Status) writeHosts(w io.Writer) {
 	for _, h := range st.Fleet.Hosts {
 		state := "up"
 		if !h.Up {
-			state = "DOWN: " + h.Reason
+			state = "DOWN: " + esc(h.Reason)
 		}
 		active, gen := "-", "-"
 		if h.Active != "" {
-			active = h.Active
+			active = esc(h.Active)
 		}
 		if h.LeaseGen > 0 {
 			gen = fmt.Sprint(h.LeaseGen)
@@ -116,7 +151,7 @@ func (st Status) writeHosts(w io.Writer) {
 		if standby > 0 {
 			daemons += fmt.Sprintf(" (%d standby)", standby)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", h.Name, state, active, gen, h.Containers, daemons)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", esc(h.Name), state, active, gen, h.Containers, daemons)
 	}
 	tw.Flush()
 	if st.Fleet.Unattributed > 0 {

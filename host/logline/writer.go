@@ -3,6 +3,7 @@ package logline
 import (
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 	"sync"
 	"unicode"
@@ -51,6 +52,21 @@ func Append(dst, entry []byte, max int) []byte {
 	if n := len(entry); n > 0 && entry[n-1] == '\n' {
 		entry = entry[:n-1]
 	}
+	return append(appendEscaped(dst, entry, max, true), '\n')
+}
+
+// Escape returns s with every control character escaped as Append
+// escapes it, tabs included: a field from Redis — a container name, a
+// reason — printed into a table on an operator's terminal can then
+// neither break the table's lines and columns nor send the terminal
+// escape sequences.
+func Escape(s string) string {
+	return string(appendEscaped(nil, []byte(s), math.MaxInt, false))
+}
+
+// appendEscaped appends entry to dst with its control characters escaped,
+// cut at max bytes; keepTab leaves tabs as they are.
+func appendEscaped(dst, entry []byte, max int, keepTab bool) []byte {
 	start := len(dst)
 	for i := 0; i < len(entry); {
 		r, size := utf8.DecodeRune(entry[i:])
@@ -58,7 +74,7 @@ func Append(dst, entry []byte, max int) []byte {
 		switch {
 		case r == utf8.RuneError && size == 1:
 			next = fmt.Appendf(dst, `\x%02x`, entry[i])
-		case r == '\t':
+		case r == '\t' && keepTab:
 			next = append(dst, '\t')
 		case r < 0x20 || r == 0x7f || unicode.Is(unicode.Cc, r) || r == '\u2028' || r == '\u2029':
 			// Quoted by strconv, less the quotes: "\n", "\x1b", "\a", "\u2028".
@@ -74,5 +90,5 @@ func Append(dst, entry []byte, max int) []byte {
 		dst = next
 		i += size
 	}
-	return append(dst, '\n')
+	return dst
 }

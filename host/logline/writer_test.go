@@ -38,6 +38,24 @@ func TestAppend(t *testing.T) {
 	}
 }
 
+// TestEscape: a field for a terminal table loses its tabs and newlines
+// as well as every other control character; printable text is kept.
+func TestEscape(t *testing.T) {
+	for in, want := range map[string]string{
+		"api-1":                   "api-1",
+		"café ✓":                  "café ✓",
+		"a\tb":                    `a\tb`,
+		"web\nFORGED  running":    `web\nFORGED  running`,
+		"\x1b[2J\x1b]0;owned\x07": `\x1b[2J\x1b]0;owned\a`,
+		"a\u2028b\xff":            `a\u2028b\xff`,
+		"trailing newline kept\n": `trailing newline kept\n`,
+	} {
+		if got := Escape(in); got != want {
+			t.Errorf("Escape(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
 func TestWriter(t *testing.T) {
 	var out bytes.Buffer
 	w := NewWriter(&out, 0)
