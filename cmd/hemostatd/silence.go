@@ -7,10 +7,10 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"text/tabwriter"
 	"time"
 
 	"github.com/hemostat/hemostat/host/httpapi"
+	"github.com/hemostat/hemostat/host/silence"
 )
 
 const silenceUsage = `Usage:
@@ -94,22 +94,7 @@ func silenceCmd(args []string, stdout, stderr io.Writer) int {
 			_ = enc.Encode(list)
 			return 0
 		}
-		now := time.Now()
-		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "ID\tCONTAINER\tEVENT\tENDS\tSTATE\tSILENCED\tBY\tCOMMENT")
-		for _, s := range list {
-			state := "expired"
-			if s.Active(now) {
-				state = "active"
-			}
-			ev := s.Event
-			if ev == "" {
-				ev = "*"
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", s.ID, s.Container, ev,
-				s.Ends.UTC().Format(time.RFC3339), state, s.Silenced, s.CreatedBy, s.Comment)
-		}
-		tw.Flush()
+		_ = silence.WriteTable(stdout, list, time.Now())
 	case "expire":
 		if fs.NArg() != 1 {
 			fmt.Fprintln(stderr, "silence expire: one silence ID is required")
