@@ -127,16 +127,23 @@ func TestRestartAfterKill(t *testing.T) {
 				t.Fatalf("hemostat_plugin_up = %v after the restart", up)
 			}
 			// The killed process's socket directory went with it: only the
-			// running one's is left (beside the host's own sockets), and
-			// nothing once it is stopped.
-			var dirs []string
+			// running one's is left (beside the host's own socket for it),
+			// and nothing once it is stopped.
+			var dirs, hostSockets []string
 			for _, name := range tempEntries(t, tmp) {
 				if strings.HasPrefix(name, "hemostat-plugin-") {
 					dirs = append(dirs, name)
+				} else {
+					hostSockets = append(hostSockets, name)
 				}
 			}
 			if len(dirs) != 1 {
 				t.Errorf("plugin socket directories after the restart: %v, want the running plugin's alone", dirs)
+			}
+			// hemostatd's own end of the plugin's calls back to the host
+			// (go-plugin's broker): the killed plugin's was closed with it.
+			if len(hostSockets) > 1 {
+				t.Errorf("host sockets after the restart: %v, want the running plugin's alone", hostSockets)
 			}
 			stopCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 			defer cancel()
