@@ -130,7 +130,12 @@ func TestContainerStates(t *testing.T) {
 	w.publish(t, protocol.TypeRemediationComplete, protocol.RemediationComplete{Container: "web", Action: "restart",
 		Result: protocol.Result{Status: "success", Action: "restart", Container: "web"}})
 	w.model.Sample(sdk.Sample{Container: "web", Status: "running", Health: "healthy", Time: time.Now()})
-	c = w.waitState(t, "web", overview.StateHealthy)
+	// Each event type reaches the model on its own goroutine: the
+	// decision may land after the action that made web healthy.
+	waitFor(t, "web healthy with its decision", func() bool {
+		c = w.container(t, "web")
+		return c.State == overview.StateHealthy && c.LastDecision != nil
+	})
 	if c.LastDecision == nil || c.LastDecision.Analyzer != "threshold" || c.LastAction == nil || c.LastAction.Result != "success" {
 		t.Errorf("healed web: %+v", c)
 	}

@@ -225,7 +225,7 @@ func TestAnalyzerJudgesOnTheMonitorsRead(t *testing.T) {
 
 // watchHistoryReads follows Redis's MONITOR and returns a function that
 // reports how many times container's history was read since its last
-// call.
+// call, once it was read at least once.
 func watchHistoryReads(t *testing.T, r *rig, container string) func() int {
 	t.Helper()
 	opts := r.rdb.Options()
@@ -250,12 +250,13 @@ func watchHistoryReads(t *testing.T, r *rig, container string) func() int {
 	mark := fmt.Sprintf("monitor-on-%d", time.Now().UnixNano())
 	want := fmt.Sprintf(`"lrange" %q`, protocol.HistoryKey(container))
 	var mu sync.Mutex
+	var onOnce sync.Once // the mark is sent again until it is listed
 	on, n := make(chan struct{}), 0
 	go func() {
 		for l := range lines {
 			switch {
 			case strings.Contains(l, mark):
-				close(on)
+				onOnce.Do(func() { close(on) })
 			case strings.Contains(l, want) && !strings.Contains(l, " lua]"):
 				mu.Lock()
 				n++
@@ -275,8 +276,17 @@ func watchHistoryReads(t *testing.T, r *rig, container string) func() int {
 			}
 		}
 	}
+	count := func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		return n
+	}
 	return func() int {
-		// What was sent is listed within a moment.
+		// What was sent is listed within a moment, later on a loaded
+		// machine: wait for the first read, then a moment for another.
+		for deadline := time.Now().Add(10 * time.Second); count() == 0 && time.Now().Before(deadline); {
+			time.Sleep(10 * time.Millisecond)
+		}
 		time.Sleep(100 * time.Millisecond)
 		mu.Lock()
 		defer mu.Unlock()

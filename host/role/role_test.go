@@ -283,7 +283,7 @@ func TestResponderGateDeferralAndRecheck(t *testing.T) {
 	policy := gate.DefaultPolicy()
 	policy.Actions = []string{"restart"}
 	policy.Protected = []string{"*redis*"}
-	policy.Backoff = gate.Backoff{Initial: 300 * time.Millisecond, Max: time.Second, ResetAfter: time.Minute}
+	policy.Backoff = gate.Backoff{Initial: 1500 * time.Millisecond, Max: 3 * time.Second, ResetAfter: time.Minute}
 	policy.Breaker = gate.Breaker{MaxActions: 3, Window: time.Hour}
 	var re *Responder
 	r := newRig(t, func(ctx context.Context, b *bus.Bus) {
@@ -527,20 +527,33 @@ func equal(a, b []string) bool {
 func TestAlertGivenUpIsNotADuplicate(t *testing.T) {
 	slack := &flakyNotifier{failures: 2}
 	var al *Alert
+	gaveUp := make(chan error, 1)
 	r := newRig(t, func(ctx context.Context, b *bus.Bus) {
 		al = &Alert{
 			Bus: b, DedupeWindow: time.Hour, Logger: hclog.NewNullLogger(), Retries: 1, RetryInitial: 10 * time.Millisecond,
 			Routes: []Route{{Name: "slack", Notifier: slack, MinSeverity: sdk.SeverityInfo}},
+			OnNotify: func(_ string, _ sdk.Notification, err error) {
+				select {
+				case gaveUp <- err:
+				default:
+				}
+			},
 		}
 		al.Register(ctx)
 	})
 	esc := protocol.Escalation{Container: "db", Reason: "breaker open", Source: protocol.EscalatedByBreaker}
 	r.publish(t, protocol.AgentResponder, protocol.TypeEscalation, esc)
 	deadline := time.Now().Add(10 * time.Second)
-	for slack.failuresLeft() > 0 && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
+	// The give-up is accounted for (the group forgets the key) before
+	// OnNotify is called.
+	select {
+	case err := <-gaveUp:
+		if err == nil {
+			t.Fatal("the first delivery succeeded; want it given up")
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the first delivery was not given up")
 	}
-	time.Sleep(100 * time.Millisecond) // the give-up lands after the last failure
 	r.publish(t, protocol.AgentResponder, protocol.TypeEscalation, esc)
 	for len(slack.titles()) == 0 && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
@@ -548,10 +561,4 @@ func TestAlertGivenUpIsNotADuplicate(t *testing.T) {
 	if got := slack.titles(); len(got) != 1 {
 		t.Fatalf("delivered %q, want the escalation once, on its second publish", got)
 	}
-}
-
-func (f *flakyNotifier) failuresLeft() int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.failures
 }

@@ -2,7 +2,9 @@ package dockerresponder
 
 import (
 	"context"
+	"fmt"
 	"testing"
+	"time"
 
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/events"
@@ -109,8 +111,11 @@ func TestRemovedMidAction(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(d.ctx)
 	defer cancel()
-	msgs, errs := d.cli.Events(ctx, events.ListOptions{Filters: filters.NewArgs(
-		filters.Arg("container", id), filters.Arg("event", string(events.ActionKill)))})
+	// Since now: the subscription is made in the background, and a kill
+	// before it is in place must not be missed.
+	since := time.Now()
+	msgs, errs := d.cli.Events(ctx, events.ListOptions{Since: fmt.Sprintf("%d.%09d", since.Unix(), since.Nanosecond()),
+		Filters: filters.NewArgs(filters.Arg("container", id), filters.Arg("event", string(events.ActionKill)))})
 	removed := make(chan error, 1)
 	go func() {
 		select {
