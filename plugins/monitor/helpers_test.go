@@ -56,18 +56,27 @@ func (r *recorder) all(name string) []sdk.Sample {
 // the test after timeout.
 func (r *recorder) waitFor(t *testing.T, name string, timeout time.Duration, what string, match func(sdk.Sample) bool) sdk.Sample {
 	t.Helper()
+	s, ok := r.await(name, timeout, match)
+	if !ok {
+		t.Fatalf("no %s sample for %s within %s; got %s", what, name, timeout, describe(r.all(name)))
+	}
+	return s
+}
+
+// await is waitFor that reports the timeout instead of failing.
+func (r *recorder) await(name string, timeout time.Duration, match func(sdk.Sample) bool) (sdk.Sample, bool) {
 	deadline := time.NewTimer(timeout)
 	defer deadline.Stop()
 	for {
 		for _, s := range r.all(name) {
 			if match(s) {
-				return s
+				return s, true
 			}
 		}
 		select {
 		case <-r.notify:
 		case <-deadline.C:
-			t.Fatalf("no %s sample for %s within %s; got %s", what, name, timeout, describe(r.all(name)))
+			return sdk.Sample{}, false
 		}
 	}
 }

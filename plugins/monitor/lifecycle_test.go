@@ -81,19 +81,40 @@ func TestOOMKillAtStart(t *testing.T) {
 	cli := testenv.Docker(t)
 	rec := startMonitor(t, map[string]any{})
 	const limit = 16 << 20
-	name, _ := runSickapp(t, cli, container.Config{},
-		&container.HostConfig{Resources: container.Resources{Memory: limit, MemorySwap: limit}},
-		"--alloc-mb", "256")
-	die := rec.waitFor(t, name, eventTimeout, "die", event(sdk.EventDie))
-	if die.ExitCode != 137 || die.StopRequested {
-		t.Errorf("die sample = %+v, want exit 137, not a requested stop", die)
-	}
-	if !die.OOMKilled {
+	// containerd loses, now and then, the OOM of a process killed right
+	// after its start (containerd/containerd#8180): the engine then never
+	// learns of it — its own inspect says OOMKilled false — and nothing
+	// the monitor does can tell. Such a run is tried again with a new
+	// container; a monitor that misses an OOM the engine knows fails.
+	for attempt := 1; ; attempt++ {
+		name, id := runSickapp(t, cli, container.Config{},
+			&container.HostConfig{Resources: container.Resources{Memory: limit, MemorySwap: limit}},
+			"--alloc-mb", "256")
+		die := rec.waitFor(t, name, eventTimeout, "die", event(sdk.EventDie))
+		if die.ExitCode != 137 || die.StopRequested {
+			t.Fatalf("die sample = %+v, want exit 137, not a requested stop", die)
+		}
+		if die.OOMKilled {
+			return
+		}
 		// A loaded engine can learn of the OOM kill later than oomWait
 		// after the die (see TestOOMEventAfterDie): the oom sample then
 		// follows, and the host alerts the OOM kill from it.
-		rec.waitFor(t, name, eventTimeout, "oom after the die", event(sdk.EventOOM))
-		t.Logf("the engine recorded the OOM kill more than %v after the die", oomWait)
+		if _, ok := rec.await(name, eventTimeout, event(sdk.EventOOM)); ok {
+			t.Logf("the engine recorded the OOM kill more than %v after the die", oomWait)
+			return
+		}
+		inspected, err := cli.ContainerInspect(context.Background(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if inspected.State.OOMKilled {
+			t.Fatalf("the engine knows %s was OOM-killed, the monitor told no OOM; got %s", name, describe(rec.all(name)))
+		}
+		if attempt == 3 {
+			t.Fatalf("the engine lost the OOM kill of %d containers in a row; got %s", attempt, describe(rec.all(name)))
+		}
+		t.Logf("attempt %d: the engine itself never learnt of %s's OOM kill; trying a new container", attempt, name)
 	}
 }
 
