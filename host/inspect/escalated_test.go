@@ -66,15 +66,7 @@ func TestStatusNeedsAPerson(t *testing.T) {
 		c.Set(ctx, protocol.EventLogKey(typ), raw, protocol.EventLogTTL)
 	}
 
-	st, err := ReadStatus(ctx, c, Target{Addresses: []string{srv.Addr()}, Source: "-redis"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out strings.Builder
-	if err := st.Write(&out, now); err != nil {
-		t.Fatal(err)
-	}
-	text := out.String()
+	text := statusText(t, srv, now)
 	_, waiting, _ := strings.Cut(text, "need a person")
 	for _, ct := range cases {
 		listed := strings.Contains(waiting, "  "+ct.name+"  by circuit_breaker") &&
@@ -114,19 +106,12 @@ func TestStatusAndEventsEscapeRedis(t *testing.T) {
 	list, _ := json.Marshal([]json.RawMessage{envRaw})
 	c.Set(ctx, protocol.EventLogKey(protocol.TypeEscalation), list, protocol.EventLogTTL)
 
-	st, err := ReadStatus(ctx, c, Target{Addresses: []string{srv.Addr()}, Source: "-redis"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out strings.Builder
-	if err := st.Write(&out, now); err != nil {
-		t.Fatal(err)
-	}
+	text := statusText(t, srv, now)
 	events, err := Recent(ctx, c, Filter{}, 0)
 	if err != nil || len(events) != 1 {
 		t.Fatalf("events %v, %v", events, err)
 	}
-	for what, text := range map[string]string{"status": out.String(), "events": events[0].Line() + "\n"} {
+	for what, text := range map[string]string{"status": text, "events": events[0].Line() + "\n"} {
 		if strings.ContainsAny(text, "\x1b\x07\r") {
 			t.Errorf("%s sends control characters to the terminal:\n%q", what, text)
 		}
@@ -139,4 +124,18 @@ func TestStatusAndEventsEscapeRedis(t *testing.T) {
 			t.Errorf("%s does not show the name escaped:\n%s", what, text)
 		}
 	}
+}
+
+// statusText is what `hemostatd status` prints of srv at now.
+func statusText(t *testing.T, srv *testenv.RedisServer, now time.Time) string {
+	t.Helper()
+	st, err := ReadStatus(context.Background(), srv.Client(t), Target{Addresses: []string{srv.Addr()}, Source: "-redis"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	if err := st.Write(&out, now); err != nil {
+		t.Fatal(err)
+	}
+	return out.String()
 }
